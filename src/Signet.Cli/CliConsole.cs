@@ -1,0 +1,24 @@
+namespace Signet.Cli;
+
+/// <summary>The streams and environment a command runs against; tests substitute their own.</summary>
+internal sealed class CliConsole
+{
+    public required TextReader In { get; init; }
+    public required TextWriter Out { get; init; }
+    public required TextWriter Error { get; init; }
+    public required Func<string, string?> GetEnvironmentVariable { get; init; }
+
+    /// <summary>True when stdin is a terminal a passphrase prompt can read from.</summary>
+    public bool IsInteractive { get; init; }
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    public static CliConsole System { get; } = new()
+    {
+        In = Console.In,
+        Out = Console.Out,
+        Error = Console.Error,
+        GetEnvironmentVariable = Environment.GetEnvironmentVariable,
+        IsInteractive = !Console.IsInputRedirected,
+    };
+}

@@ -1,0 +1,29 @@
+using System.CommandLine;
+using Signet.Canonicalization;
+
+namespace Signet.Cli.Commands;
+
+/// <summary><c>signet canon</c>: the RFC 8785 form of the JSON on stdin (or in a file).</summary>
+internal static class CanonCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var file = new Argument<string?>("file") { Description = "JSON file to read (default: stdin)", Arity = ArgumentArity.ZeroOrOne };
+        var hash = new Option<bool>("--hash") { Description = "Print the sha256: content hash instead of the canonical text" };
+        var lastWins = new Option<bool>("--allow-duplicate-keys") { Description = "Accept repeated keys, keeping the last (as the reference Signet does)" };
+        var command = new Command("canon", "Print the RFC 8785 canonical form of JSON (stdin or FILE)") { file, hash, lastWins };
+        command.SetAction(async (parse, ct) =>
+        {
+            var path = parse.GetValue(file);
+            byte[] input = path is null or "-"
+                ? System.Text.Encoding.UTF8.GetBytes(await console.In.ReadToEndAsync(ct))
+                : await File.ReadAllBytesAsync(path, ct);
+            var options = parse.GetValue(lastWins) ? new StrictJsonOptions { DuplicateKeys = DuplicateKeyPolicy.LastWins } : null;
+            var node = StrictJson.Parse(input.AsSpan().TrimEnd("\r\n \t"u8), options);
+            var text = parse.GetValue(hash) ? JsonCanonicalizer.Sha256(node) : JsonCanonicalizer.CanonicalizeToString(node);
+            await console.Out.WriteLineAsync(text);
+            return SignetCli.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Signet.Cli.Commands;
+
+/// <summary>The top-level commands, in the order <c>signet --help</c> lists them.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All(CliConsole console)
+    {
+        yield return CanonCommand.Create(console);
+    }
+}

@@ -1,0 +1,3 @@
+using Signet.Cli;
+
+return await SignetCli.RunAsync(args, CliConsole.System);

@@ -1,0 +1,31 @@
+using System.Text.Json.Nodes;
+
+namespace Signet.Core.Tests;
+
+/// <summary>Locates the reference Signet's vectors (../shared/signet from the project root), read-only.</summary>
+internal static class SharedVectors
+{
+    public static string Root { get; } = Find();
+
+    public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
+
+    public static JsonNode Load(params string[] parts) => JsonNode.Parse(File.ReadAllText(Path(parts)))!;
+
+    private static string Find()
+    {
+        var env = Environment.GetEnvironmentVariable("SIGNET_SHARED_VECTORS");
+        if (!string.IsNullOrEmpty(env))
+        {
+            return env;
+        }
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = System.IO.Path.Combine(dir.FullName, "..", "shared", "signet");
+            if (Directory.Exists(System.IO.Path.Combine(candidate, "vectors")) && File.Exists(System.IO.Path.Combine(dir.FullName, "Signet.sln")))
+            {
+                return System.IO.Path.GetFullPath(candidate);
+            }
+        }
+        throw new InvalidOperationException("shared/signet vectors not found next to the repository; set SIGNET_SHARED_VECTORS");
+    }
+}
