@@ -35,9 +35,15 @@ internal static class ToolCallOutcome
     /// <summary>True for an MRTR (2026-07-28) answer that asks the client for input before the call can complete.</summary>
     public static bool IsInputRequired(JsonObject result) => Text(result["resultType"]) == "input_required";
 
+    /// <summary>The <c>_meta</c> key prefix the MCP spec reserves for the protocol itself (added per hop by SDKs).</summary>
+    public const string ProtocolMetaPrefix = "io.modelcontextprotocol/";
+
     /// <summary>
-    /// The response content that receipts hash: the node itself, or a copy without any co-signature in its
-    /// <c>_meta</c> (and without <c>_meta</c> when that leaves it empty). The input is never modified.
+    /// The response content that v2 and v3 receipts hash, the same at both ends: the tool's answer as the application
+    /// produced it. That is the result (or error object) without the protocol fields an SDK adds per hop after the
+    /// tool answered (top-level <c>resultType</c> and <c>_meta</c> keys under <c>io.modelcontextprotocol/</c>, e.g.
+    /// <c>serverInfo</c>, on 2026-07-28), without Signet co-signature keys, and without <c>_meta</c> when that leaves it
+    /// empty. The input is never modified; a copy is made only when something is removed.
     /// </summary>
     /// <param name="content">The JSON-RPC result or error object.</param>
     /// <param name="coSignature">The co-signature node that was found (detached copy), or null.</param>
@@ -46,23 +52,40 @@ internal static class ToolCallOutcome
     {
         coSignature = null;
         coSignatureKey = null;
-        if (content is not JsonObject obj || obj["_meta"] is not JsonObject meta
-            || (!meta.ContainsKey(SignetMetaKeys.CoSignature) && !meta.ContainsKey(SignetMetaKeys.ReferenceCoSignature)))
+        if (content is not JsonObject obj)
+        {
+            return content;
+        }
+        var meta = obj["_meta"] as JsonObject;
+        var strip = obj.ContainsKey("resultType") || meta is { Count: 0 } || (meta is not null && meta.Any(p => IsStripped(p.Key)));
+        if (!strip)
         {
             return content;
         }
         var copy = obj.DeepClone().AsObject();
-        var copyMeta = copy["_meta"]!.AsObject();
-        coSignatureKey = copyMeta.ContainsKey(SignetMetaKeys.CoSignature) ? SignetMetaKeys.CoSignature : SignetMetaKeys.ReferenceCoSignature;
-        coSignature = copyMeta[coSignatureKey];
-        copyMeta.Remove(SignetMetaKeys.CoSignature);
-        copyMeta.Remove(SignetMetaKeys.ReferenceCoSignature);
-        if (copyMeta.Count == 0)
+        copy.Remove("resultType");
+        if (copy["_meta"] is JsonObject copyMeta)
         {
-            copy.Remove("_meta");
+            coSignatureKey = copyMeta.ContainsKey(SignetMetaKeys.CoSignature) ? SignetMetaKeys.CoSignature
+                : copyMeta.ContainsKey(SignetMetaKeys.ReferenceCoSignature) ? SignetMetaKeys.ReferenceCoSignature : null;
+            if (coSignatureKey is not null)
+            {
+                coSignature = copyMeta[coSignatureKey];
+            }
+            foreach (var key in copyMeta.Select(p => p.Key).Where(IsStripped).ToList())
+            {
+                copyMeta.Remove(key);
+            }
+            if (copyMeta.Count == 0)
+            {
+                copy.Remove("_meta");
+            }
         }
         return copy;
     }
+
+    private static bool IsStripped(string key) =>
+        key is SignetMetaKeys.CoSignature or SignetMetaKeys.ReferenceCoSignature || key.StartsWith(ProtocolMetaPrefix, StringComparison.Ordinal);
 
     private static string? FirstText(JsonObject result)
     {

@@ -506,6 +506,24 @@ public sealed class ToolCallRecorderTests
     }
 
     [Fact]
+    public async Task OnResponseAsync_ProtocolFieldsAddedPerHop_NotHashed()
+    {
+        var clock = TestKeys.Clock();
+        var (recorder, sink, _, errors, v1) = await SentCall([TestKeys.Server.PublicKey], require: true, clock: clock);
+        var plain = EchoResult("x");
+        plain["_meta"] = new JsonObject { ["tool-note"] = "kept" };
+        var received = CoSigned(plain, v1, clock: clock);
+        received["resultType"] = "complete";
+        received["_meta"]!["io.modelcontextprotocol/serverInfo"] = new JsonObject { ["name"] = "s", ["version"] = "1" };
+
+        await recorder.OnResponseAsync("n:1", null, received, null);
+
+        Assert.Empty(errors);
+        Assert.Equal(JsonCanonicalizer.Sha256(plain), sink.OfVersion(2).Single().Json["response"]!["content_hash"]!.GetValue<string>());
+        Assert.Equal(sink.OfVersion(2).Single().Json["response"]!["content_hash"]!.ToJsonString(), sink.OfVersion(3).Single().Json["response"]!["content_hash"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task OnResponseAsync_NoTrustedKeys_AcceptsAsIntegrityOnly()
     {
         var clock = TestKeys.Clock();
