@@ -33,8 +33,34 @@ internal sealed class KeyFileContents
     public bool Encrypted => Seed is null;
 }
 
-/// <summary>The parsed content of a <c>.pub</c> file (FORMAT.md §7).</summary>
-internal sealed record PublicKeyFileContents(string Name, PublicKey PublicKey, string Owner, string? CreatedAt);
+/// <summary>A public key file, <c>NAME.pub</c> (FORMAT.md §7): the key with its name, owner and creation time.</summary>
+/// <param name="Name">The key's name as the file records it.</param>
+/// <param name="PublicKey">The public key.</param>
+/// <param name="Owner">The owner, or <c>""</c>.</param>
+/// <param name="CreatedAt">The <c>created_at</c> text, if present.</param>
+public sealed record PublicKeyFile(string Name, PublicKey PublicKey, string Owner, string? CreatedAt)
+{
+    /// <summary>Reads a <c>.pub</c> file (for example one given to <c>verify --pubkey</c>).</summary>
+    /// <exception cref="KeyStoreException">The file is missing, unreadable or not a valid public key file.</exception>
+    public static PublicKeyFile Read(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            var info = new FileInfo(path);
+            if (info.Exists && info.Length > KeyFile.MaxFileSize)
+            {
+                throw new KeyStoreException($"{path}: {info.Length} bytes is too large for a public key file; check the path", path);
+            }
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KeyStoreException($"cannot read public key file {path} ({e.Message}); check the path", path, e);
+        }
+        return KeyFile.ParsePublic(bytes, problem => new KeyStoreException($"{path}: {problem}; this is not a valid Signet .pub file", path));
+    }
+}
 
 /// <summary>Reads and writes the reference Signet's key file formats, byte for byte compatible in meaning.</summary>
 internal static class KeyFile
@@ -206,7 +232,7 @@ internal static class KeyFile
     }
 
     /// <summary>Parses a <c>.pub</c> file.</summary>
-    public static PublicKeyFileContents ParsePublic(ReadOnlySpan<byte> bytes, Func<string, Exception> fail)
+    public static PublicKeyFile ParsePublic(ReadOnlySpan<byte> bytes, Func<string, Exception> fail)
     {
         var root = ParseObject(bytes, fail);
         var name = CheckHeader(root, fail);
@@ -217,7 +243,7 @@ internal static class KeyFile
         }
         var owner = OptionalStringField(root, "owner", fail) ?? "";
         var createdAt = OptionalStringField(root, "created_at", fail);
-        return new PublicKeyFileContents(name, key, owner, createdAt);
+        return new PublicKeyFile(name, key, owner, createdAt);
     }
 
     private static JsonObject ParseObject(ReadOnlySpan<byte> bytes, Func<string, Exception> fail)

@@ -354,7 +354,7 @@ public sealed partial class KeyStore
         }
     }
 
-    private PublicKeyFileContents? ReadPublicFile(string name, string keyPath, PublicKey? expected, bool required)
+    private PublicKeyFile? ReadPublicFile(string name, string keyPath, PublicKey? expected, bool required)
     {
         var pubPath = PublicKeyFilePath(name);
         if (!required && !File.Exists(pubPath))
