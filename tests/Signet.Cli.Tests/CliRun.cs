@@ -38,19 +38,3 @@ internal sealed class CliRun
 }
 
 internal sealed record CliResult(int ExitCode, string Out, string Error);
-
-/// <summary>A fresh temporary Signet home per test, removed afterwards.</summary>
-internal sealed class TempHome : IDisposable
-{
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "signet-cli-" + Guid.NewGuid().ToString("N"));
-
-    public string Keys => System.IO.Path.Combine(Path, "keys");
-
-    public void Dispose()
-    {
-        if (Directory.Exists(Path))
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-    }
-}

@@ -5,7 +5,9 @@ namespace Signet.Cli.Tests;
 
 public sealed class KeyOptionsTests : IDisposable
 {
-    private readonly TempHome _home = new();
+    private readonly TempDir _home = new();
+
+    private string HomeKeys => Path.Combine(_home.Path, "keys");
 
     public void Dispose() => _home.Dispose();
 
@@ -78,7 +80,7 @@ public sealed class KeyOptionsTests : IDisposable
 
         var e = Assert.Throws<KeyStoreException>(() => Load(new CliRun(), "--key", "agent"));
 
-        Assert.Contains(Path.Combine(_home.Keys, "agent.key"), e.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine(HomeKeys, "agent.key"), e.Message, StringComparison.Ordinal);
         Assert.Contains("SIGNET_PASSPHRASE", e.Message, StringComparison.Ordinal);
         Assert.Contains("--passphrase-file", e.Message, StringComparison.Ordinal);
     }

@@ -5,7 +5,9 @@ namespace Signet.Cli.Tests.Commands;
 
 public sealed class KeyCommandsTests : IDisposable
 {
-    private readonly TempHome _home = new();
+    private readonly TempDir _home = new();
+
+    private string HomeKeys => Path.Combine(_home.Path, "keys");
 
     public void Dispose() => _home.Dispose();
 
@@ -35,7 +37,7 @@ public sealed class KeyCommandsTests : IDisposable
         Assert.Contains("SIGNET_PASSPHRASE", result.Error, StringComparison.Ordinal);
         Assert.Contains("--unencrypted", result.Error, StringComparison.Ordinal);
         Assert.Equal("", result.Out);
-        Assert.False(Directory.Exists(_home.Keys));
+        Assert.False(Directory.Exists(HomeKeys));
     }
 
     [Fact]
@@ -48,7 +50,7 @@ public sealed class KeyCommandsTests : IDisposable
 
         Assert.Equal(0, created.ExitCode);
         Assert.Contains("(encrypted)", created.Error, StringComparison.Ordinal);
-        var file = JsonNode.Parse(File.ReadAllText(Path.Combine(_home.Keys, "agent.key")))!;
+        var file = JsonNode.Parse(File.ReadAllText(Path.Combine(HomeKeys, "agent.key")))!;
         Assert.Equal("argon2id", (string)file["kdf"]!);
         using var loaded = KeyStore.ForHome(_home.Path).Load("agent", PassphraseSource.Fixed("env secret"));
         Assert.Equal(created.Out.Trim(), loaded.PublicKey.Text);
@@ -67,7 +69,7 @@ public sealed class KeyCommandsTests : IDisposable
         Assert.Contains("New passphrase for key \"agent\"", result.Error, StringComparison.Ordinal);
         Assert.Contains("the two passphrases differ", result.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("first", result.Error, StringComparison.Ordinal);
-        Assert.False(File.Exists(Path.Combine(_home.Keys, "agent.key")));
+        Assert.False(File.Exists(Path.Combine(HomeKeys, "agent.key")));
     }
 
     [Fact]
@@ -111,7 +113,7 @@ public sealed class KeyCommandsTests : IDisposable
         var result = await cli.RunAsync("key", "new", "agent", "--unencrypted");
 
         Assert.Equal(0, result.ExitCode);
-        Assert.True(File.Exists(Path.Combine(_home.Keys, "agent.key")));
+        Assert.True(File.Exists(Path.Combine(HomeKeys, "agent.key")));
     }
 
     [Fact]
@@ -120,7 +122,7 @@ public sealed class KeyCommandsTests : IDisposable
         var cli = new CliRun();
         var alpha = await cli.RunAsync("key", "new", "alpha", "--unencrypted", "--owner", "ops", "--home", _home.Path);
         await cli.RunAsync("key", "new", "beta", "--unencrypted", "--home", _home.Path);
-        File.WriteAllText(Path.Combine(_home.Keys, "broken.key"), "{");
+        File.WriteAllText(Path.Combine(HomeKeys, "broken.key"), "{");
 
         var result = await cli.RunAsync("key", "list", "--json", "--home", _home.Path);
 
@@ -170,7 +172,7 @@ public sealed class KeyCommandsTests : IDisposable
         var json = JsonNode.Parse(result.Out)!;
         Assert.Equal(created.Out.Trim(), (string)json["pubkey"]!);
         Assert.Equal("me", (string)json["owner"]!);
-        Assert.Equal(Path.Combine(_home.Keys, "agent.key"), (string)json["key_file"]!);
+        Assert.Equal(Path.Combine(HomeKeys, "agent.key"), (string)json["key_file"]!);
     }
 
     [Fact]
