@@ -17,6 +17,7 @@ internal sealed class KeyOptions
 
     public Option<string?> Key { get; } = new("--key")
     {
+        HelpName = "NAME",
         Description = $"Name of the signing key in HOME/keys (default: ${KeyEnvironmentVariable}, else \"{DefaultKeyName}\")",
     };
 
@@ -62,6 +63,7 @@ internal static class Passphrases
 {
     public static Option<string?> FileOption() => new("--passphrase-file")
     {
+        HelpName = "FILE",
         Description = $"Read the key's passphrase from the first line of FILE (else ${PassphraseSource.EnvironmentVariable}, else a prompt)",
     };
 

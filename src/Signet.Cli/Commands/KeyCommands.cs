@@ -27,7 +27,7 @@ internal static class KeyCommands
     private static Command New(CliConsole console)
     {
         var name = new Argument<string>("NAME") { Description = "Key name: letters, digits, '_' and '-'" };
-        var owner = new Option<string?>("--owner") { Description = "Owner recorded with the public key and in receipts (signer.owner)" };
+        var owner = new Option<string?>("--owner") { HelpName = "OWNER", Description = "Owner recorded with the public key and in receipts (signer.owner)" };
         var unencrypted = new Option<bool>("--unencrypted")
         {
             Description = "Store the secret key without a passphrase (protected only by the file mode 0600)",

@@ -124,12 +124,19 @@ public sealed partial class KeyStore
         {
             return [];
         }
-        return System.IO.Directory.EnumerateFiles(Directory, "*.key")
-            .Select(Path.GetFileNameWithoutExtension)
-            .OfType<string>()
-            .Where(IsValidName)
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        try
+        {
+            return System.IO.Directory.EnumerateFiles(Directory, "*.key")
+                .Select(Path.GetFileNameWithoutExtension)
+                .OfType<string>()
+                .Where(IsValidName)
+                .Order(StringComparer.Ordinal)
+                .ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KeyStoreException($"cannot list the keys directory {Directory} ({e.Message}); check its permissions", Directory, e);
+        }
     }
 
     /// <summary>Creates a new key whose seed is encrypted with a passphrase from <paramref name="passphrase"/>.</summary>
