@@ -190,7 +190,7 @@ public sealed partial class KeyStore
                 {
                     throw new KeyStoreException(
                         $"{keyPath}: wrong passphrase for key \"{name}\", or the file was modified (decryption failed); " +
-                        $"check {PassphraseSource.EnvironmentVariable} or --passphrase-file, or restore the file from a backup",
+                        $"check the passphrase given ({PassphraseSource.EnvironmentVariable}, --passphrase-file or the prompt), or restore the file from a backup",
                         keyPath);
                 }
             }
