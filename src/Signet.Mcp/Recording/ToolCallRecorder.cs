@@ -202,7 +202,7 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
             return;
         }
 
-        var problem = CheckCoSignature(coSignature, coSignatureKey, call, content, out var verification);
+        var problem = CheckCoSignature(coSignature, coSignatureKey, call.Receipt, content, _coSignatureOptions, out var verification);
         if (problem is not null)
         {
             RejectCoSignature(key, call.Tool, problem);
@@ -231,14 +231,18 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         }
     }
 
-    private string? CheckCoSignature(JsonNode? node, string key, PendingCall call, JsonNode? content, out ReceiptVerification? verification)
+    /// <summary>
+    /// Checks a server co-signature: a valid v3 receipt (from a trusted server key when any are given) that embeds
+    /// exactly the receipt this call sent and hashes exactly the response received. Null when it passes, else why not.
+    /// </summary>
+    internal static string? CheckCoSignature(JsonNode? node, string key, Receipt sent, JsonNode? content, ReceiptVerificationOptions options, out ReceiptVerification? verification)
     {
         verification = null;
         if (node is not JsonObject json)
         {
             return $"the co-signature under _meta[\"{key}\"] is not a JSON object";
         }
-        verification = ReceiptVerifier.Verify(json, _coSignatureOptions);
+        verification = ReceiptVerifier.Verify(json, options);
         if (!verification.IsValid)
         {
             return $"the co-signature is invalid: {verification.Reason}{(verification.Field is null ? "" : $" (field {verification.Field})")}";
@@ -248,9 +252,9 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
             return $"_meta[\"{key}\"] holds a v{verification.Version} receipt, not a v3 co-signature";
         }
         var agent = json["agent_receipt"] as JsonObject;
-        if (ToolCallOutcome.Text(agent?["id"]) != call.Receipt.Id || ToolCallOutcome.Text(agent?["sig"]) != call.Receipt.Signature)
+        if (ToolCallOutcome.Text(agent?["id"]) != sent.Id || ToolCallOutcome.Text(agent?["sig"]) != sent.Signature)
         {
-            return $"the co-signature embeds receipt {ToolCallOutcome.Text(agent?["id"]) ?? "(none)"}, not {call.Receipt.Id}, the receipt this call sent";
+            return $"the co-signature embeds receipt {ToolCallOutcome.Text(agent?["id"]) ?? "(none)"}, not {sent.Id}, the receipt this call sent";
         }
         var expected = JsonCanonicalizer.Sha256(content);
         var signed = ToolCallOutcome.Text((json["response"] as JsonObject)?["content_hash"]);
