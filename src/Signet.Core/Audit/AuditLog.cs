@@ -18,7 +18,7 @@ namespace Signet.Audit;
 /// processes on one home build one chain. After a write or fsync error the writer refuses every later append.
 /// Dispose it to fsync and close.
 /// </remarks>
-public sealed partial class AuditLog : IAsyncDisposable
+public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceiptSink
 {
     /// <summary>The lock file every writer of this implementation takes first (not <c>*.jsonl</c>, so no walker reads it).</summary>
     public const string AppendLockFileName = "append.lock";
@@ -181,6 +181,10 @@ public sealed partial class AuditLog : IAsyncDisposable
         var task = pending.Completion.Task;
         return ct.CanBeCanceled ? new ValueTask<AuditAppendResult>(task.WaitAsync(ct)) : new ValueTask<AuditAppendResult>(task);
     }
+
+    /// <summary>Appends a signed receipt (the <see cref="Signet.Receipts.IReceiptSink"/> view of <see cref="AppendAsync(JsonObject, CancellationToken)"/>).</summary>
+    async ValueTask Signet.Receipts.IReceiptSink.AppendAsync(Signet.Receipts.Receipt receipt, CancellationToken cancellationToken) =>
+        await AppendAsync(receipt.Json, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Writes what is queued, fsyncs, and closes the files. Later appends fail.</summary>
     public async ValueTask DisposeAsync()

@@ -218,3 +218,46 @@ public sealed class AuditVerifierTests
         return result.Break!;
     }
 }
+
+public sealed class AuditSignatureTests
+{
+    [Fact]
+    public void Verify_ReferenceLogWithSignatures_AllFiveValid()
+    {
+        var result = AuditVerifier.Verify(SharedVectors.Path("vectors", "audit", "audit"), new AuditVerifyOptions { VerifySignatures = true });
+        Assert.True(result.IsValid, string.Join("; ", result.SignatureFailures));
+        Assert.Equal(5, result.SignaturesChecked);
+    }
+
+    [Fact]
+    public async Task Verify_ForgedSignatureWithRecomputedChain_ReportsSignatureFailureAtItsLine()
+    {
+        using var dir = new TempDirectory();
+        var receipts = TestReceipts.ReferenceReceipts();
+        var forged = (JsonObject)receipts[2].DeepClone();
+        forged["action"]!["params_hash"] = "sha256:" + new string('1', 64);
+        receipts[2] = forged;
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            foreach (var r in receipts)
+            {
+                await log.AppendAsync(r);
+            }
+        }
+        var result = AuditVerifier.Verify(dir.Path, new AuditVerifyOptions { VerifySignatures = true });
+        Assert.True(result.IsIntact);
+        Assert.False(result.IsValid);
+        var failure = Assert.Single(result.SignatureFailures);
+        Assert.Equal(3, failure.Line);
+        Assert.Equal((string?)forged["id"], failure.ReceiptId);
+    }
+
+    [Fact]
+    public void Verify_UntrustedKeys_EveryRecordFails()
+    {
+        using var other = Signet.Keys.SigningKey.Generate();
+        var result = AuditVerifier.Verify(SharedVectors.Path("vectors", "audit", "audit"),
+            new AuditVerifyOptions { VerifySignatures = true, TrustedKeys = [other.PublicKey] });
+        Assert.Equal(5, result.SignatureFailures.Count);
+    }
+}
