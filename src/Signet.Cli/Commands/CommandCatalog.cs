@@ -8,6 +8,7 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All(CliConsole console)
     {
         yield return VerifyCommand.Create(console);
+        yield return LogCommands.Create(console);
         yield return CanonCommand.Create(console);
     }
 }
