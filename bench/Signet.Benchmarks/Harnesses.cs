@@ -7,6 +7,7 @@ internal static class Harnesses
     {
         Func<string[], Task<int>>? run = name switch
         {
+            "audit" => AuditHarness.RunAsync,
             _ => null,
         };
         if (run is null)
