@@ -45,17 +45,28 @@ internal static class AuditRecordFormat
     /// </summary>
     public static string RecordHash(string prevHash, ReadOnlySpan<byte> canonicalReceipt)
     {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(HashPrefix);
-        Span<byte> prev = stackalloc byte[prevHash.Length * 3];
-        var n = Encoding.UTF8.GetBytes(prevHash, prev);
-        sha.AppendData(prev[..n]);
-        sha.AppendData(HashMiddle);
-        sha.AppendData(canonicalReceipt);
-        sha.AppendData(HashSuffix);
-        Span<byte> hash = stackalloc byte[32];
-        sha.GetHashAndReset(hash);
-        return "sha256:" + Convert.ToHexStringLower(hash);
+        var length = HashPrefix.Length + prevHash.Length * 3 + HashMiddle.Length + canonicalReceipt.Length + HashSuffix.Length;
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var span = rented.AsSpan();
+            HashPrefix.CopyTo(span);
+            var n = HashPrefix.Length;
+            n += Encoding.UTF8.GetBytes(prevHash, span[n..]);
+            HashMiddle.CopyTo(span[n..]);
+            n += HashMiddle.Length;
+            canonicalReceipt.CopyTo(span[n..]);
+            n += canonicalReceipt.Length;
+            HashSuffix.CopyTo(span[n..]);
+            n += HashSuffix.Length;
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(span[..n], hash);
+            return "sha256:" + Convert.ToHexStringLower(hash);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     /// <summary>The general form, for a prev_hash read from a file that may need escaping.</summary>

@@ -62,8 +62,14 @@ public sealed record AuditVerifyOptions
     /// <summary>A record_hash the log must still contain (a tip seen earlier, e.g. from an exported manifest); detects truncation.</summary>
     public string? ExpectedTip { get; init; }
 
-    /// <summary>Records hashed in parallel per block (bounded memory); 1 turns parallelism off.</summary>
+    /// <summary>Records read and hashed per block (memory is bounded by one block).</summary>
     public int BlockSize { get; init; } = 4096;
+
+    /// <summary>
+    /// Threads that hash a block (default 1). More helps only on idle cores: on a busy 2-core machine the join per
+    /// block cost more CPU than it saved (docs/benchmarks.md).
+    /// </summary>
+    public int MaxDegreeOfParallelism { get; init; } = 1;
 }
 
 /// <summary>The outcome of walking the chain.</summary>
@@ -106,7 +112,8 @@ public sealed record AuditVerifyResult
 /// <summary>Walks an audit log's chain across all day files in bounded memory.</summary>
 /// <remarks>
 /// Files are walked as the reference walks them: every <c>*.jsonl</c> in ascending ordinal name order, blank lines
-/// skipped. Records are hashed in parallel in blocks; links are checked in order. Never throws on bad evidence.
+/// skipped. Records are read and hashed in blocks (optionally in parallel); links are checked in order. Never throws
+/// on bad evidence.
 /// </remarks>
 public static class AuditVerifier
 {
@@ -237,7 +244,8 @@ public static class AuditVerifier
 
     private static void Hash(List<Item> block, AuditVerifyOptions options)
     {
-        if (block.Count < 64 || options.BlockSize <= 1)
+        var slices = Math.Min(Math.Min(options.MaxDegreeOfParallelism, Environment.ProcessorCount), 8);
+        if (block.Count < 64 || slices <= 1)
         {
             foreach (var item in block)
             {
@@ -245,13 +253,25 @@ public static class AuditVerifier
             }
             return;
         }
-        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, block.Count, 256), range =>
+        // One contiguous slice per core and a single join per block: finer partitions spend more CPU waiting than hashing.
+        var size = (block.Count + slices - 1) / slices;
+        var tasks = new Task[slices - 1];
+        for (var s = 1; s < slices; s++)
         {
-            for (var i = range.Item1; i < range.Item2; i++)
-            {
-                block[i].Compute();
-            }
-        });
+            var from = s * size;
+            tasks[s - 1] = Task.Factory.StartNew(() => ComputeRange(block, from, Math.Min(block.Count, from + size)),
+                CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default);
+        }
+        ComputeRange(block, 0, Math.Min(block.Count, size));
+        Task.WaitAll(tasks);
+    }
+
+    private static void ComputeRange(List<Item> block, int from, int to)
+    {
+        for (var i = from; i < to; i++)
+        {
+            block[i].Compute();
+        }
     }
 
     /// <summary>

@@ -167,14 +167,16 @@ public sealed class AuditVerifierTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(7)]
-    public async Task Verify_BlockSizes_SameVerdict(int blockSize)
+    [InlineData(1, 1)]
+    [InlineData(7, 1)]
+    [InlineData(128, 2)]
+    [InlineData(4096, 4)]
+    public async Task Verify_BlockSizesAndParallelism_SameVerdict(int blockSize, int parallelism)
     {
         using var dir = new TempDirectory();
         await Write(dir, 300, 0);
         Rewrite(dir.File(Day1), 250, line => line.Replace("query 249", "query Y", StringComparison.Ordinal));
-        var b = AuditVerifier.Verify(dir.Path, new AuditVerifyOptions { BlockSize = blockSize }).Break!;
+        var b = AuditVerifier.Verify(dir.Path, new AuditVerifyOptions { BlockSize = blockSize, MaxDegreeOfParallelism = parallelism }).Break!;
         Assert.Equal(AuditBreakKind.Edited, b.Kind);
         Assert.Equal(250, b.Line);
     }
