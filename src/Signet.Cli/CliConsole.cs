@@ -13,6 +13,9 @@ internal sealed class CliConsole
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>The directory relative paths and project-scoped files are resolved against.</summary>
+    public string WorkingDirectory { get; init; } = Environment.CurrentDirectory;
+
     public static CliConsole System { get; } = new()
     {
         In = Console.In,

@@ -8,5 +8,7 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All(CliConsole console)
     {
         yield return CanonCommand.Create(console);
+        yield return WrapCommands.CreateWrap(console);
+        yield return WrapCommands.CreateUnwrap(console);
     }
 }
