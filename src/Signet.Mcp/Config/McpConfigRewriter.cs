@@ -82,9 +82,9 @@ public static class McpConfigRewriter
                     : server.Result(McpServerAction.NotWrapped));
                 continue;
             }
-            if (server.Value[OriginalKey] is { IsObject: true } original)
+            if (server.Value.Property(OriginalKey) is { Value.IsObject: true } original)
             {
-                document.Replace(server.Value.Start, server.Value.End, document.Slice(original.Start, original.End));
+                document.Replace(server.Value.Start, server.Value.End, RecordedOriginal(document, server.Value, original));
                 results.Add(server.Result(McpServerAction.Unwrapped));
             }
             else if (entry.TargetIndex >= 0)
@@ -199,8 +199,38 @@ public static class McpConfigRewriter
             }
             properties.Add(Encoding.UTF8.GetString(document.Slice(property.NameStart, property.Value.End)));
         }
-        properties.Add($"{Json.Quote(OriginalKey)}: {Encoding.UTF8.GetString(document.Slice(value.Start, value.End))}");
-        document.Replace(value.Start, value.End, Encoding.UTF8.GetBytes(Layout(document, value, properties)));
+        var style = Style.Of(document, value);
+        var originalText = Encoding.UTF8.GetString(document.Slice(value.Start, value.End));
+        properties.Add($"{Json.Quote(OriginalKey)}: {originalText.Replace("\n", "\n" + style.Step, StringComparison.Ordinal)}");
+        document.Replace(value.Start, value.End, Encoding.UTF8.GetBytes(style.Layout(properties)));
+    }
+
+    // The recorded original was indented one step deeper to sit inside the wrapped entry; take that step back out.
+    private static byte[] RecordedOriginal(Document document, JsonSpan entry, JsonSpanProperty marker)
+    {
+        var text = Encoding.UTF8.GetString(document.Slice(marker.Value.Start, marker.Value.End));
+        var markerIndent = Indent(document, marker.NameStart);
+        var baseIndent = Indent(document, entry.Start);
+        var step = markerIndent.StartsWith(baseIndent, StringComparison.Ordinal) ? markerIndent[baseIndent.Length..] : "";
+        if (step.Length > 0)
+        {
+            var lines = text.Split('\n');
+            for (var i = 1; i < lines.Length; i++)
+            {
+                if (lines[i].StartsWith(step, StringComparison.Ordinal))
+                {
+                    lines[i] = lines[i][step.Length..];
+                }
+            }
+            text = string.Join('\n', lines);
+        }
+        return Encoding.UTF8.GetBytes(text);
+    }
+
+    private static string Indent(Document document, int offset)
+    {
+        var lineStart = document.LineStart(offset);
+        return new string(Encoding.UTF8.GetString(document.Slice(lineStart, offset)).TakeWhile(c => c is ' ' or '\t').ToArray());
     }
 
     private static List<string> ProxyPrefix(string name, McpWrapOptions options)
@@ -228,27 +258,33 @@ public static class McpConfigRewriter
         return leading.Contains('\n', StringComparison.Ordinal) && string.IsNullOrWhiteSpace(leading) ? leading : " ";
     }
 
-    // Lays out a new object in the style of the one it replaces: one property per line at the same
-    // indentation when the original spans lines, else on one line.
-    private static string Layout(Document document, JsonSpan original, List<string> properties)
+    // The layout of the object a new entry replaces: one property per line at the same indentation when the
+    // original spans lines (Step is the extra indentation of its properties), else everything on one line.
+    private sealed record Style(bool MultiLine, string Pad, string Inner, string Base, string Step, string Newline)
     {
-        var text = Encoding.UTF8.GetString(document.Slice(original.Start, original.End));
-        var newline = text.Contains("\r\n", StringComparison.Ordinal) ? "\r\n" : "\n";
-        var first = original.Properties![0];
-        var before = Encoding.UTF8.GetString(document.Slice(original.Start + 1, first.NameStart));
-        if (!before.Contains('\n', StringComparison.Ordinal))
+        public static Style Of(Document document, JsonSpan original)
         {
-            var pad = before.Length > 0 && string.IsNullOrWhiteSpace(before) ? " " : "";
-            return "{" + pad + string.Join(", ", properties) + pad + "}";
+            var text = Encoding.UTF8.GetString(document.Slice(original.Start, original.End));
+            var newline = text.Contains("\r\n", StringComparison.Ordinal) ? "\r\n" : "\n";
+            var before = Encoding.UTF8.GetString(document.Slice(original.Start + 1, original.Properties![0].NameStart));
+            var baseIndent = Indent(document, original.Start);
+            if (!before.Contains('\n', StringComparison.Ordinal))
+            {
+                var pad = before.Length > 0 && string.IsNullOrWhiteSpace(before) ? " " : "";
+                return new Style(false, pad, "", baseIndent, "", newline);
+            }
+            var inner = before[(before.LastIndexOf('\n') + 1)..];
+            if (inner.Length == 0 || !string.IsNullOrWhiteSpace(inner))
+            {
+                inner = baseIndent + "  ";
+            }
+            var step = inner.StartsWith(baseIndent, StringComparison.Ordinal) ? inner[baseIndent.Length..] : "";
+            return new Style(true, "", inner, baseIndent, step, newline);
         }
-        var inner = before[(before.LastIndexOf('\n') + 1)..];
-        if (!string.IsNullOrWhiteSpace(inner) && inner.Length > 0)
-        {
-            inner = "  ";
-        }
-        var lineStart = document.LineStart(original.Start);
-        var baseIndent = new string(Encoding.UTF8.GetString(document.Slice(lineStart, original.Start)).TakeWhile(c => c is ' ' or '\t').ToArray());
-        return "{" + newline + string.Join("," + newline, properties.Select(p => inner + p)) + newline + baseIndent + "}";
+
+        public string Layout(List<string> properties) => MultiLine
+            ? "{" + Newline + string.Join("," + Newline, properties.Select(p => Inner + p)) + Newline + Base + "}"
+            : "{" + Pad + string.Join(", ", properties) + Pad + "}";
     }
 
     private static Entry Classify(Server server)

@@ -165,6 +165,9 @@ public sealed class McpConfigRewriterTests
         Assert.Equal("safe_tool", root["mcpServers"]!["sseServer"]!["includeTools"]![0]!.GetValue<string>());
         Assert.Equal("GEMINI.md", root["contextFileName"]!.GetValue<string>());
         Assert.Equal("./mcp-servers/python", root["mcpServers"]!["pythonTools"]!["cwd"]!.GetValue<string>());
+        Assert.Contains(
+            "      \"trust\": false,\n      \"x-signet-original\": {\n        \"httpUrl\": \"http://localhost:3000/mcp\",\n        \"headers\": {\n          \"Authorization\"",
+            Samples.Text(result.Result), StringComparison.Ordinal);
     }
 
     [Fact]
