@@ -36,9 +36,18 @@ public static class McpConfigFile
             throw new McpConfigException("the file changed while it was being rewritten (is the client running?); nothing was written, run the command again", path);
         }
 
-        var mode = OperatingSystem.IsWindows() ? (UnixFileMode?)null : File.GetUnixFileMode(target);
-        var backup = BackupPath(target, time);
-        WriteDurably(backup, original, mode, FileMode.CreateNew);
+        UnixFileMode? mode;
+        string backup;
+        try
+        {
+            mode = OperatingSystem.IsWindows() ? null : File.GetUnixFileMode(target);
+            backup = BackupPath(target, time);
+            WriteDurably(backup, original, mode, FileMode.CreateNew);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new McpConfigException($"cannot write a backup beside the file ({e.Message}); nothing was changed", path);
+        }
 
         var temp = Path.Combine(Path.GetDirectoryName(target)!, "." + Path.GetFileName(target) + ".signet-tmp");
         try

@@ -95,7 +95,7 @@ public static class McpConfigRewriter
             else
             {
                 results.Add(server.Result(McpServerAction.Unsupported,
-                    $"it runs signet proxy --url but has no \"{OriginalKey}\" to restore; edit it by hand"));
+                    $"nothing to restore it from: no server command after the proxy's \"--\" and no \"{OriginalKey}\"; edit it by hand"));
             }
         }
         return new McpConfigRewrite(utf8, document.Apply(), results);

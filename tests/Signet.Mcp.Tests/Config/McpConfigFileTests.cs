@@ -89,6 +89,34 @@ public sealed class McpConfigFileTests
     }
 
     [Fact]
+    public void Replace_TempFileCannotBeWritten_FailsAndLeavesTheFile()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Write("mcp.json", "old"u8.ToArray());
+        Directory.CreateDirectory(dir.File(".mcp.json.signet-tmp"));
+
+        var e = Assert.Throws<McpConfigException>(() => McpConfigFile.Replace(path, "old"u8.ToArray(), "new"u8.ToArray(), Time));
+
+        Assert.Contains("it is unchanged and a backup is at", e.Message, StringComparison.Ordinal);
+        Assert.Equal("old", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void Replace_BackupCannotBeWritten_FailsBeforeTouchingTheFile()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Write("mcp.json", "old"u8.ToArray());
+        dir.Write("mcp.json.signet-backup", "older"u8.ToArray());
+        Directory.CreateDirectory(dir.File("mcp.json.signet-backup-20261126T134507Z"));
+
+        var e = Assert.Throws<McpConfigException>(() => McpConfigFile.Replace(path, "old"u8.ToArray(), "new"u8.ToArray(), Time));
+
+        Assert.Contains("cannot write a backup", e.Message, StringComparison.Ordinal);
+        Assert.Equal("old", File.ReadAllText(path));
+        Assert.False(File.Exists(dir.File(".mcp.json.signet-tmp")));
+    }
+
+    [Fact]
     public void Read_MissingFile_NamesTheFile()
     {
         using var dir = new TempDirectory();
