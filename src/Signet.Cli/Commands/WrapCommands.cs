@@ -28,7 +28,11 @@ internal static class WrapCommands
         durability.AcceptOnlyFromAmong("durable", "fast");
         var failOpen = new Option<bool>("--fail-open") { Description = "Proxy option: forward calls even when a receipt cannot be written" };
         var target = new Option<string?>("--target") { Description = "Proxy option: the target URI recorded in receipts" };
-        var metaKey = new Option<string?>("--meta-key") { Description = "Proxy option: the params._meta key that carries the receipt" };
+        var metaKey = new Option<string?>("--meta-key") { Description = "Proxy option: where the receipt goes in params._meta" };
+        var passphraseFile = new Option<string?>("--passphrase-file")
+        {
+            Description = "Proxy option: a file holding the key's passphrase (written as an absolute path)",
+        };
         var proxyArgs = new Option<string[]>("--proxy-arg")
         {
             Description = "Any other proxy argument, written as given (repeatable)",
@@ -36,7 +40,7 @@ internal static class WrapCommands
 
         var command = new Command("wrap", "Rewrite an MCP client config so each server runs through 'signet proxy' (undo with 'signet unwrap')")
         {
-            config, client, servers, dryRun, list, json, signetCommand, key, home, durability, failOpen, target, metaKey, proxyArgs,
+            config, client, servers, dryRun, list, json, signetCommand, key, home, durability, failOpen, target, metaKey, passphraseFile, proxyArgs,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -73,6 +77,10 @@ internal static class WrapCommands
             if (parse.GetValue(metaKey) is { } m)
             {
                 proxyOptions.AddRange(["--meta-key", m]);
+            }
+            if (parse.GetValue(passphraseFile) is { } pf)
+            {
+                proxyOptions.AddRange(["--passphrase-file", Path.GetFullPath(pf, console.WorkingDirectory)]);
             }
             proxyOptions.AddRange(parse.GetValue(proxyArgs) ?? []);
             if (proxyOptions.Contains("--"))

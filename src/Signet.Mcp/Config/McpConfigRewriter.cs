@@ -23,7 +23,7 @@ public static class McpConfigRewriter
 
     // Proxy options that take a value, so a value is never mistaken for the "--" separator.
     private static readonly HashSet<string> ValueOptions =
-        ["--key", "--name", "--target", "--home", "--durability", "--meta-key", "--url", "--header"];
+        ["--key", "--name", "--target", "--home", "--durability", "--meta-key", "--url", "--header", "--passphrase-file", "--log-file", "--max-line-bytes"];
 
     /// <summary>Routes the selected servers through <c>signet proxy</c>; wrapped servers are left as they are.</summary>
     public static McpConfigRewrite Wrap(byte[] utf8, McpClient client, McpWrapOptions options)

@@ -116,13 +116,15 @@ public sealed class WrapCommandsTests : IDisposable
         var path = Copy("gemini_settings.json", ".gemini/settings.json");
 
         var result = await Run("wrap", path, "--server", "pythonTools", "--signet-command", SignetPath,
-            "--home", "signet-home", "--durability", "fast", "--fail-open", "--target", "mcp://tools", "--proxy-arg", "--verbose");
+            "--home", "signet-home", "--durability", "fast", "--fail-open", "--target", "mcp://tools", "--passphrase-file", "pass.txt",
+            "--proxy-arg", "--verbose");
 
         Assert.Equal(0, result.Code);
         var args = Parse(path)["mcpServers"]!["pythonTools"]!["args"]!.AsArray().Select(a => a!.GetValue<string>());
         Assert.Equal(
             ["proxy", "--name", "pythonTools", "--home", Path.Combine(_root, "signet-home"), "--durability", "fast", "--fail-open",
-             "--target", "mcp://tools", "--verbose", "--", "python", "-m", "my_mcp_server", "--port", "8080"],
+             "--target", "mcp://tools", "--passphrase-file", Path.Combine(_root, "pass.txt"), "--verbose",
+             "--", "python", "-m", "my_mcp_server", "--port", "8080"],
             args);
     }
 
