@@ -11,13 +11,15 @@ namespace Signet.Mcp.Config;
 /// <c>proxy --name NAME [options] -- COMMAND</c> is inserted before the original arguments, so unwrapping
 /// takes everything after <c>--</c> back and gives the original text. An entry that cannot be restored
 /// from its arguments alone (a URL server, or a stdio server without <c>args</c>) is rewritten as a new
-/// stdio entry that keeps its other keys and records the original entry verbatim under
-/// <see cref="OriginalKey"/>; unwrapping puts that text back.
+/// stdio entry that keeps its other keys and records the original entry's exact text in the environment
+/// variable <see cref="OriginalVariable"/> of its <c>env</c> block (clients such as Gemini CLI reject unknown
+/// keys, and every client accepts <c>env</c>; the proxy never passes <c>SIGNET_*</c> secrets to a server);
+/// unwrapping puts that text back.
 /// </remarks>
 public static class McpConfigRewriter
 {
-    /// <summary>The key under which a wrapped entry keeps its original text when its arguments cannot restore it.</summary>
-    public const string OriginalKey = "x-signet-original";
+    /// <summary>The <c>env</c> variable in which a wrapped entry keeps its original text when its arguments cannot restore it.</summary>
+    public const string OriginalVariable = "SIGNET_WRAP_ORIGINAL";
 
     private static readonly HashSet<string> UrlKeys = ["type", "url", "httpUrl", "headers"];
 
@@ -82,9 +84,9 @@ public static class McpConfigRewriter
                     : server.Result(McpServerAction.NotWrapped));
                 continue;
             }
-            if (server.Value.Property(OriginalKey) is { Value.IsObject: true } original)
+            if (server.Value["env"]?[OriginalVariable] is { IsString: true } recorded)
             {
-                document.Replace(server.Value.Start, server.Value.End, RecordedOriginal(document, server.Value, original));
+                document.Replace(server.Value.Start, server.Value.End, Encoding.UTF8.GetBytes(recorded.String!));
                 results.Add(server.Result(McpServerAction.Unwrapped));
             }
             else if (entry.TargetIndex >= 0)
@@ -95,7 +97,7 @@ public static class McpConfigRewriter
             else
             {
                 results.Add(server.Result(McpServerAction.Unsupported,
-                    $"nothing to restore it from: no server command after the proxy's \"--\" and no \"{OriginalKey}\"; edit it by hand"));
+                    $"nothing to restore it from: no server command after the proxy's \"--\" and no {OriginalVariable} in its env; edit it by hand"));
             }
         }
         return new McpConfigRewrite(utf8, document.Apply(), results);
@@ -178,6 +180,7 @@ public static class McpConfigRewriter
             args.Add("--");
             args.Add(value["command"]!.String!);
         }
+        var marker = $"{Json.Quote(OriginalVariable)}: {Json.Quote(Encoding.UTF8.GetString(document.Slice(value.Start, value.End)))}";
         var argsText = $"{Json.Quote("args")}: [{string.Join(", ", args.Select(Json.Quote))}]";
         var commandText = $"{Json.Quote("command")}: {Json.Quote(options.Launcher.Command)}";
         if (entry.Kind == EntryKind.Url)
@@ -197,34 +200,32 @@ public static class McpConfigRewriter
                 properties.Add(argsText);
                 continue;
             }
+            if (property.Name == "env" && property == value.Property("env"))
+            {
+                properties.Add(EnvWithOriginal(document, property, marker));
+                continue;
+            }
             properties.Add(Encoding.UTF8.GetString(document.Slice(property.NameStart, property.Value.End)));
         }
-        var style = Style.Of(document, value);
-        var originalText = Encoding.UTF8.GetString(document.Slice(value.Start, value.End));
-        properties.Add($"{Json.Quote(OriginalKey)}: {originalText.Replace("\n", "\n" + style.Step, StringComparison.Ordinal)}");
-        document.Replace(value.Start, value.End, Encoding.UTF8.GetBytes(style.Layout(properties)));
+        if (value["env"] is null)
+        {
+            properties.Add($"{Json.Quote("env")}: {{ {marker} }}");
+        }
+        document.Replace(value.Start, value.End, Encoding.UTF8.GetBytes(Style.Of(document, value).Layout(properties)));
     }
 
-    // The recorded original was indented one step deeper to sit inside the wrapped entry; take that step back out.
-    private static byte[] RecordedOriginal(Document document, JsonSpan entry, JsonSpanProperty marker)
+    // The env object with the recorded original as its first variable, laid out like the variables that follow.
+    private static string EnvWithOriginal(Document document, JsonSpanProperty env, string marker)
     {
-        var text = Encoding.UTF8.GetString(document.Slice(marker.Value.Start, marker.Value.End));
-        var markerIndent = Indent(document, marker.NameStart);
-        var baseIndent = Indent(document, entry.Start);
-        var step = markerIndent.StartsWith(baseIndent, StringComparison.Ordinal) ? markerIndent[baseIndent.Length..] : "";
-        if (step.Length > 0)
+        var members = env.Value.Properties!;
+        if (members.Count == 0)
         {
-            var lines = text.Split('\n');
-            for (var i = 1; i < lines.Length; i++)
-            {
-                if (lines[i].StartsWith(step, StringComparison.Ordinal))
-                {
-                    lines[i] = lines[i][step.Length..];
-                }
-            }
-            text = string.Join('\n', lines);
+            return $"{Json.Quote("env")}: {{ {marker} }}";
         }
-        return Encoding.UTF8.GetBytes(text);
+        var leading = Encoding.UTF8.GetString(document.Slice(env.Value.Start + 1, members[0].NameStart));
+        var separator = leading.Length > 0 && string.IsNullOrWhiteSpace(leading) ? leading : " ";
+        return Encoding.UTF8.GetString(document.Slice(env.NameStart, members[0].NameStart)) + marker + "," + separator +
+            Encoding.UTF8.GetString(document.Slice(members[0].NameStart, env.Value.End));
     }
 
     private static string Indent(Document document, int offset)
@@ -259,8 +260,8 @@ public static class McpConfigRewriter
     }
 
     // The layout of the object a new entry replaces: one property per line at the same indentation when the
-    // original spans lines (Step is the extra indentation of its properties), else everything on one line.
-    private sealed record Style(bool MultiLine, string Pad, string Inner, string Base, string Step, string Newline)
+    // original spans lines, else everything on one line.
+    private sealed record Style(bool MultiLine, string Pad, string Inner, string Base, string Newline)
     {
         public static Style Of(Document document, JsonSpan original)
         {
@@ -271,15 +272,14 @@ public static class McpConfigRewriter
             if (!before.Contains('\n', StringComparison.Ordinal))
             {
                 var pad = before.Length > 0 && string.IsNullOrWhiteSpace(before) ? " " : "";
-                return new Style(false, pad, "", baseIndent, "", newline);
+                return new Style(false, pad, "", baseIndent, newline);
             }
             var inner = before[(before.LastIndexOf('\n') + 1)..];
             if (inner.Length == 0 || !string.IsNullOrWhiteSpace(inner))
             {
                 inner = baseIndent + "  ";
             }
-            var step = inner.StartsWith(baseIndent, StringComparison.Ordinal) ? inner[baseIndent.Length..] : "";
-            return new Style(true, "", inner, baseIndent, step, newline);
+            return new Style(true, "", inner, baseIndent, newline);
         }
 
         public string Layout(List<string> properties) => MultiLine
@@ -293,6 +293,10 @@ public static class McpConfigRewriter
         if (!value.IsObject)
         {
             return Entry.Unsupported("the entry is not an object");
+        }
+        if (value["env"] is { IsObject: false })
+        {
+            return Entry.Unsupported("\"env\" is not an object");
         }
         var command = value["command"];
         var type = value["type"]?.String;

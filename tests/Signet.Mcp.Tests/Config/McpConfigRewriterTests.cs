@@ -65,7 +65,7 @@ public sealed class McpConfigRewriterTests
             Samples.Args(github));
         Assert.Equal("ghp_example", github["env"]!["GITHUB_PERSONAL_ACCESS_TOKEN"]!.GetValue<string>());
         Assert.False(github["disabled"]!.GetValue<bool>());
-        Assert.Null(github[McpConfigRewriter.OriginalKey]);
+        Assert.Equal(["GITHUB_PERSONAL_ACCESS_TOKEN"], github["env"]!.AsObject().Select(p => p.Key));
         Assert.Equal("Ctrl+Space", root["globalShortcut"]!.GetValue<string>());
 
         // An escaped Windows path moves into args with its escapes intact and decodes to the same string.
@@ -81,7 +81,7 @@ public sealed class McpConfigRewriterTests
 
         var weather = Samples.Parse(result.Result)["mcpServers"]!["weather"]!;
         Assert.Equal(["proxy", "--name", "weather", "--", "/usr/local/bin/weather-mcp"], Samples.Args(weather));
-        Assert.Equal("/usr/local/bin/weather-mcp", weather[McpConfigRewriter.OriginalKey]!["command"]!.GetValue<string>());
+        Assert.Equal("{\n      \"command\": \"/usr/local/bin/weather-mcp\"\n    }", Recorded(weather));
     }
 
     [Fact]
@@ -129,7 +129,7 @@ public sealed class McpConfigRewriterTests
 
         var github = Samples.Parse(wrapped.Result)["servers"]!["github"]!;
         Assert.Equal(["proxy", "--name", "github", "--url", "https://api.githubcopilot.com/mcp/", "--header", "Authorization=Bearer ${input:github-token}"], Samples.Args(github));
-        Assert.Equal("http", github[McpConfigRewriter.OriginalKey]!["type"]!.GetValue<string>());
+        Assert.Equal("http", JsonNode.Parse(Recorded(github), documentOptions: new() { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true })!["type"]!.GetValue<string>());
         Assert.Contains("// from the prompt above", Samples.Text(wrapped.Result), StringComparison.Ordinal);
         Assert.Equal(Samples.Text(original), Samples.Text(McpConfigRewriter.Unwrap(wrapped.Result, McpClient.VsCode).Result));
     }
@@ -161,12 +161,12 @@ public sealed class McpConfigRewriterTests
         Assert.Equal(5000, http["timeout"]!.GetValue<int>());
         Assert.False(http["trust"]!.GetValue<bool>());
         Assert.Null(http["type"]);
-        Assert.Equal("http://localhost:3000/mcp", http[McpConfigRewriter.OriginalKey]!["httpUrl"]!.GetValue<string>());
+        Assert.Equal("http://localhost:3000/mcp", JsonNode.Parse(Recorded(http))!["httpUrl"]!.GetValue<string>());
         Assert.Equal("safe_tool", root["mcpServers"]!["sseServer"]!["includeTools"]![0]!.GetValue<string>());
         Assert.Equal("GEMINI.md", root["contextFileName"]!.GetValue<string>());
         Assert.Equal("./mcp-servers/python", root["mcpServers"]!["pythonTools"]!["cwd"]!.GetValue<string>());
         Assert.Contains(
-            "      \"trust\": false,\n      \"x-signet-original\": {\n        \"httpUrl\": \"http://localhost:3000/mcp\",\n        \"headers\": {\n          \"Authorization\"",
+            "      \"trust\": false,\n      \"env\": { \"SIGNET_WRAP_ORIGINAL\": \"{\\n      \\\"httpUrl\\\": \\\"http://localhost:3000/mcp\\\",",
             Samples.Text(result.Result), StringComparison.Ordinal);
     }
 
@@ -274,7 +274,7 @@ public sealed class McpConfigRewriterTests
         Assert.False(result.Changed);
         var server = Assert.Single(result.Servers);
         Assert.Equal(McpServerAction.Unsupported, server.Action);
-        Assert.Contains(McpConfigRewriter.OriginalKey, server.Detail, StringComparison.Ordinal);
+        Assert.Contains(McpConfigRewriter.OriginalVariable, server.Detail, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -344,6 +344,40 @@ public sealed class McpConfigRewriterTests
                 new McpServerInfo("mcpServers", "python-tools", McpServerState.NotWrapped, "uv run --directory ${PROJECT_DIR:-.}/tools server.py"),
             ],
             servers);
+    }
+
+    private static string Recorded(JsonNode entry) => entry["env"]![McpConfigRewriter.OriginalVariable]!.GetValue<string>();
+
+    [Fact]
+    public void Wrap_UrlEntryWithEnv_RecordsOriginalAsFirstVariable()
+    {
+        var config = "{\"mcpServers\": {\"r\": {\n  \"url\": \"https://h/mcp\",\n  \"env\": {\n    \"A\": \"1\"\n  }\n}}}";
+
+        var wrapped = McpConfigRewriter.Wrap(Encoding.UTF8.GetBytes(config), McpClient.Cursor, Samples.Options);
+
+        var text = Samples.Text(wrapped.Result);
+        Assert.Contains("  \"env\": {\n    \"SIGNET_WRAP_ORIGINAL\": \"{\\n  \\\"url\\\"", text, StringComparison.Ordinal);
+        Assert.Contains("\",\n    \"A\": \"1\"\n  }", text, StringComparison.Ordinal);
+        Assert.Equal("1", Samples.Parse(wrapped.Result)["mcpServers"]!["r"]!["env"]!["A"]!.GetValue<string>());
+        Assert.Equal(config, Samples.Text(McpConfigRewriter.Unwrap(wrapped.Result, McpClient.Cursor).Result));
+    }
+
+    [Fact]
+    public void Wrap_WrappedEntries_HaveNoKeysBeyondTheClientsOwn()
+    {
+        var known = new HashSet<string> { "type", "command", "args", "env", "cwd", "envFile", "dev", "disabled", "timeout", "trust", "includeTools" };
+
+        foreach (var (file, client) in new[] { ("gemini_settings.json", McpClient.GeminiCli), ("vscode_mcp.json", McpClient.VsCode), ("claude_desktop_config.json", McpClient.ClaudeDesktop) })
+        {
+            var before = Samples.Parse(Samples.Bytes(file));
+            var after = Samples.Parse(McpConfigRewriter.Wrap(Samples.Bytes(file), client, Samples.Options).Result);
+            var key = McpClients.ServersKey(client);
+            foreach (var (name, entry) in after[key]!.AsObject())
+            {
+                var added = entry!.AsObject().Select(p => p.Key).Except(before[key]![name]!.AsObject().Select(p => p.Key));
+                Assert.All(added, k => Assert.Contains(k, known));
+            }
+        }
     }
 
     private static JsonNode Lookup(JsonNode root, string location)
