@@ -170,7 +170,9 @@ public static class McpConfigRewriter
                 args.Add("--header");
                 args.Add($"{name}={headerValue}");
             }
-            if (client == McpClient.VsCode || value["type"] is not null)
+            // VS Code wants a type on every server; Gemini CLI picks the transport from the keys present and
+            // does not know "stdio" as a type; the others take "stdio" where the entry named a type before.
+            if (client == McpClient.VsCode || (value["type"] is not null && client != McpClient.GeminiCli))
             {
                 properties.Add($"{Json.Quote("type")}: {Json.Quote("stdio")}");
             }

@@ -346,6 +346,19 @@ public sealed class McpConfigRewriterTests
             servers);
     }
 
+    [Fact]
+    public void Wrap_GeminiEntryWithType_DropsTypeForTheStdioEntry()
+    {
+        var config = "{\"mcpServers\": {\"learn\": {\"url\": \"https://learn.example/api/mcp\", \"type\": \"http\"}}}"u8.ToArray();
+
+        var wrapped = McpConfigRewriter.Wrap(config, McpClient.GeminiCli, Samples.Options);
+
+        var entry = Samples.Parse(wrapped.Result)["mcpServers"]!["learn"]!;
+        Assert.Null(entry["type"]);
+        Assert.Equal(["proxy", "--name", "learn", "--url", "https://learn.example/api/mcp"], Samples.Args(entry));
+        Assert.Equal(config, McpConfigRewriter.Unwrap(wrapped.Result, McpClient.GeminiCli).Result);
+    }
+
     private static string Recorded(JsonNode entry) => entry["env"]![McpConfigRewriter.OriginalVariable]!.GetValue<string>();
 
     [Fact]
