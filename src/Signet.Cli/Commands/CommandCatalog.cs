@@ -11,5 +11,7 @@ internal static class CommandCatalog
         yield return VerifyCommand.Create(console);
         yield return LogCommands.Create(console);
         yield return CanonCommand.Create(console);
+        yield return WrapCommands.CreateWrap(console);
+        yield return WrapCommands.CreateUnwrap(console);
     }
 }
