@@ -8,5 +8,6 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All(CliConsole console)
     {
         yield return CanonCommand.Create(console);
+        yield return DemoServerCommand.Create(console);
     }
 }
