@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 
 const USAGE =
   "usage: node ts-client.mjs SCENARIO [ARGS…] [--timeout-ms N] (--stdio -- COMMAND [ARGS…] | --http URL [--header 'Name: value']…)\n" +
@@ -116,13 +117,30 @@ function requireTools(tools, names) {
   check(missing.length === 0, `server lacks tools ${missing.join(", ")}; it has ${[...have].sort().join(", ")}`);
 }
 
-async function callWithProgress(client, name, args) {
-  const progress = [];
-  const result = await client.callTool({ name, arguments: args }, undefined, {
-    onprogress: (p) => progress.push({ progress: p.progress, total: p.total ?? null }),
-    resetTimeoutOnProgress: true,
+// Progress is collected by our own notifications/progress handler, keyed by a token we choose. The SDK's
+// `onprogress` option is not used: its client dispatches notifications on a microtask but handles the
+// response synchronously, so a last progress notification that arrives in the same chunk as the response
+// is dropped once the response has removed the per-request handler.
+const progressByToken = new Map();
+
+function collectProgress(client) {
+  client.setNotificationHandler(ProgressNotificationSchema, (notification) => {
+    const { progressToken, progress, total } = notification.params;
+    const list = progressByToken.get(progressToken);
+    if (list) list.push({ progress, total: total ?? null });
   });
-  progress.sort((a, b) => a.progress - b.progress);
+}
+
+let nextProgressToken = 1;
+
+async function callWithProgress(client, name, args) {
+  const token = `ts-client-progress-${nextProgressToken++}`;
+  progressByToken.set(token, []);
+  const result = await client.callTool({ name, arguments: args, _meta: { progressToken: token } });
+  // Let notification handlers already queued behind the response run.
+  await new Promise((resolve) => setImmediate(resolve));
+  const progress = progressByToken.get(token).sort((a, b) => a.progress - b.progress);
+  progressByToken.delete(token);
   return { result, progress };
 }
 
@@ -284,6 +302,7 @@ async function main() {
   }, options.timeoutMs);
   try {
     transport = createTransport(options);
+    collectProgress(client);
     await client.connect(transport);
     const results = await scenario(client, scenarioArgs);
     const server = client.getServerVersion();

@@ -9,10 +9,13 @@ namespace Signet.Mcp.Tests.Demo;
 public sealed class DemoServerProtocolTests
 {
     [Fact]
-    public async Task Connect_DefaultClientOptions_NegotiatesServerDiscover20260728()
+    public async Task Connect_UnpinnedClient_NegotiatesServerDiscover20260728()
     {
         using var timeout = new CancellationTokenSource(ProcessRunner.DefaultTimeout);
-        await using var client = await McpClient.CreateAsync(new StdioClientTransport(SignetExecutable.DemoServer()), cancellationToken: timeout.Token);
+        // The probe is the first message, so it also waits for the child's cold start; the SDK's default 5 s is too
+        // short on a loaded machine and the client then falls back to initialize.
+        var options = new McpClientOptions { DiscoverProbeTimeout = ProcessRunner.DefaultTimeout };
+        await using var client = await McpClient.CreateAsync(new StdioClientTransport(SignetExecutable.DemoServer()), options, cancellationToken: timeout.Token);
 
         Assert.Equal("2026-07-28", client.NegotiatedProtocolVersion);
         Assert.Equal("signet-demo", client.ServerInfo?.Name);
