@@ -87,17 +87,22 @@ public sealed class DemoServerTests(DemoServerFixture server) : IClassFixture<De
     [Fact]
     public async Task CallTool_CountWithProgress_ReportsEveryStepInOrder()
     {
-        var progress = new ProgressCollector(expected: 5);
+        // A session-wide handler rather than CallToolAsync's IProgress: the SDK client unregisters the per-call handler
+        // when the response arrives and can drop a last notification that is still being dispatched.
+        var token = new ProgressToken("count-" + Guid.NewGuid().ToString("N"));
+        var progress = new ProgressCollector(token, expected: 5);
+        await using var registration = Client.RegisterNotificationHandler(NotificationMethods.ProgressNotification, progress.OnNotificationAsync);
 
-        var result = await Client.CallToolAsync("count", new Dictionary<string, object?> { ["to"] = 5, ["delay_ms"] = 1 }, progress, cancellationToken: Timeout);
+        var result = await Client.CallToolAsync(
+            "count", new Dictionary<string, object?> { ["to"] = 5, ["delay_ms"] = 1 }, options: new RequestOptions { ProgressToken = token }, cancellationToken: Timeout);
 
         Assert.NotEqual(true, result.IsError);
         Assert.Equal("Counted to 5.", Text(result));
         Assert.Equal(5, result.StructuredContent!.Value.GetProperty("progress_notifications").GetInt32());
         var steps = await progress.All.WaitAsync(ProcessRunner.DefaultTimeout);
-        Assert.Equal([1f, 2f, 3f, 4f, 5f], steps.Select(s => s.Progress).Order());
-        Assert.All(steps, s => Assert.Equal(5f, s.Total));
-        Assert.Contains(steps, s => s.Message == "3/5");
+        Assert.Equal([1f, 2f, 3f, 4f, 5f], steps.Select(s => s.Progress.Progress));
+        Assert.All(steps, s => Assert.Equal(5f, s.Progress.Total));
+        Assert.Equal("3/5", steps[2].Progress.Message);
     }
 
     [Fact]
@@ -199,21 +204,26 @@ public sealed class DemoServerTests(DemoServerFixture server) : IClassFixture<De
 
     private static string Text(CallToolResult result) => Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
 
-    /// <summary>Collects progress notifications and completes once the expected number arrived.</summary>
-    private sealed class ProgressCollector(int expected) : IProgress<ProgressNotificationValue>
+    /// <summary>Collects the progress notifications for one token and completes once the expected number arrived.</summary>
+    private sealed class ProgressCollector(ProgressToken token, int expected)
     {
-        private readonly ConcurrentQueue<ProgressNotificationValue> values = new();
-        private readonly TaskCompletionSource<ProgressNotificationValue[]> all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ConcurrentQueue<ProgressNotificationParams> values = new();
+        private readonly TaskCompletionSource<ProgressNotificationParams[]> all = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Task<ProgressNotificationValue[]> All => all.Task;
+        public Task<ProgressNotificationParams[]> All => all.Task;
 
-        public void Report(ProgressNotificationValue value)
+        public ValueTask OnNotificationAsync(JsonRpcNotification notification, CancellationToken cancellationToken)
         {
-            values.Enqueue(value);
-            if (values.Count >= expected)
+            var value = notification.Params.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<ProgressNotificationParams>());
+            if (value is not null && value.ProgressToken.Equals(token))
             {
-                all.TrySetResult([.. values]);
+                values.Enqueue(value);
+                if (values.Count >= expected)
+                {
+                    all.TrySetResult([.. values.OrderBy(v => v.Progress.Progress)]);
+                }
             }
+            return ValueTask.CompletedTask;
         }
     }
 }
