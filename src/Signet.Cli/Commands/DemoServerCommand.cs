@@ -1,9 +1,5 @@
 using System.CommandLine;
-using Serilog;
-using Serilog.Core;
-using Serilog.Events;
-using Serilog.Formatting.Display;
-using Serilog.Extensions.Logging;
+using Signet.Cli.Logging;
 using Signet.Mcp.Demo;
 
 namespace Signet.Cli.Commands;
@@ -24,32 +20,10 @@ internal static class DemoServerCommand
         command.Hidden = true;
         command.SetAction(async (parse, ct) =>
         {
-            var level = parse.GetValue(verbose) ? LogEventLevel.Verbose : LogEventLevel.Information;
-            using var serilog = new LoggerConfiguration()
-                .MinimumLevel.Is(level)
-                .MinimumLevel.Override("ModelContextProtocol", parse.GetValue(verbose) ? LogEventLevel.Verbose : LogEventLevel.Warning)
-                .WriteTo.Sink(new TextWriterSink(console.Error, "signet demo-server: [{Level:u3}] {Message:lj}{NewLine}{Exception}"))
-                .CreateLogger();
-            using var loggerFactory = new SerilogLoggerFactory(serilog);
+            using var loggerFactory = CliLogging.CreateStderrFactory(console.Error, "signet demo-server", parse.GetValue(verbose));
             await DemoServer.RunStdioAsync(loggerFactory, console.Time, ct);
             return SignetCli.Ok;
         });
         return command;
-    }
-}
-
-/// <summary>Writes Serilog events to a <see cref="TextWriter"/> (the command's stderr), one flushed line each.</summary>
-internal sealed class TextWriterSink(TextWriter writer, string outputTemplate) : ILogEventSink
-{
-    private readonly MessageTemplateTextFormatter formatter = new(outputTemplate, System.Globalization.CultureInfo.InvariantCulture);
-    private readonly Lock gate = new();
-
-    public void Emit(LogEvent logEvent)
-    {
-        lock (gate)
-        {
-            formatter.Format(logEvent, writer);
-            writer.Flush();
-        }
     }
 }

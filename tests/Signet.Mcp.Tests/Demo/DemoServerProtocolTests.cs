@@ -37,11 +37,14 @@ public sealed class DemoServerProtocolTests
         Assert.Equal(3, result.StructuredContent!.Value.GetProperty("sum").GetDouble());
     }
 
-    [Fact]
-    public async Task Stdout_RawSession_CarriesOnlyJsonRpcAndExitsZeroOnEof()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Stdout_RawSession_CarriesOnlyJsonRpcAndExitsZeroOnEof(bool verbose)
     {
+        const string Payload = "payload-marker-7f3a";
         using var timeout = new CancellationTokenSource(ProcessRunner.DefaultTimeout);
-        var (fileName, arguments) = SignetExecutable.Command("demo-server");
+        var (fileName, arguments) = verbose ? SignetExecutable.Command("demo-server", "--verbose") : SignetExecutable.Command("demo-server");
         var start = new ProcessStartInfo(fileName, arguments)
         {
             RedirectStandardInput = true,
@@ -58,6 +61,7 @@ public sealed class DemoServerProtocolTests
                 """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""",
                 """{"jsonrpc":"2.0","method":"notifications/initialized"}""",
                 """{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"count","arguments":{"to":2},"_meta":{"progressToken":"t"}}}""",
+                """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"message":"PAYLOAD"}}}""".Replace("PAYLOAD", Payload, StringComparison.Ordinal),
             ];
             foreach (var request in requests)
             {
@@ -66,7 +70,7 @@ public sealed class DemoServerProtocolTests
             await process.StandardInput.FlushAsync(timeout.Token);
 
             var lines = new List<JsonObject>();
-            while (!lines.Any(l => l["id"]?.GetValue<int>() == 2))
+            while (!(lines.Any(l => l["id"]?.GetValue<int>() == 2) && lines.Any(l => l["id"]?.GetValue<int>() == 3)))
             {
                 var line = await process.StandardOutput.ReadLineAsync(timeout.Token)
                     ?? throw new Xunit.Sdk.XunitException($"stdout ended early; stderr: {await stderr}");
@@ -80,7 +84,12 @@ public sealed class DemoServerProtocolTests
             Assert.All(lines, l => Assert.Equal("2.0", l["jsonrpc"]!.GetValue<string>()));
             Assert.Equal(2, lines.Count(l => l["method"]?.GetValue<string>() == "notifications/progress"));
             Assert.Equal("2025-11-25", lines.Single(l => l["id"]?.GetValue<int>() == 1)["result"]!["protocolVersion"]!.GetValue<string>());
-            Assert.Contains("serving MCP on stdio", await stderr, StringComparison.Ordinal);
+            Assert.Equal(Payload, lines.Single(l => l["id"]?.GetValue<int>() == 3)["result"]!["content"]![0]!["text"]!.GetValue<string>());
+            var log = await stderr;
+            Assert.Contains("serving MCP on stdio", log, StringComparison.Ordinal);
+            Assert.Contains("tools/call echo", log, StringComparison.Ordinal);
+            // Arguments are payloads: logged only at the verbose (trace) level.
+            Assert.Equal(verbose, log.Contains(Payload, StringComparison.Ordinal));
         }
         finally
         {
