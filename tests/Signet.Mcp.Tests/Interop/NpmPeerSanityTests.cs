@@ -123,6 +123,18 @@ public sealed class NpmPeerSanityTests(ITestOutputHelper output)
         Assert.Contains("--stdio", result.Stdout + result.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void RequireDirectory_NodeModulesMissing_FailsWithTheInstallCommand()
+    {
+        using var dir = new TempDirectory();
+        var missing = dir.File("node_modules");
+
+        var error = Assert.Throws<InvalidOperationException>(() => NpmPeers.RequireDirectory(missing));
+
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+        Assert.Contains("run `bash test.sh` (it installs the npm peers)", error.Message, StringComparison.Ordinal);
+    }
+
     private void Report(TsClientRun run) =>
         output.WriteLine($"{run.Process.CommandLine}: exit {run.Process.ExitCode} in {run.Process.Elapsed.TotalMilliseconds:F0} ms");
 

@@ -54,7 +54,8 @@ internal static class NpmPeers
     private static string Package(string name, params string[] parts) =>
         RequireFile(Path.Combine([NodeModules, .. name.Split('/'), .. parts]));
 
-    private static string RequireDirectory(string path) =>
+    /// <summary>The directory, or an exception that names it and the command that installs the peers.</summary>
+    internal static string RequireDirectory(string path) =>
         Directory.Exists(path) ? path : throw new InvalidOperationException($"The npm peers are not installed ({path} is missing): {InstallHint}.");
 
     private static string RequireFile(string path) =>
