@@ -15,5 +15,6 @@ internal static class CommandCatalog
         yield return WrapCommands.CreateWrap(console);
         yield return WrapCommands.CreateUnwrap(console);
         yield return CanonCommand.Create(console);
+        yield return DemoServerCommand.Create(console);
     }
 }
