@@ -41,7 +41,7 @@ public static class McpConfigRewriter
                 results.Add(server.Result(McpServerAction.NotSelected));
                 continue;
             }
-            var entry = Classify(server);
+            var entry = Classify(server, client);
             switch (entry.Kind)
             {
                 case EntryKind.Wrapped:
@@ -76,7 +76,7 @@ public static class McpConfigRewriter
                 results.Add(server.Result(McpServerAction.NotSelected));
                 continue;
             }
-            var entry = Classify(server);
+            var entry = Classify(server, client);
             if (entry.Kind != EntryKind.Wrapped)
             {
                 results.Add(entry.Kind == EntryKind.Unsupported
@@ -111,7 +111,7 @@ public static class McpConfigRewriter
         var list = new List<McpServerInfo>();
         foreach (var server in Servers(document, client))
         {
-            var entry = Classify(server);
+            var entry = Classify(server, client);
             var state = entry.Kind switch
             {
                 EntryKind.Wrapped => McpServerState.Wrapped,
@@ -289,7 +289,7 @@ public static class McpConfigRewriter
             : "{" + Pad + string.Join(", ", properties) + Pad + "}";
     }
 
-    private static Entry Classify(Server server)
+    private static Entry Classify(Server server, McpClient client)
     {
         var value = server.Value;
         if (!value.IsObject)
@@ -335,6 +335,11 @@ public static class McpConfigRewriter
             if (type is not (null or "http" or "sse" or "streamable-http" or "streamableHttp"))
             {
                 return Entry.Unsupported($"transport type \"{type}\" is not supported");
+            }
+            // signet proxy --url speaks Streamable HTTP. Gemini CLI's "url" without a type means SSE.
+            if (type == "sse" || (client == McpClient.GeminiCli && value["httpUrl"] is null && type is null))
+            {
+                return Entry.Unsupported("an SSE server: signet proxy --url connects over Streamable HTTP only");
             }
             var headers = new List<(string, string)>();
             if (value["headers"] is { } headerObject)
