@@ -60,7 +60,7 @@ public static class McpConfigRewriter
                     break;
             }
         }
-        return new McpConfigRewrite(utf8, document.Apply(), results);
+        return new McpConfigRewrite(utf8, Checked(document.Apply()), results);
     }
 
     /// <summary>Restores the selected wrapped servers to their original entries.</summary>
@@ -86,7 +86,13 @@ public static class McpConfigRewriter
             }
             if (server.Value["env"]?[OriginalVariable] is { IsString: true } recorded)
             {
-                document.Replace(server.Value.Start, server.Value.End, Encoding.UTF8.GetBytes(recorded.String!));
+                var original = Encoding.UTF8.GetBytes(recorded.String!);
+                if (!IsObjectText(original))
+                {
+                    results.Add(server.Result(McpServerAction.Unsupported, $"{OriginalVariable} does not hold a JSON object; edit it by hand"));
+                    continue;
+                }
+                document.Replace(server.Value.Start, server.Value.End, original);
                 results.Add(server.Result(McpServerAction.Unwrapped));
             }
             else if (entry.TargetIndex >= 0)
@@ -100,7 +106,7 @@ public static class McpConfigRewriter
                     $"nothing to restore it from: no server command after the proxy's \"--\" and no {OriginalVariable} in its env; edit it by hand"));
             }
         }
-        return new McpConfigRewrite(utf8, document.Apply(), results);
+        return new McpConfigRewrite(utf8, Checked(document.Apply()), results);
     }
 
     /// <summary>Lists the servers of a config and whether each runs through signet.</summary>
@@ -121,6 +127,32 @@ public static class McpConfigRewriter
             list.Add(new McpServerInfo(server.Location, server.Name, state, entry.Detail ?? ""));
         }
         return list;
+    }
+
+    private static bool IsObjectText(byte[] text)
+    {
+        try
+        {
+            return JsonSpanTree.Parse(text).IsObject;
+        }
+        catch (McpConfigException)
+        {
+            return false;
+        }
+    }
+
+    // A last guard: whatever the edits, the result must still parse, or nothing is written.
+    private static byte[] Checked(byte[] result)
+    {
+        try
+        {
+            JsonSpanTree.Parse(result);
+        }
+        catch (McpConfigException e)
+        {
+            throw new McpConfigException($"the rewritten config would not parse ({e.Message}); nothing was written. Please report this with the file.");
+        }
+        return result;
     }
 
     private static void WrapInPlace(Document document, Server server, McpWrapOptions options)

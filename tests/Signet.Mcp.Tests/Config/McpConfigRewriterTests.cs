@@ -361,6 +361,17 @@ public sealed class McpConfigRewriterTests
         Assert.Equal(config, McpConfigRewriter.Unwrap(wrapped.Result, McpClient.GeminiCli).Result);
     }
 
+    [Fact]
+    public void Unwrap_RecordedOriginalNotAnObject_IsUnsupportedAndUnchanged()
+    {
+        var config = """{"mcpServers": {"r": {"command": "/x/signet", "args": ["proxy", "--url", "https://h/mcp"], "env": {"SIGNET_WRAP_ORIGINAL": "{\"url\": "}}}}"""u8.ToArray();
+
+        var result = McpConfigRewriter.Unwrap(config, McpClient.Cursor);
+
+        Assert.False(result.Changed);
+        Assert.Contains("does not hold a JSON object", Assert.Single(result.Servers).Detail, StringComparison.Ordinal);
+    }
+
     private static bool IsSse(McpServerResult server) => server.Detail?.Contains("SSE", StringComparison.Ordinal) == true;
 
     private static string Recorded(JsonNode entry) => entry["env"]![McpConfigRewriter.OriginalVariable]!.GetValue<string>();
