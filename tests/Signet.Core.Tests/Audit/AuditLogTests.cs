@@ -247,3 +247,23 @@ public sealed class AuditLogTests
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await log.AppendAsync(TestReceipts.V1(1)));
     }
 }
+
+public sealed class AuditLogTamperWhileOpenTests
+{
+    [Fact]
+    public async Task AppendAsync_DayFileDeletedWhileOpen_RecreatedAndVerifyReportsDeletion()
+    {
+        using var dir = new TempDirectory();
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            await log.AppendAsync(TestReceipts.V1(1));
+            File.Delete(Directory.GetFiles(dir.Path, "*.jsonl").Single());
+            var r = await log.AppendAsync(TestReceipts.V1(2));
+            Assert.Equal(1, r.Line);
+            Assert.True(File.Exists(r.File));
+        }
+        var b = AuditVerifier.Verify(dir.Path).Break!;
+        Assert.Equal(AuditBreakKind.Deleted, b.Kind);
+        Assert.Equal(1, b.Line);
+    }
+}
