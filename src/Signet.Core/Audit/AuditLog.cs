@@ -45,6 +45,9 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     private bool _dirty;
     private bool _directoryDirty;
     private volatile AuditLogFailedException? _failure;
+    private long _batches;
+    private long _records;
+    private long _syncs;
 
     private AuditLog(string directory, AuditLogOptions options, ILogger logger)
     {
@@ -69,6 +72,18 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
             lock (_io)
             {
                 return _tailHash;
+            }
+        }
+    }
+
+    /// <summary>Batches written, records written and fsyncs done by this writer (for benchmarks and diagnostics).</summary>
+    internal (long Batches, long Records, long Syncs) Statistics
+    {
+        get
+        {
+            lock (_io)
+            {
+                return (_batches, _records, _syncs);
             }
         }
     }
@@ -363,6 +378,8 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
 
         _cursor = new Cursor(path, offset + _buffer.WrittenCount, line);
         _tailHash = prev;
+        _batches++;
+        _records += count;
         _dirty = true;
         if (_options.Durability == AuditDurability.Durable)
         {
@@ -377,6 +394,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
             try
             {
                 RandomAccess.FlushToDisk(_handle);
+                _syncs++;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
