@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -16,16 +17,37 @@ namespace Signet.Canonicalization;
 /// </remarks>
 public static class JsonCanonicalizer
 {
+    [ThreadStatic]
+    private static CanonicalWriter? t_writer;
+
     /// <summary>The canonical UTF-8 bytes of a value (<c>null</c> is JSON null).</summary>
-    public static byte[] Canonicalize(JsonNode? node) => Encoding.UTF8.GetBytes(CanonicalizeToString(node));
+    public static byte[] Canonicalize(JsonNode? node)
+    {
+        var writer = Rent();
+        try
+        {
+            writer.Write(node);
+            return writer.Written.ToArray();
+        }
+        finally
+        {
+            Return(writer);
+        }
+    }
 
     /// <summary>The canonical text of a value.</summary>
     public static string CanonicalizeToString(JsonNode? node)
     {
-        var sb = new StringBuilder(256);
-        var path = new List<object>();
-        Write(node, sb, path);
-        return sb.ToString();
+        var writer = Rent();
+        try
+        {
+            writer.Write(node);
+            return Encoding.UTF8.GetString(writer.Written);
+        }
+        finally
+        {
+            Return(writer);
+        }
     }
 
     /// <summary>Parses JSON text (strictly, duplicate keys rejected) and returns its canonical text.</summary>
@@ -33,210 +55,349 @@ public static class JsonCanonicalizer
         CanonicalizeToString(StrictJson.Parse(utf8Json, options));
 
     /// <summary><c>"sha256:"</c> + lowercase hex of SHA-256 over the canonical bytes: Signet's content hash.</summary>
-    public static string Sha256(JsonNode? node) => SignetHash.Sha256(Canonicalize(node));
-
-    private static void Write(JsonNode? node, StringBuilder sb, List<object> path)
+    public static string Sha256(JsonNode? node)
     {
-        switch (node)
+        var writer = Rent();
+        try
         {
-            case null:
-                sb.Append("null");
-                return;
-            case JsonObject obj:
-                {
-                    var members = new KeyValuePair<string, JsonNode?>[obj.Count];
-                    var i = 0;
-                    foreach (var member in obj)
-                    {
-                        members[i++] = member;
-                    }
-                    Array.Sort(members, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
-                    sb.Append('{');
-                    for (i = 0; i < members.Length; i++)
-                    {
-                        if (i > 0)
-                        {
-                            sb.Append(',');
-                        }
-                        path.Add(members[i].Key);
-                        WriteString(members[i].Key, sb, path);
-                        sb.Append(':');
-                        Write(members[i].Value, sb, path);
-                        path.RemoveAt(path.Count - 1);
-                    }
-                    sb.Append('}');
+            writer.Write(node);
+            return SignetHash.Sha256(writer.Written);
+        }
+        finally
+        {
+            Return(writer);
+        }
+    }
+
+    private static CanonicalWriter Rent()
+    {
+        var writer = t_writer ?? new CanonicalWriter();
+        t_writer = null; // re-entrancy (a custom value serialized mid-write) gets its own writer
+        return writer;
+    }
+
+    private static void Return(CanonicalWriter writer)
+    {
+        writer.Reset();
+        t_writer = writer;
+    }
+
+    /// <summary>Writes canonical UTF-8 into a growable buffer; keeps the JSON path only for error messages.</summary>
+    private sealed class CanonicalWriter
+    {
+        private const int MaxRetainedBuffer = 1 << 20;
+
+        private byte[] _buffer = new byte[1024];
+        private int _length;
+        private readonly List<object> _path = [];
+        private readonly StringBuilder _number = new(32);
+
+        public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _length);
+
+        public void Reset()
+        {
+            _length = 0;
+            _path.Clear();
+            if (_buffer.Length > MaxRetainedBuffer)
+            {
+                _buffer = new byte[1024];
+            }
+        }
+
+        public void Write(JsonNode? node)
+        {
+            switch (node)
+            {
+                case null:
+                    Ascii("null");
                     return;
-                }
-            case JsonArray array:
-                {
-                    sb.Append('[');
-                    for (var i = 0; i < array.Count; i++)
+                case JsonObject obj:
                     {
-                        if (i > 0)
+                        var members = new KeyValuePair<string, JsonNode?>[obj.Count];
+                        var i = 0;
+                        foreach (var member in obj)
                         {
-                            sb.Append(',');
+                            members[i++] = member;
                         }
-                        path.Add(i);
-                        Write(array[i], sb, path);
-                        path.RemoveAt(path.Count - 1);
+                        if (members.Length > 1)
+                        {
+                            Array.Sort(members, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+                        }
+                        Byte((byte)'{');
+                        for (i = 0; i < members.Length; i++)
+                        {
+                            if (i > 0)
+                            {
+                                Byte((byte)',');
+                            }
+                            _path.Add(members[i].Key);
+                            String(members[i].Key);
+                            Byte((byte)':');
+                            Write(members[i].Value);
+                            _path.RemoveAt(_path.Count - 1);
+                        }
+                        Byte((byte)'}');
+                        return;
                     }
-                    sb.Append(']');
+                case JsonArray array:
+                    {
+                        Byte((byte)'[');
+                        for (var i = 0; i < array.Count; i++)
+                        {
+                            if (i > 0)
+                            {
+                                Byte((byte)',');
+                            }
+                            _path.Add(i);
+                            Write(array[i]);
+                            _path.RemoveAt(_path.Count - 1);
+                        }
+                        Byte((byte)']');
+                        return;
+                    }
+                case JsonValue value:
+                    Value(value);
                     return;
-                }
-            case JsonValue value:
-                WriteValue(value, sb, path);
-                return;
-            default:
-                throw new CanonicalizationException($"unsupported JSON node {node.GetType().Name} at {JsonPath.Format(path)}", JsonPath.Format(path));
-        }
-    }
-
-    private static void WriteValue(JsonValue value, StringBuilder sb, List<object> path)
-    {
-        if (value.TryGetValue<JsonElement>(out var element))
-        {
-            WriteElement(element, sb, path);
-            return;
+                default:
+                    throw new CanonicalizationException($"unsupported JSON node {node.GetType().Name} at {Where()}", Where());
+            }
         }
 
-        Func<string> where = () => JsonPath.Format(path);
-        switch (value.GetValueKind())
+        private void Value(JsonValue value)
         {
-            case JsonValueKind.String:
-                WriteString(value.GetValue<object>() switch
-                {
-                    string s => s,
-                    char c => c.ToString(),
-                    var other => Convert.ToString(other, System.Globalization.CultureInfo.InvariantCulture) ?? "",
-                }, sb, path);
+            if (value.TryGetValue<JsonElement>(out var element))
+            {
+                Element(element);
                 return;
-            case JsonValueKind.True:
-                sb.Append("true");
+            }
+            if (value.TryGetValue<string>(out var s))
+            {
+                String(s);
                 return;
-            case JsonValueKind.False:
-                sb.Append("false");
-                return;
-            case JsonValueKind.Null:
-                sb.Append("null");
-                return;
-            case JsonValueKind.Number:
-                switch (value.GetValue<object>())
-                {
-                    case double d:
-                        NumberLexeme.WriteDouble(d, sb);
-                        return;
-                    case float f:
-                        NumberLexeme.WriteDouble(f, sb);
-                        return;
-                    case ulong ul:
-                        NumberLexeme.WriteInteger(ul, sb, where);
-                        return;
-                    case long l:
-                        NumberLexeme.WriteInteger(l, sb, where);
-                        return;
-                    case int or short or sbyte or byte or ushort or uint:
-                        NumberLexeme.WriteInteger(Convert.ToInt64(value.GetValue<object>(), System.Globalization.CultureInfo.InvariantCulture), sb, where);
-                        return;
-                    case decimal m:
-                        NumberLexeme.Write(Encoding.ASCII.GetBytes(m.ToString(System.Globalization.CultureInfo.InvariantCulture)), sb, where);
-                        return;
-                }
-                break;
+            }
+            switch (value.GetValueKind())
+            {
+                case JsonValueKind.String:
+                    String(value.GetValue<object>() switch
+                    {
+                        char c => c.ToString(),
+                        var other => Convert.ToString(other, CultureInfo.InvariantCulture) ?? "",
+                    });
+                    return;
+                case JsonValueKind.True:
+                    Ascii("true");
+                    return;
+                case JsonValueKind.False:
+                    Ascii("false");
+                    return;
+                case JsonValueKind.Null:
+                    Ascii("null");
+                    return;
+                case JsonValueKind.Number:
+                    _number.Clear();
+                    switch (value.GetValue<object>())
+                    {
+                        case double d:
+                            NumberLexeme.WriteDouble(d, _number);
+                            break;
+                        case float f:
+                            NumberLexeme.WriteDouble(f, _number);
+                            break;
+                        case ulong ul:
+                            NumberLexeme.WriteInteger(ul, _number, Where);
+                            break;
+                        case long l:
+                            NumberLexeme.WriteInteger(l, _number, Where);
+                            break;
+                        case int or short or sbyte or byte or ushort or uint:
+                            NumberLexeme.WriteInteger(Convert.ToInt64(value.GetValue<object>(), CultureInfo.InvariantCulture), _number, Where);
+                            break;
+                        case decimal m:
+                            NumberLexeme.Write(Encoding.ASCII.GetBytes(m.ToString(CultureInfo.InvariantCulture)), _number, Where);
+                            break;
+                        default:
+                            goto custom;
+                    }
+                    Ascii(_number);
+                    return;
+            }
+
+        custom:
+            // Anything else (a custom type): serialize it and canonicalize the result.
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(value, JsonNodeContext.Default.JsonNode);
+            Write(StrictJson.Parse(bytes));
         }
 
-        // Anything else (a custom type): serialize it and canonicalize the result.
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, JsonNodeContext.Default.JsonNode);
-        Write(StrictJson.Parse(bytes), sb, path);
-    }
-
-    private static void WriteElement(JsonElement element, StringBuilder sb, List<object> path)
-    {
-        switch (element.ValueKind)
+        private void Element(JsonElement element)
         {
-            case JsonValueKind.Object:
-                Write(JsonObject.Create(element), sb, path);
-                return;
-            case JsonValueKind.Array:
-                Write(JsonArray.Create(element), sb, path);
-                return;
-            case JsonValueKind.String:
-                string s;
-                try
-                {
-                    s = element.GetString()!;
-                }
-                catch (InvalidOperationException)
-                {
-                    throw new CanonicalizationException($"lone surrogate in the string at {JsonPath.Format(path)}", JsonPath.Format(path));
-                }
-                WriteString(s, sb, path);
-                return;
-            case JsonValueKind.Number:
-                NumberLexeme.Write(Encoding.UTF8.GetBytes(element.GetRawText()), sb, () => JsonPath.Format(path));
-                return;
-            case JsonValueKind.True:
-                sb.Append("true");
-                return;
-            case JsonValueKind.False:
-                sb.Append("false");
-                return;
-            default:
-                sb.Append("null");
-                return;
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    Write(JsonObject.Create(element));
+                    return;
+                case JsonValueKind.Array:
+                    Write(JsonArray.Create(element));
+                    return;
+                case JsonValueKind.String:
+                    string s;
+                    try
+                    {
+                        s = element.GetString()!;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        throw new CanonicalizationException($"lone surrogate in the string at {Where()}", Where());
+                    }
+                    String(s);
+                    return;
+                case JsonValueKind.Number:
+                    {
+                        // Small integers are the common case: write them straight through.
+                        // TryGetInt64 accepts integer lexemes only ("1.0" and "1e2" are refused), so the reference's integer rule holds.
+                        if (element.TryGetInt64(out var l) && l > -(1L << 53) && l < (1L << 53))
+                        {
+                            Span<byte> digits = stackalloc byte[24];
+                            l.TryFormat(digits, out var n, default, CultureInfo.InvariantCulture);
+                            Bytes(digits[..n]);
+                            return;
+                        }
+                        _number.Clear();
+                        NumberLexeme.Write(Encoding.UTF8.GetBytes(element.GetRawText()), _number, Where);
+                        Ascii(_number);
+                        return;
+                    }
+                case JsonValueKind.True:
+                    Ascii("true");
+                    return;
+                case JsonValueKind.False:
+                    Ascii("false");
+                    return;
+                default:
+                    Ascii("null");
+                    return;
+            }
         }
-    }
 
-    private static void WriteString(string s, StringBuilder sb, List<object> path)
-    {
-        sb.Append('"');
-        for (var i = 0; i < s.Length; i++)
+        private void String(string s)
         {
-            var c = s[i];
+            Byte((byte)'"');
+            var span = s.AsSpan();
+            var runStart = 0;
+            for (var i = 0; i < span.Length; i++)
+            {
+                var c = span[i];
+                if (c >= 0x20 && c != '"' && c != '\\' && !char.IsSurrogate(c))
+                {
+                    continue;
+                }
+                Utf8(span[runStart..i]);
+                if (char.IsHighSurrogate(c) && i + 1 < span.Length && char.IsLowSurrogate(span[i + 1]))
+                {
+                    Utf8(span.Slice(i, 2));
+                    i++;
+                }
+                else if (char.IsSurrogate(c))
+                {
+                    throw new CanonicalizationException($"lone surrogate U+{(int)c:X4} in the string at {Where()}", Where());
+                }
+                else
+                {
+                    Escape(c);
+                }
+                runStart = i + 1;
+            }
+            Utf8(span[runStart..]);
+            Byte((byte)'"');
+        }
+
+        private void Escape(char c)
+        {
             switch (c)
             {
                 case '"':
-                    sb.Append("\\\"");
+                    Ascii("\\\"");
                     break;
                 case '\\':
-                    sb.Append("\\\\");
+                    Ascii("\\\\");
                     break;
                 case '\b':
-                    sb.Append("\\b");
+                    Ascii("\\b");
                     break;
                 case '\t':
-                    sb.Append("\\t");
+                    Ascii("\\t");
                     break;
                 case '\n':
-                    sb.Append("\\n");
+                    Ascii("\\n");
                     break;
                 case '\f':
-                    sb.Append("\\f");
+                    Ascii("\\f");
                     break;
                 case '\r':
-                    sb.Append("\\r");
+                    Ascii("\\r");
                     break;
                 default:
-                    if (c < 0x20)
-                    {
-                        sb.Append("\\u00").Append(((int)c).ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
-                    }
-                    else if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
-                    {
-                        sb.Append(c).Append(s[++i]);
-                    }
-                    else if (char.IsSurrogate(c))
-                    {
-                        var where = JsonPath.Format(path);
-                        throw new CanonicalizationException($"lone surrogate U+{(int)c:X4} in the string at {where}", where);
-                    }
-                    else
-                    {
-                        sb.Append(c);
-                    }
+                    Ascii("\\u00");
+                    Byte(Hex((c >> 4) & 0xF));
+                    Byte(Hex(c & 0xF));
                     break;
             }
         }
-        sb.Append('"');
+
+        private static byte Hex(int v) => (byte)(v < 10 ? '0' + v : 'a' + v - 10);
+
+        private void Utf8(ReadOnlySpan<char> chars)
+        {
+            if (chars.IsEmpty)
+            {
+                return;
+            }
+            Ensure(chars.Length * 3);
+            _length += Encoding.UTF8.GetBytes(chars, _buffer.AsSpan(_length));
+        }
+
+        private void Ascii(string s)
+        {
+            Ensure(s.Length);
+            foreach (var c in s)
+            {
+                _buffer[_length++] = (byte)c;
+            }
+        }
+
+        private void Ascii(StringBuilder sb)
+        {
+            Ensure(sb.Length);
+            foreach (var chunk in sb.GetChunks())
+            {
+                foreach (var c in chunk.Span)
+                {
+                    _buffer[_length++] = (byte)c;
+                }
+            }
+        }
+
+        private void Bytes(ReadOnlySpan<byte> bytes)
+        {
+            Ensure(bytes.Length);
+            bytes.CopyTo(_buffer.AsSpan(_length));
+            _length += bytes.Length;
+        }
+
+        private void Byte(byte b)
+        {
+            Ensure(1);
+            _buffer[_length++] = b;
+        }
+
+        private void Ensure(int more)
+        {
+            if (_length + more > _buffer.Length)
+            {
+                Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + more));
+            }
+        }
+
+        private string Where() => JsonPath.Format(_path);
     }
 }
 

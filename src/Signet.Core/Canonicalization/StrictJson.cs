@@ -71,6 +71,20 @@ public static class StrictJson
             throw new JsonParseException("a byte order mark is not allowed", 1, 1, "$");
         }
 
+        // Fast path: one validating scan, then System.Text.Json's own document-backed tree. Anything unusual
+        // (an error, a repeated key) takes the slow path below, which builds the tree itself and reports the place.
+        if (IsPlain(utf8Json, options))
+        {
+            try
+            {
+                return JsonNode.Parse(utf8Json, documentOptions: new JsonDocumentOptions { MaxDepth = options.MaxDepth });
+            }
+            catch (JsonException)
+            {
+                // Fall through: the slow path reports the error with its place.
+            }
+        }
+
         var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions
         {
             CommentHandling = JsonCommentHandling.Disallow,
@@ -117,6 +131,70 @@ public static class StrictJson
         {
             node = null;
             error = e;
+            return false;
+        }
+    }
+
+    /// <summary>True when the text is one valid value with no repeated keys, lone surrogates or overflowing numbers.</summary>
+    private static bool IsPlain(ReadOnlySpan<byte> utf8Json, StrictJsonOptions options)
+    {
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions
+        {
+            CommentHandling = JsonCommentHandling.Disallow,
+            AllowTrailingCommas = false,
+            MaxDepth = options.MaxDepth,
+        });
+        var keys = new List<HashSet<string>?>();
+        try
+        {
+            if (!reader.Read())
+            {
+                return false;
+            }
+            do
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject:
+                        keys.Add(null);
+                        break;
+                    case JsonTokenType.StartArray:
+                        keys.Add(null);
+                        break;
+                    case JsonTokenType.EndObject:
+                    case JsonTokenType.EndArray:
+                        keys.RemoveAt(keys.Count - 1);
+                        break;
+                    case JsonTokenType.PropertyName:
+                        var set = keys[^1] ??= new HashSet<string>(StringComparer.Ordinal);
+                        if (!set.Add(reader.GetString()!))
+                        {
+                            return false;
+                        }
+                        break;
+                    case JsonTokenType.String:
+                        if (reader.ValueIsEscaped)
+                        {
+                            _ = reader.GetString(); // throws on a lone surrogate
+                        }
+                        break;
+                    case JsonTokenType.Number:
+                        if (!NumberLexeme.IsFinite(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan))
+                        {
+                            return false;
+                        }
+                        break;
+                }
+            }
+            while (reader.Read());
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
             return false;
         }
     }
