@@ -7,6 +7,8 @@ internal static class Harnesses
     {
         Func<string[], Task<int>>? run = name switch
         {
+            "transport" => TransportHarness.RunAsync,
+            "recorder" => RecorderHarness.RunAsync,
             _ => null,
         };
         if (run is null)
