@@ -9,6 +9,8 @@ internal static class Harnesses
         {
             "audit" => AuditHarness.RunAsync,
             "audit-profile" => AuditProfile.RunAsync,
+            "transport" => TransportHarness.RunAsync,
+            "recorder" => RecorderHarness.RunAsync,
             _ => null,
         };
         if (run is null)

@@ -154,7 +154,10 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         // The v2 receipt signs the same action; keep the signed copy of the arguments, not the live params node.
         Track(key, new PendingCall(tool, action with { Params = receipt.Json["action"]!["params"] }, receipt, requestTime));
         LogRequestSigned(_logger, callId, tool, receipt.Id);
-        LogReceiptPayload(_logger, receipt.ToJsonString());
+        if (_logger.IsEnabled(LogLevel.Trace))
+        {
+            LogReceiptPayload(_logger, receipt.ToJsonString());
+        }
         Notify(new RecordedReceipt(receipt, RecordedReceiptKind.Request, callId, sessionId, IsAnchored: true, IsStored: stored));
     }
 
@@ -190,7 +193,10 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
             "Check the audit log's disk and permissions, or set FailureMode to FailOpen to deliver responses whose receipt could not be stored.",
             cancellationToken).ConfigureAwait(false);
         LogResponseSigned(_logger, callId, call.Tool, compound.Id, outcome?.Status ?? "none");
-        LogReceiptPayload(_logger, compound.ToJsonString());
+        if (_logger.IsEnabled(LogLevel.Trace))
+        {
+            LogReceiptPayload(_logger, compound.ToJsonString());
+        }
         Notify(new RecordedReceipt(compound, RecordedReceiptKind.Response, callId, sessionId, IsAnchored: true, IsStored: stored));
 
         if (coSignatureKey is null)

@@ -22,8 +22,8 @@ public sealed class ServerEverythingTests : IAsyncLifetime
     private static StdioClientTransport Everything() => new(new StdioClientTransportOptions
     {
         Name = "server-everything",
-        Command = "node",
-        Arguments = [ServerEverything.EntryPoint, "stdio"],
+        Command = NpmPeers.Node,
+        Arguments = [NpmPeers.ServerEverything, "stdio"],
     });
 
     public async Task InitializeAsync()
