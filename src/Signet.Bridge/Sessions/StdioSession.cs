@@ -22,6 +22,7 @@ internal sealed class StdioSession : IAsyncDisposable
     private readonly ILogger logger;
     private readonly TimeProvider time;
     private readonly TaskCompletionSource<string> ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ResponseStream? getStream;
     private StdioChild? child;
     private long lastActivity;
@@ -44,7 +45,10 @@ internal sealed class StdioSession : IAsyncDisposable
     public BridgeBackend Backend { get; }
 
     /// <summary>The child's process id (for logs and tests).</summary>
-    public int ChildProcessId => child?.ProcessId ?? 0;
+    public int ChildProcessId { get; private set; }
+
+    /// <summary>Completes once the child process has exited and been reaped.</summary>
+    public Task Stopped => stopped.Task;
 
     /// <summary>Completes with the reason when the session has ended.</summary>
     public Task<string> Ended => ended.Task;
@@ -59,7 +63,8 @@ internal sealed class StdioSession : IAsyncDisposable
     public void Start()
     {
         child = StdioChild.Start(Backend.Options, OnBackendLineAsync, reason => ThreadPool.QueueUserWorkItem(_ => _ = EndAsync(reason)), limits, logger);
-        BridgeLog.SessionOpened(logger, Id, Backend.Name, child.ProcessId);
+        ChildProcessId = child.ProcessId;
+        BridgeLog.SessionOpened(logger, Id, Backend.Name, ChildProcessId);
     }
 
     /// <summary>
@@ -287,9 +292,23 @@ internal sealed class StdioSession : IAsyncDisposable
                 postStreams.Clear();
             }
         }
-        if (Interlocked.Exchange(ref disposed, 1) == 0 && child is not null)
+        if (Interlocked.Exchange(ref disposed, 1) == 0)
         {
-            await child.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                if (child is not null)
+                {
+                    await child.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                stopped.TrySetResult();
+            }
+        }
+        else
+        {
+            await stopped.Task.ConfigureAwait(false);
         }
     }
 
