@@ -52,7 +52,7 @@ internal sealed class StdioChild : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the child. Secrets in <c>SIGNET_*</c> variables are not passed on.</summary>
+    /// <summary>Starts the child. <c>SIGNET_*</c> variables (secrets) are not passed on, except <c>SIGNET_HOME</c>.</summary>
     public static StdioChild Start(BridgeBackendOptions backend, Func<ReadOnlyMemory<byte>, ValueTask> onLine, Action<string> onExit,
         BridgeLimits limits, ILogger logger)
     {
@@ -88,11 +88,13 @@ internal sealed class StdioChild : IAsyncDisposable
         return new StdioChild(process, backend, onLine, onExit, limits.MaxBackendMessageBytes, limits.ChildShutdownTimeout, logger);
     }
 
-    /// <summary>True for variables that carry Signet secrets.</summary>
+    /// <summary>
+    /// True for variables the child must not see: every <c>SIGNET_*</c> variable except <c>SIGNET_HOME</c>
+    /// (deny by default, so a secret added later never leaks to a tool server).
+    /// </summary>
     internal static bool IsSecret(string name) =>
-        name.StartsWith("SIGNET_", StringComparison.OrdinalIgnoreCase)
-        && (name.EndsWith("PASSPHRASE", StringComparison.OrdinalIgnoreCase) || name.EndsWith("TOKEN", StringComparison.OrdinalIgnoreCase)
-            || name.EndsWith("SECRET", StringComparison.OrdinalIgnoreCase) || name.EndsWith("PASSWORD", StringComparison.OrdinalIgnoreCase));
+        name.StartsWith("SIGNET_", OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal)
+        && !name.Equals("SIGNET_HOME", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Writes one message line (the bytes must not contain a newline).</summary>
     public async ValueTask WriteLineAsync(ReadOnlyMemory<byte> line, CancellationToken cancellationToken)
