@@ -39,7 +39,7 @@ public static class BridgeConfig
         {
             throw new SignetException($"bridge config '{source}': {e.Message}", e);
         }
-        // Backends can also be given as an object keyed by name: { "backends": { "fs": { "command": … } } }.
+        // An object keyed by name instead of an array binds to nothing useful; say so instead of serving no backends.
         foreach (var child in section.GetSection("Backends").GetChildren())
         {
             var index = int.TryParse(child.Key, out var i) ? i : -1;

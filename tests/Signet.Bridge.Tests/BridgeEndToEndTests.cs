@@ -102,6 +102,31 @@ public sealed class BridgeEndToEndTests
     }
 
     [Fact]
+    public async Task DeleteSession_ChildWithGrandchild_EndsTheWholeTree()
+    {
+        var pidFile = Path.Combine(Path.GetTempPath(), "signet-bridge-grandchild-" + Guid.NewGuid().ToString("N"));
+        await using var bridge = await BridgeHarness.StartAsync(o =>
+        {
+            // The grandchild ignores stdin and outlives its parent unless the bridge ends it.
+            o.Backends[0] = new BridgeBackendOptions
+            {
+                Name = "default",
+                Command = "sh",
+                Args = { "-c", $"sleep 600 & echo $! > '{pidFile}'; exec node '{NpmPeerPaths.ServerEverything}' stdio" },
+            };
+        });
+        var client = await bridge.ConnectAsync();
+        var session = Assert.Single(bridge.Server.Sessions.Sessions);
+        var grandchild = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.False(BridgeHarness.ProcessIsGone(grandchild));
+        await client.DisposeAsync();
+        await session.Stopped.WaitAsync(Timeout);
+        Assert.True(BridgeHarness.ProcessIsGone(session.ChildProcessId));
+        Assert.True(BridgeHarness.ProcessIsGone(grandchild), $"grandchild {grandchild} survived");
+        File.Delete(pidFile);
+    }
+
+    [Fact]
     public async Task IdleSession_AfterTimeout_EndsItsChild()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);

@@ -68,6 +68,20 @@ internal sealed class BridgeHarness : IAsyncDisposable
 
     public static bool ProcessIsGone(int pid)
     {
+        if (OperatingSystem.IsLinux())
+        {
+            // A killed orphan stays a zombie until init reaps it: it runs nothing any more, so it counts as gone.
+            var stat = "/proc/" + pid.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/stat";
+            try
+            {
+                var text = File.ReadAllText(stat);
+                return text[(text.LastIndexOf(')') + 2)] is 'Z' or 'X';
+            }
+            catch (IOException)
+            {
+                return true;
+            }
+        }
         try
         {
             using var process = Process.GetProcessById(pid);

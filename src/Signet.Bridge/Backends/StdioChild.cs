@@ -197,6 +197,7 @@ internal sealed class StdioChild : IAsyncDisposable
         {
             return;
         }
+        var descendants = ProcessTree.Descendants(process.Id);
         try
         {
             stdin.Close();
@@ -228,6 +229,7 @@ internal sealed class StdioChild : IAsyncDisposable
         {
             BridgeLog.KillFailed(logger, name, process.Id, e.Message);
         }
+        ProcessTree.KillSurvivors(descendants);
         try
         {
             // A grandchild that kept the pipes open could hold the readers forever; bound the wait.
