@@ -1,0 +1,118 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Signet;
+using Signet.Bridge;
+using Signet.Keys;
+
+namespace ManagedAgentBridge;
+
+/// <summary>Runs the bridge for the lifetime of the host: key and audit log first, then Kestrel; the reverse on stop.</summary>
+internal sealed class BridgeService(IConfiguration configuration, IHostEnvironment environment, ILoggerFactory loggerFactory) : IHostedService
+{
+    private readonly ILogger logger = loggerFactory.CreateLogger<BridgeService>();
+    private BridgeRecording? recording;
+    private BridgeServer? server;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var signet = configuration.GetSection("Signet");
+        var home = signet["Home"] is { Length: > 0 } h ? Path.GetFullPath(h, environment.ContentRootPath) : SignetHome.Resolve(null, Environment.GetEnvironmentVariable);
+        var keyName = signet["Key"] ?? Environment.GetEnvironmentVariable("SIGNET_KEY") ?? "default";
+        var passphrase = signet["PassphraseFile"] is { Length: > 0 } file
+            ? PassphraseSource.FromFile(Path.GetFullPath(file, environment.ContentRootPath))
+            : PassphraseSource.FromEnvironment();
+        if (signet.GetValue("CreateKeyIfMissing", false))
+        {
+            EnsureKey(home, keyName);
+        }
+
+        var options = BridgeConfig.Bind(WithSelf(configuration.GetSection("Bridge")), "appsettings.json: Bridge");
+        options.Token = ResolveToken(signet["TokenFile"], home);
+        recording = BridgeRecording.Open(home, keyName, passphrase, loggerFactory);
+        server = BridgeServer.Create(options, recording.CreateRecorder, loggerFactory, configuration);
+        await server.StartAsync(cancellationToken);
+        foreach (var (name, url) in server.Endpoints)
+        {
+            logger.LogInformation("Serving '{Backend}' at {Url}, signing with key '{Key}' ({PublicKey}); audit log in {Audit}",
+                name, url, recording.KeyName, recording.PublicKey, SignetHome.AuditDirectory(home));
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (server is not null)
+        {
+            await server.StopAsync(cancellationToken);
+            await server.DisposeAsync();
+        }
+        if (recording is not null)
+        {
+            await recording.DisposeAsync();
+        }
+    }
+
+    /// <summary>"{self}" runs this program (its bundled demo tool server), so the example works with nothing else installed.</summary>
+    private static IConfiguration WithSelf(IConfigurationSection bridge)
+    {
+        var self = Environment.ProcessPath ?? throw new SignetException("cannot find this program's path for the {self} backend");
+        var overrides = new Dictionary<string, string?>();
+        foreach (var backend in bridge.GetSection("Backends").GetChildren())
+        {
+            if (backend["Command"] == "{self}")
+            {
+                // Run through the apphost; under `dotnet ManagedAgentBridge.dll` the process is dotnet, so pass the dll.
+                var viaDotnet = Path.GetFileNameWithoutExtension(self) == "dotnet";
+                overrides[$"Backends:{backend.Key}:Command"] = self;
+                if (viaDotnet)
+                {
+                    var args = backend.GetSection("Args").GetChildren().Select(a => a.Value).ToList();
+                    args.Insert(0, typeof(BridgeService).Assembly.Location);
+                    for (var i = 0; i < args.Count; i++)
+                    {
+                        overrides[$"Backends:{backend.Key}:Args:{i}"] = args[i];
+                    }
+                }
+            }
+        }
+        return new ConfigurationBuilder().AddConfiguration(bridge).AddInMemoryCollection(overrides).Build();
+    }
+
+    private void EnsureKey(string home, string keyName)
+    {
+        var store = KeyStore.ForHome(home);
+        if (store.Exists(keyName))
+        {
+            return;
+        }
+        if (Environment.GetEnvironmentVariable(PassphraseSource.EnvironmentVariable) is { Length: > 0 })
+        {
+            store.CreateEncrypted(keyName, PassphraseSource.FromEnvironment());
+            logger.LogWarning("Created the encrypted signing key '{Key}' in {Home}", keyName, home);
+        }
+        else
+        {
+            store.CreateUnencrypted(keyName);
+            logger.LogWarning("Created an UNENCRYPTED demo signing key '{Key}' in {Home}; for real use run 'signet key new' and set CreateKeyIfMissing to false",
+                keyName, home);
+        }
+    }
+
+    /// <summary>The token file (created 0600 with a new token, shown once on stderr), else SIGNET_BRIDGE_TOKEN.</summary>
+    private static string ResolveToken(string? tokenFile, string home)
+    {
+        if (tokenFile is null && Environment.GetEnvironmentVariable(BridgeToken.EnvironmentVariable) is { Length: > 0 } fromEnv)
+        {
+            return fromEnv.Trim();
+        }
+        var path = tokenFile ?? Path.Combine(home, "bridge.token");
+        var token = BridgeToken.LoadOrCreate(path, RandomSource.Cryptographic, out var created);
+        if (created)
+        {
+            // Straight to stderr, never through the logger: tokens do not belong in log files.
+            Console.Error.WriteLine($"Generated a bearer token, saved to {path} (mode 0600). It is shown only this once:");
+            Console.Error.WriteLine(token);
+        }
+        return token;
+    }
+}
