@@ -11,6 +11,9 @@ internal sealed class CliConsole
     /// <summary>True when stdin is a terminal a passphrase prompt can read from.</summary>
     public bool IsInteractive { get; init; }
 
+    /// <summary>Reads one key press without echoing it (for passphrase prompts); null when there is no keyboard.</summary>
+    public Func<ConsoleKeyInfo>? ReadKey { get; init; }
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     public static CliConsole System { get; } = new()
@@ -20,5 +23,6 @@ internal sealed class CliConsole
         Error = Console.Error,
         GetEnvironmentVariable = Environment.GetEnvironmentVariable,
         IsInteractive = !Console.IsInputRedirected,
+        ReadKey = () => Console.ReadKey(intercept: true),
     };
 }
