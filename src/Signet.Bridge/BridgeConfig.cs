@@ -37,7 +37,14 @@ public static class BridgeConfig
         }
         catch (InvalidOperationException e)
         {
-            throw new SignetException($"bridge config '{source}': {e.Message}", e);
+            // The binder puts the useful part (which key, on which object) in the innermost exception.
+            var inner = e;
+            while (inner.InnerException is InvalidOperationException next)
+            {
+                inner = next;
+            }
+            var message = inner.Message.Replace("'ErrorOnUnknownConfiguration' was set on the provided BinderOptions, but the ", "", StringComparison.Ordinal);
+            throw new SignetException($"bridge config '{source}': {message} (check the spelling; see docs/bridge.md for the keys)", e);
         }
         // An object keyed by name instead of an array binds to nothing useful; say so instead of serving no backends.
         foreach (var child in section.GetSection("Backends").GetChildren())
@@ -50,7 +57,7 @@ public static class BridgeConfig
         }
         try
         {
-            Validate(options);
+            ValidateStructure(options);
         }
         catch (SignetException e)
         {
@@ -59,8 +66,18 @@ public static class BridgeConfig
         return options;
     }
 
-    /// <summary>Checks options and fills defaults; throws <see cref="SignetException"/> naming the field that is wrong.</summary>
+    /// <summary>Checks options (the token included) and fills defaults; throws <see cref="SignetException"/> naming the field that is wrong.</summary>
     public static void Validate(BridgeOptions options)
+    {
+        ValidateStructure(options);
+        if (!options.DisableAuthenticationOnLoopback && string.IsNullOrWhiteSpace(options.Token))
+        {
+            throw new SignetException("a bearer token is required (token file or SIGNET_BRIDGE_TOKEN)");
+        }
+    }
+
+    /// <summary>Everything but the token, which never comes from a config file.</summary>
+    private static void ValidateStructure(BridgeOptions options)
     {
         if (options.Listen.Count == 0)
         {
@@ -70,10 +87,6 @@ public static class BridgeConfig
         if (options.DisableAuthenticationOnLoopback && !listen.All(l => l.IsLoopback))
         {
             throw new SignetException("authentication can be disabled only when every listen address is loopback");
-        }
-        if (!options.DisableAuthenticationOnLoopback && string.IsNullOrWhiteSpace(options.Token))
-        {
-            throw new SignetException("a bearer token is required (token file or SIGNET_BRIDGE_TOKEN)");
         }
         if (options.PublicUrl is { } publicUrl && (!Uri.TryCreate(publicUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {
