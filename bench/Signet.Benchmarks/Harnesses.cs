@@ -7,6 +7,8 @@ internal static class Harnesses
     {
         Func<string[], Task<int>>? run = name switch
         {
+            "audit" => AuditHarness.RunAsync,
+            "audit-profile" => AuditProfile.RunAsync,
             "bridge" => BridgeHarness.RunAsync,
             _ => null,
         };
