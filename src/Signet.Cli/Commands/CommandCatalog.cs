@@ -10,6 +10,7 @@ internal static class CommandCatalog
         yield return KeyCommands.Create(console);
         yield return VerifyCommand.Create(console);
         yield return LogCommands.Create(console);
+        yield return BridgeCommand.Create(console);
         yield return CanonCommand.Create(console);
     }
 }
