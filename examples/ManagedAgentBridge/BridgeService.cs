@@ -8,7 +8,7 @@ using Signet.Keys;
 namespace ManagedAgentBridge;
 
 /// <summary>Runs the bridge for the lifetime of the host: key and audit log first, then Kestrel; the reverse on stop.</summary>
-internal sealed class BridgeService(IConfiguration configuration, IHostEnvironment environment, ILoggerFactory loggerFactory) : IHostedService
+internal sealed class BridgeService(IConfiguration configuration, ILoggerFactory loggerFactory) : IHostedService
 {
     private readonly ILogger logger = loggerFactory.CreateLogger<BridgeService>();
     private BridgeRecording? recording;
@@ -17,17 +17,17 @@ internal sealed class BridgeService(IConfiguration configuration, IHostEnvironme
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var signet = configuration.GetSection("Signet");
-        var home = signet["Home"] is { Length: > 0 } h ? Path.GetFullPath(h, environment.ContentRootPath) : SignetHome.Resolve(null, Environment.GetEnvironmentVariable);
+        var home = signet["Home"] is { Length: > 0 } h ? Path.GetFullPath(h) : SignetHome.Resolve(null, Environment.GetEnvironmentVariable);
         var keyName = signet["Key"] ?? Environment.GetEnvironmentVariable("SIGNET_KEY") ?? "default";
         var passphrase = signet["PassphraseFile"] is { Length: > 0 } file
-            ? PassphraseSource.FromFile(Path.GetFullPath(file, environment.ContentRootPath))
+            ? PassphraseSource.FromFile(Path.GetFullPath(file))
             : PassphraseSource.FromEnvironment();
         if (signet.GetValue("CreateKeyIfMissing", false))
         {
             EnsureKey(home, keyName);
         }
 
-        var options = BridgeConfig.Bind(WithSelf(configuration.GetSection("Bridge")), "appsettings.json: Bridge");
+        var options = BridgeConfig.Bind(WithAppFolder(configuration.GetSection("Bridge")), "appsettings.json: Bridge");
         options.Token = ResolveToken(signet["TokenFile"], home);
         recording = BridgeRecording.Open(home, keyName, passphrase, loggerFactory);
         server = BridgeServer.Create(options, recording.CreateRecorder, loggerFactory, configuration);
@@ -52,26 +52,21 @@ internal sealed class BridgeService(IConfiguration configuration, IHostEnvironme
         }
     }
 
-    /// <summary>"{self}" runs this program (its bundled demo tool server), so the example works with nothing else installed.</summary>
-    private static IConfiguration WithSelf(IConfigurationSection bridge)
+    /// <summary>
+    /// "{app}" in a backend's command or arguments is this program's folder, where the build puts signet.dll, so the
+    /// bundled demo tool server (<c>dotnet {app}/signet.dll demo-server</c>) runs with nothing else installed.
+    /// </summary>
+    private static IConfiguration WithAppFolder(IConfigurationSection bridge)
     {
-        var self = Environment.ProcessPath ?? throw new SignetException("cannot find this program's path for the {self} backend");
+        var folder = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
         var overrides = new Dictionary<string, string?>();
         foreach (var backend in bridge.GetSection("Backends").GetChildren())
         {
-            if (backend["Command"] == "{self}")
+            foreach (var setting in backend.GetChildren().Where(c => c.Key == "Command").Concat(backend.GetSection("Args").GetChildren()))
             {
-                // Run through the apphost; under `dotnet ManagedAgentBridge.dll` the process is dotnet, so pass the dll.
-                var viaDotnet = Path.GetFileNameWithoutExtension(self) == "dotnet";
-                overrides[$"Backends:{backend.Key}:Command"] = self;
-                if (viaDotnet)
+                if (setting.Value?.Contains("{app}", StringComparison.Ordinal) == true)
                 {
-                    var args = backend.GetSection("Args").GetChildren().Select(a => a.Value).ToList();
-                    args.Insert(0, typeof(BridgeService).Assembly.Location);
-                    for (var i = 0; i < args.Count; i++)
-                    {
-                        overrides[$"Backends:{backend.Key}:Args:{i}"] = args[i];
-                    }
+                    overrides[setting.Path[(bridge.Path.Length + 1)..]] = setting.Value.Replace("{app}", folder, StringComparison.Ordinal);
                 }
             }
         }

@@ -4,16 +4,6 @@ using ManagedAgentBridge;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Serilog;
-using Signet.Mcp.Demo;
-
-if (args is ["demo-server", ..])
-{
-    // The bundled demo tool server on stdio: the backend "{self}" in appsettings.json runs this branch.
-    using var stderrLogging = new Serilog.Extensions.Logging.SerilogLoggerFactory(new LoggerConfiguration()
-        .MinimumLevel.Warning().WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose).CreateLogger(), dispose: true);
-    await DemoServer.RunStdioAsync(stderrLogging, TimeProvider.System, CancellationToken.None);
-    return 0;
-}
 
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddSerilog((_, logging) => logging.ReadFrom.Configuration(builder.Configuration));
