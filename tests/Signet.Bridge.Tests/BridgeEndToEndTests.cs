@@ -1,3 +1,4 @@
+using Signet.Mcp.Tests.Interop;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
@@ -112,7 +113,7 @@ public sealed class BridgeEndToEndTests
             {
                 Name = "default",
                 Command = "sh",
-                Args = { "-c", $"sleep 600 & echo $! > '{pidFile}'; exec node '{NpmPeerPaths.ServerEverything}' stdio" },
+                Args = { "-c", $"sleep 600 & echo $! > '{pidFile}'; exec node '{NpmPeers.ServerEverything}' stdio" },
             };
         });
         var client = await bridge.ConnectAsync();

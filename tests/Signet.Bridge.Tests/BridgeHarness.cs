@@ -1,3 +1,4 @@
+using Signet.Mcp.Tests.Interop;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using ModelContextProtocol.Client;
@@ -39,8 +40,8 @@ internal sealed class BridgeHarness : IAsyncDisposable
     public static BridgeBackendOptions EverythingBackend(string name) => new()
     {
         Name = name,
-        Command = NpmPeerPaths.Node,
-        Args = { NpmPeerPaths.ServerEverything, "stdio" },
+        Command = NpmPeers.Node,
+        Args = { NpmPeers.ServerEverything, "stdio" },
     };
 
     public Task<McpClient> ConnectAsync(string? token = Token, string? protocolVersion = "2025-11-25", Uri? url = null)
@@ -62,8 +63,8 @@ internal sealed class BridgeHarness : IAsyncDisposable
     public static Task<McpClient> ConnectDirectAsync() =>
         McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
         {
-            Command = NpmPeerPaths.Node,
-            Arguments = [NpmPeerPaths.ServerEverything, "stdio"],
+            Command = NpmPeers.Node,
+            Arguments = [NpmPeers.ServerEverything, "stdio"],
         }), new McpClientOptions { ProtocolVersion = "2025-11-25" }).WaitAsync(TimeSpan.FromSeconds(60));
 
     public static bool ProcessIsGone(int pid)

@@ -1,3 +1,4 @@
+using Signet.Mcp.Tests.Interop;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -76,7 +77,7 @@ public sealed partial class SignedBridgeTests : IDisposable
             UseShellExecute = false,
         };
         foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "signet.dll"), "bridge", "--home", home, "--key", "agent",
-            "--listen", "127.0.0.1:0", "--", "node", NpmPeerPaths.ServerEverything, "stdio" })
+            "--listen", "127.0.0.1:0", "--", "node", NpmPeers.ServerEverything, "stdio" })
         {
             info.ArgumentList.Add(arg);
         }
