@@ -37,6 +37,24 @@ public sealed class AuditLogTests
     }
 
     [Fact]
+    public async Task Open_NewLog_DirectoryAndDayFileReadableByOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        using var dir = new TempDirectory();
+        var audit = Path.Combine(dir.Path, "audit");
+        await using (var log = AuditLog.Open(audit, new AuditLogOptions { TimeProvider = new SettableTime(Day1) }))
+        {
+            await log.AppendAsync(TestReceipts.V1(1));
+        }
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(audit));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(audit, "2026-11-26.jsonl")));
+    }
+
+    [Fact]
     public async Task AppendAsync_BackDatedReceipt_GoesToTheAppendDayFile()
     {
         using var dir = new TempDirectory();
@@ -245,5 +263,65 @@ public sealed class AuditLogTests
         var log = AuditLog.Open(dir.Path);
         await log.DisposeAsync();
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await log.AppendAsync(TestReceipts.V1(1)));
+    }
+}
+
+public sealed class AuditLogTamperWhileOpenTests
+{
+    [Fact]
+    public async Task AppendAsync_DayFileDeletedWhileOpen_RecreatedAndVerifyReportsDeletion()
+    {
+        using var dir = new TempDirectory();
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            await log.AppendAsync(TestReceipts.V1(1));
+            File.Delete(Directory.GetFiles(dir.Path, "*.jsonl").Single());
+            var r = await log.AppendAsync(TestReceipts.V1(2));
+            Assert.Equal(1, r.Line);
+            Assert.True(File.Exists(r.File));
+        }
+        var b = AuditVerifier.Verify(dir.Path).Break!;
+        Assert.Equal(AuditBreakKind.Deleted, b.Kind);
+        Assert.Equal(1, b.Line);
+    }
+}
+
+public sealed class AuditLogLoggingTests
+{
+    [Fact]
+    public async Task Open_TornTail_ReportedThroughTheLoggerAsWarning()
+    {
+        using var dir = new TempDirectory();
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            await log.AppendAsync(TestReceipts.V1(1));
+        }
+        File.AppendAllText(Directory.GetFiles(dir.Path, "*.jsonl").Single(), "{\"receipt\":");
+
+        var logger = new CapturingLogger();
+        await using (var log = AuditLog.Open(dir.Path, null, logger))
+        {
+            Assert.Single(log.RecoveredTornTails);
+        }
+        var warning = Assert.Single(logger.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
+        Assert.Contains("Torn audit record", warning.Message, StringComparison.Ordinal);
+        Assert.Contains(".torn", warning.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class CapturingLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<(Microsoft.Extensions.Logging.LogLevel Level, string Message)> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Entries)
+            {
+                Entries.Add((logLevel, formatter(state, exception)));
+            }
+        }
     }
 }
