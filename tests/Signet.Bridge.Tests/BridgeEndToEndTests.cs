@@ -189,6 +189,25 @@ public sealed class BridgeEndToEndTests
     }
 
     [Fact]
+    public async Task ChildEnvironment_SignetSecrets_NotPassedButHomeAndBackendEnvAre()
+    {
+        Environment.SetEnvironmentVariable("SIGNET_PASSPHRASE", "secret-passphrase-for-the-env-test");
+        try
+        {
+            await using var bridge = await BridgeHarness.StartAsync(o => o.Backends[0].Env["BRIDGE_TEST_VALUE"] = "visible-to-the-child");
+            await using var client = await bridge.ConnectAsync();
+            var env = Text(await client.CallToolAsync("get-env"));
+            Assert.DoesNotContain("secret-passphrase-for-the-env-test", env, StringComparison.Ordinal);
+            Assert.DoesNotContain(BridgeHarness.Token, env, StringComparison.Ordinal);
+            Assert.Contains("visible-to-the-child", env, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("SIGNET_PASSPHRASE", null);
+        }
+    }
+
+    [Fact]
     public async Task Client240_WithoutVersionPin_ProbesDiscoverThenUsesSession()
     {
         await using var bridge = await BridgeHarness.StartAsync();
