@@ -11,6 +11,7 @@ internal static class Harnesses
             "audit-profile" => AuditProfile.RunAsync,
             "transport" => TransportHarness.RunAsync,
             "recorder" => RecorderHarness.RunAsync,
+            "bridge" => BridgeHarness.RunAsync,
             _ => null,
         };
         if (run is null)

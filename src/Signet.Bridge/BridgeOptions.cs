@@ -1,0 +1,122 @@
+using System.Net;
+
+namespace Signet.Bridge;
+
+/// <summary>Everything the bridge needs to run: where to listen, who may call, which backends to expose, and its limits.</summary>
+public sealed class BridgeOptions
+{
+    /// <summary>The addresses to listen on, as <c>host:port</c>, <c>http://host:port</c> or <c>https://host:port</c> (default <c>127.0.0.1:8787</c>).</summary>
+    public IList<string> Listen { get; set; } = new List<string>();
+
+    /// <summary>The public base URL clients use (a tunnel or reverse proxy); it names the receipt target and is an allowed Host.</summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>More host names allowed in the Host and Origin headers (for example the tunnel's host name).</summary>
+    public IList<string> AllowedHosts { get; set; } = new List<string>();
+
+    /// <summary>The bearer token every MCP request must carry.</summary>
+    public string? Token { get; set; }
+
+    /// <summary>
+    /// Test-only: accept requests without a bearer token. Allowed only when every listen address is loopback,
+    /// so conformance tools that cannot send headers can be pointed at the bridge. Never the default.
+    /// </summary>
+    public bool DisableAuthenticationOnLoopback { get; set; }
+
+    /// <summary>The tool servers behind the bridge, each at its own path.</summary>
+    public IList<BridgeBackendOptions> Backends { get; set; } = new List<BridgeBackendOptions>();
+
+    /// <summary>Size and time limits.</summary>
+    public BridgeLimits Limits { get; set; } = new();
+}
+
+/// <summary>One tool server behind the bridge: a stdio command or a remote Streamable HTTP URL.</summary>
+public sealed class BridgeBackendOptions
+{
+    /// <summary>The name, used in logs and in the default path <c>/mcp/&lt;name&gt;</c>.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The URL path this backend is served at (default <c>/mcp/&lt;name&gt;</c>).</summary>
+    public string? Path { get; set; }
+
+    /// <summary>The stdio server's executable (exclusive with <see cref="Url"/>).</summary>
+    public string? Command { get; set; }
+
+    /// <summary>The stdio server's arguments.</summary>
+    public IList<string> Args { get; set; } = new List<string>();
+
+    /// <summary>Extra environment variables for the stdio server.</summary>
+    public IDictionary<string, string> Env { get; set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The stdio server's working directory (default: the bridge's).</summary>
+    public string? WorkingDirectory { get; set; }
+
+    /// <summary>A remote Streamable HTTP MCP endpoint to forward to (exclusive with <see cref="Command"/>).</summary>
+    public string? Url { get; set; }
+
+    /// <summary>The bearer token sent to a remote <see cref="Url"/> backend, if it needs one.</summary>
+    public string? UrlBearerToken { get; set; }
+}
+
+/// <summary>Limits with defaults suited to a single user's tool servers.</summary>
+public sealed class BridgeLimits
+{
+    /// <summary>The largest POST body accepted (default 4 MiB); larger bodies get 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>The longest line a stdio server may write (default 64 MiB); a longer one ends its session.</summary>
+    public int MaxBackendMessageBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>How many sessions (one child process each) may be open at once (default 32).</summary>
+    public int MaxSessions { get; set; } = 32;
+
+    /// <summary>A session with no traffic and no call in flight for this long is ended (default 30 minutes).</summary>
+    public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long a stdio server gets to exit after its stdin is closed before its process tree is killed (default 2 s).</summary>
+    public TimeSpan ChildShutdownTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often an idle server-to-client stream gets an SSE comment so tunnels keep it open (default 15 s).</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long shutdown waits for calls in flight (default 30 s).</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Server messages kept for a session's server-to-client stream while none is open (default 256; oldest dropped).</summary>
+    public int MaxBacklogMessages { get; set; } = 256;
+}
+
+/// <summary>A parsed listen address.</summary>
+internal sealed record ListenAddress(string Host, int Port, bool Https)
+{
+    public bool IsLoopback => Host is "localhost" || (IPAddress.TryParse(Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+
+    public bool IsAnyAddress => Host is "0.0.0.0" or "[::]" or "::" or "*" or "+";
+
+    /// <summary>Parses <c>host:port</c>, <c>[v6]:port</c>, <c>http://host:port</c> or <c>https://host:port</c>.</summary>
+    public static ListenAddress Parse(string text)
+    {
+        var https = false;
+        var rest = text.Trim();
+        if (rest.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            https = true;
+            rest = rest["https://".Length..];
+        }
+        else if (rest.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        {
+            rest = rest["http://".Length..];
+        }
+        rest = rest.TrimEnd('/');
+        var colon = rest.LastIndexOf(':');
+        if (colon <= 0 || (rest.StartsWith('[') && rest.IndexOf(']', StringComparison.Ordinal) > colon)
+            || !int.TryParse(rest[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
+            || port is < 0 or > 65535)
+        {
+            throw new SignetException($"listen address '{text}' is not HOST:PORT (for example 127.0.0.1:8787 or https://0.0.0.0:8443)");
+        }
+        return new ListenAddress(rest[..colon].ToLowerInvariant(), port, https);
+    }
+
+    public override string ToString() => $"{(Https ? "https" : "http")}://{Host}:{Port}";
+}

@@ -1,0 +1,74 @@
+using Microsoft.Extensions.Logging;
+using Signet.Audit;
+using Signet.Keys;
+using Signet.Mcp;
+using Signet.Mcp.Recording;
+using Signet.Receipts;
+
+namespace Signet.Bridge;
+
+/// <summary>
+/// The signing side of a bridge: one key, one audit log (durable, group commit) and one recorder per backend, each
+/// signing its backend's public URL into the receipts as the target, with transport <c>http</c>.
+/// </summary>
+/// <remarks>Dispose it after the bridge has stopped: that flushes and closes the audit log.</remarks>
+public sealed class BridgeRecording : IAsyncDisposable
+{
+    private readonly LoadedKey key;
+    private readonly AuditLog log;
+    private readonly ReceiptSigner signer;
+    private readonly ILoggerFactory loggerFactory;
+
+    private BridgeRecording(LoadedKey key, AuditLog log, ReceiptSigner signer, ILoggerFactory loggerFactory)
+    {
+        this.key = key;
+        this.log = log;
+        this.signer = signer;
+        this.loggerFactory = loggerFactory;
+    }
+
+    /// <summary>The signing key's name.</summary>
+    public string KeyName => key.Name;
+
+    /// <summary>The signing key's public key (what a verifier trusts).</summary>
+    public PublicKey PublicKey => key.PublicKey;
+
+    /// <summary>The audit log the receipts go to.</summary>
+    public AuditLog AuditLog => log;
+
+    /// <summary>Loads the key <paramref name="keyName"/> from <paramref name="home"/> and opens the home's audit log.</summary>
+    public static BridgeRecording Open(string home, string keyName, PassphraseSource passphrase, ILoggerFactory loggerFactory,
+        TimeProvider? time = null, AuditDurability durability = AuditDurability.Durable)
+    {
+        time ??= TimeProvider.System;
+        var key = KeyStore.ForHome(home, time).Load(keyName, passphrase);
+        try
+        {
+            var log = AuditLog.Open(SignetHome.AuditDirectory(home), new AuditLogOptions { TimeProvider = time, Durability = durability },
+                loggerFactory.CreateLogger("Signet.Audit"));
+            return new BridgeRecording(key, log, new ReceiptSigner(key.Key, key.Name, key.Owner, time), loggerFactory);
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The recorder for one backend; pass this method to <see cref="BridgeServer.Create"/>.</summary>
+    public IToolCallRecorder CreateRecorder(BridgeRecorderTarget target) => new ToolCallRecorder(new ToolCallRecorderOptions
+    {
+        Signer = signer,
+        Sink = log,
+        Target = target.Target.ToString(),
+        Transport = "http",
+        LoggerFactory = loggerFactory,
+    });
+
+    /// <summary>Flushes and closes the audit log, and forgets the key.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await log.DisposeAsync().ConfigureAwait(false);
+        key.Dispose();
+    }
+}
