@@ -9,7 +9,8 @@ internal static class SharedVectors
 
     public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
 
-    public static JsonNode Load(params string[] parts) => JsonNode.Parse(File.ReadAllText(Path(parts)))!;
+    public static JsonNode Load(params string[] parts) =>
+        JsonNode.Parse(File.ReadAllText(Path(parts)), documentOptions: new System.Text.Json.JsonDocumentOptions { MaxDepth = 512 })!;
 
     private static string Find()
     {

@@ -1,0 +1,259 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Signet.Canonicalization;
+using Signet.Keys;
+using Signet.Receipts;
+
+namespace Signet.Cli.Commands;
+
+/// <summary><c>signet verify</c>: checks receipts (any version) from a file or stdin.</summary>
+internal static class VerifyCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var input = new Argument<string>("file") { Description = "A receipt, a JSON Lines file of receipts or audit records, or - for stdin" };
+        var pubkeys = new Option<string[]>("--pubkey")
+        {
+            Description = "A trusted key: ed25519:<base64>, bare base64, or a .pub file (repeatable)",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var trusted = new Option<string?>("--trusted-keys") { Description = "A file of trusted keys: one ed25519:… per line (# comments), a JSON array, or a Signet trust bundle" };
+        var lax = new Option<bool>("--lax") { Description = "Only the reference Signet's checks (reads old evidence; weaker)" };
+        var allowExpired = new Option<bool>("--allow-expired") { Description = "Accept receipts past their exp (forensic reading)" };
+        var json = CommonOptions.Json();
+        var command = new Command("verify", "Verify receipts; exit 0 when every one is valid, 1 otherwise")
+        {
+            input, pubkeys, trusted, lax, allowExpired, json,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var keys = new List<PublicKey>();
+            foreach (var k in parse.GetValue(pubkeys) ?? [])
+            {
+                keys.Add(TrustedKeys.ParseKeyArgument(k));
+            }
+            if (parse.GetValue(trusted) is { } file)
+            {
+                keys.AddRange(TrustedKeys.Load(file));
+            }
+            var options = new ReceiptVerificationOptions
+            {
+                TrustedKeys = keys,
+                TrustedAgentKeys = keys,
+                Lax = parse.GetValue(lax),
+                AllowExpired = parse.GetValue(allowExpired),
+                TimeProvider = console.Time,
+            };
+
+            var path = parse.GetValue(input)!;
+            var bytes = path == "-"
+                ? Encoding.UTF8.GetBytes(await console.In.ReadToEndAsync(ct))
+                : await ReadInput(path, ct);
+            var results = VerifyAll(bytes, path, options);
+            if (results.Count == 0)
+            {
+                throw new SignetException($"{path}: no receipt found");
+            }
+
+            if (parse.GetValue(json))
+            {
+                var array = new JsonArray();
+                foreach (var (where, result) in results)
+                {
+                    array.Add(new JsonObject
+                    {
+                        ["source"] = where,
+                        ["valid"] = result.IsValid,
+                        ["version"] = result.Version,
+                        ["id"] = result.ReceiptId,
+                        ["tool"] = result.Receipt?.Tool,
+                        ["signer"] = result.SignerKey?.Text,
+                        ["anchored"] = result.IsAnchored,
+                        ["reason"] = result.Reason,
+                        ["field"] = result.Field,
+                        ["warnings"] = new JsonArray([.. result.Warnings.Select(w => (JsonNode?)w)]),
+                    });
+                }
+                await console.Out.WriteLineAsync(array.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+            }
+            else
+            {
+                foreach (var (where, result) in results)
+                {
+                    var line = result.IsValid
+                        ? $"OK    {where}: v{result.Version} {result.ReceiptId} tool={result.Receipt?.Tool ?? "-"} signer={result.Receipt?.SignerName} ({result.SignerKey}){(result.IsAnchored ? "" : " [integrity only: pass --pubkey or --trusted-keys to anchor the signer]")}"
+                        : $"FAIL  {where}: {result.Reason}{(result.Field is null ? "" : $" [field {result.Field}]")}";
+                    await console.Out.WriteLineAsync(line);
+                    foreach (var warning in result.Warnings)
+                    {
+                        await console.Out.WriteLineAsync($"      warning: {warning}");
+                    }
+                }
+                var bad = results.Count(r => !r.Result.IsValid);
+                await console.Out.WriteLineAsync(bad == 0
+                    ? $"{results.Count} receipt(s) valid{(options.Lax ? " (lax mode: the reference's checks only)" : "")}"
+                    : $"{bad} of {results.Count} receipt(s) INVALID");
+            }
+            return results.All(r => r.Result.IsValid) ? SignetCli.Ok : SignetCli.Failed;
+        });
+        return command;
+    }
+
+    private static async Task<byte[]> ReadInput(string path, CancellationToken ct)
+    {
+        if (!File.Exists(path))
+        {
+            throw new SignetException($"{path}: no such file");
+        }
+        return await File.ReadAllBytesAsync(path, ct);
+    }
+
+    /// <summary>One receipt document, or JSON Lines of receipts or audit records.</summary>
+    internal static List<(string Where, ReceiptVerification Result)> VerifyAll(byte[] bytes, string source, ReceiptVerificationOptions options)
+    {
+        var results = new List<(string, ReceiptVerification)>();
+        var text = bytes.AsSpan();
+        if (text.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            text = text[3..];
+        }
+        // A whole-document receipt (possibly pretty-printed) first; else line by line.
+        var trimmed = text.Trim("\r\n\t "u8);
+        if (trimmed.IndexOf((byte)'\n') < 0 || LooksLikeOneDocument(trimmed))
+        {
+            results.Add((source, VerifyOne(trimmed, options)));
+            return results;
+        }
+        var lineNumber = 0;
+        foreach (var range in text.Split((byte)'\n'))
+        {
+            lineNumber++;
+            var line = text[range].TrimEnd("\r"u8).Trim(" \t"u8);
+            if (line.IsEmpty)
+            {
+                continue;
+            }
+            results.Add(($"{source}:{lineNumber}", VerifyOne(line, options)));
+        }
+        return results;
+    }
+
+    private static bool LooksLikeOneDocument(ReadOnlySpan<byte> text) =>
+        StrictJson.TryParse(text, out _, out _, new StrictJsonOptions { DuplicateKeys = DuplicateKeyPolicy.LastWins, MaxDepth = 130 });
+
+    private static ReceiptVerification VerifyOne(ReadOnlySpan<byte> json, ReceiptVerificationOptions options)
+    {
+        // An audit record wraps the receipt: {"receipt":…,"prev_hash":…,"record_hash":…}.
+        var policy = options.Lax ? DuplicateKeyPolicy.LastWins : DuplicateKeyPolicy.Reject;
+        if (StrictJson.TryParse(json, out var node, out _, new StrictJsonOptions { DuplicateKeys = policy, MaxDepth = 130 })
+            && node is JsonObject obj && obj["receipt"] is JsonObject && obj.ContainsKey("record_hash"))
+        {
+            var receiptStart = JsonSerializer.SerializeToUtf8Bytes(obj["receipt"], CliJson.Default.JsonNode);
+            return ReceiptVerifier.Verify(receiptStart, options);
+        }
+        return ReceiptVerifier.Verify(json, options);
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(JsonNode))]
+internal sealed partial class CliJson : System.Text.Json.Serialization.JsonSerializerContext;
+
+/// <summary>Reads trusted public keys from arguments and files.</summary>
+internal static class TrustedKeys
+{
+    /// <summary>ed25519:…, bare base64, or a path to a .pub file (the reference's JSON form or a single key line).</summary>
+    public static PublicKey ParseKeyArgument(string value)
+    {
+        if (PublicKey.TryParse(value, out var key, out var error))
+        {
+            return key;
+        }
+        if (File.Exists(value))
+        {
+            var keys = Load(value);
+            return keys.Count == 1 ? keys[0] : throw new SignetException($"{value}: expected one public key, found {keys.Count}");
+        }
+        throw new CliUsageException($"--pubkey {value}: {error}; give ed25519:<base64>, bare base64, or a .pub file");
+    }
+
+    public static List<PublicKey> Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new SignetException($"{path}: no such file (trusted keys)");
+        }
+        var text = File.ReadAllText(path).Trim();
+        var keys = new List<PublicKey>();
+        if (text.StartsWith('{') || text.StartsWith('['))
+        {
+            JsonNode? node;
+            try
+            {
+                node = StrictJson.Parse(text);
+            }
+            catch (JsonParseException e)
+            {
+                throw new SignetException($"{path}: {e.Message}");
+            }
+            Collect(node, path, keys);
+        }
+        else
+        {
+            var lineNumber = 0;
+            foreach (var raw in text.Split('\n'))
+            {
+                lineNumber++;
+                var line = raw.Trim();
+                if (line.Length == 0 || line.StartsWith('#'))
+                {
+                    continue;
+                }
+                if (!PublicKey.TryParse(line.Split(' ', 2)[0], out var key, out var error))
+                {
+                    throw new SignetException($"{path}:{lineNumber}: {error}");
+                }
+                keys.Add(key);
+            }
+        }
+        if (keys.Count == 0)
+        {
+            throw new SignetException($"{path}: no public keys found");
+        }
+        return keys;
+    }
+
+    private static void Collect(JsonNode? node, string path, List<PublicKey> keys)
+    {
+        switch (node)
+        {
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    Collect(item, path, keys);
+                }
+                break;
+            case JsonValue value when value.TryGetValue<string>(out var s):
+                keys.Add(PublicKey.TryParse(s, out var k, out var error) ? k : throw new SignetException($"{path}: {error}"));
+                break;
+            case JsonObject obj when obj["pubkey"] is JsonValue pub:
+                // A .pub file or a trust-bundle entry; bundle entries that are not active are not trusted.
+                var status = obj["status"]?.GetValue<string>();
+                if (status is null or "active")
+                {
+                    keys.Add(PublicKey.TryParse(pub.GetValue<string>(), out var pk, out var err) ? pk : throw new SignetException($"{path}: {err}"));
+                }
+                break;
+            case JsonObject bundle:
+                foreach (var section in new[] { "roots", "agents", "servers", "keys" })
+                {
+                    if (bundle[section] is JsonArray entries)
+                    {
+                        Collect(entries, path, keys);
+                    }
+                }
+                break;
+        }
+    }
+}

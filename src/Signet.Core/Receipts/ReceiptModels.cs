@@ -1,0 +1,67 @@
+using System.Text.Json.Nodes;
+
+namespace Signet.Receipts;
+
+/// <summary>What an agent asks a tool to do: the <c>action</c> of a receipt.</summary>
+public sealed record ReceiptAction
+{
+    /// <summary>The tool name.</summary>
+    public required string Tool { get; init; }
+
+    /// <summary>The tool's arguments (any JSON; null allowed). The receipt holds a copy.</summary>
+    public JsonNode? Params { get; init; }
+
+    /// <summary>
+    /// Hash-only mode: when <see cref="Params"/> is null, a caller-computed <c>sha256:…</c> hash of the arguments
+    /// (the arguments themselves stay out of the receipt). Ignored when Params is set.
+    /// </summary>
+    public string? ParamsHash { get; init; }
+
+    /// <summary>The tool server the call goes to, as a URI (e.g. <c>mcp://filesystem</c>).</summary>
+    public required string Target { get; init; }
+
+    /// <summary>How the call travels: <c>stdio</c>, <c>http</c>, ….</summary>
+    public string Transport { get; init; } = "stdio";
+
+    /// <summary>The MCP session, when there is one.</summary>
+    public string? Session { get; init; }
+
+    /// <summary>The JSON-RPC id in Signet's form, <c>n:7</c> or <c>s:abc</c>.</summary>
+    public string? CallId { get; init; }
+
+    /// <summary>A hash of the tool's response, for receipts made after the fact.</summary>
+    public string? ResponseHash { get; init; }
+
+    /// <summary>Groups the receipts of one workflow.</summary>
+    public string? TraceId { get; init; }
+
+    /// <summary>The receipt this one follows (e.g. an earlier attempt of the same call).</summary>
+    public string? ParentReceiptId { get; init; }
+}
+
+/// <summary>The result of a call, as a v2 or v3 receipt records it.</summary>
+/// <param name="Status"><c>verified</c>, <c>rejected</c>, <c>requires_approval</c>, <c>executed</c> or <c>failed</c>.</param>
+/// <param name="Reason">Why, for rejections.</param>
+/// <param name="Error">The error text, for failures.</param>
+public sealed record ReceiptOutcome(string Status, string? Reason = null, string? Error = null)
+{
+    /// <summary>The tool ran and answered normally.</summary>
+    public static ReceiptOutcome Executed { get; } = new("executed");
+
+    /// <summary>The tool failed (a JSON-RPC error or <c>isError</c>).</summary>
+    public static ReceiptOutcome Failed(string? error) => new("failed", Error: error);
+
+    internal JsonObject ToJson()
+    {
+        var o = new JsonObject { ["status"] = Status };
+        if (Reason is not null)
+        {
+            o["reason"] = Reason;
+        }
+        if (Error is not null)
+        {
+            o["error"] = Error;
+        }
+        return o;
+    }
+}

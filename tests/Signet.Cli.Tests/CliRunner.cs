@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace Signet.Cli.Tests;
+
+/// <summary>Runs the signet command in-process with its own streams and environment.</summary>
+internal static class CliRunner
+{
+    public sealed record Result(int ExitCode, string Out, string Error);
+
+    public static async Task<Result> RunAsync(string[] args, string stdin = "", IDictionary<string, string?>? env = null, TimeProvider? time = null)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var environment = env ?? new Dictionary<string, string?>();
+        var console = new CliConsole
+        {
+            In = new StringReader(stdin),
+            Out = output,
+            Error = error,
+            GetEnvironmentVariable = name => environment.TryGetValue(name, out var v) ? v : null,
+            IsInteractive = false,
+            Time = time ?? new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero)),
+        };
+        var code = await SignetCli.RunAsync(args, console);
+        return new Result(code, output.ToString(), error.ToString());
+    }
+
+    public static string SharedVectors(params string[] parts)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Signet.sln")))
+            {
+                return Path.GetFullPath(Path.Combine([dir.FullName, "..", "shared", "signet", .. parts]));
+            }
+        }
+        throw new InvalidOperationException("repository root not found");
+    }
+}
+
+/// <summary>A temporary directory removed at the end of the test.</summary>
+internal sealed class TempDir : IDisposable
+{
+    public TempDir() => Directory.CreateDirectory(Path);
+
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "signet-test-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
