@@ -1,17 +1,17 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Signet.Benchmarks;
 
-// End-to-end latency harnesses (Stopwatch over real processes); select one with --harness NAME.
-var harness = args.SkipWhile(a => a != "--harness").Skip(1).FirstOrDefault();
-var rest = args.Where((a, i) => a != "--harness" && (i == 0 || args[i - 1] != "--harness")).ToArray();
-return harness switch
+// BenchmarkDotNet micro-benchmarks by default; end-to-end harnesses (real processes, real files) with --harness NAME.
+if (args.Length >= 2 && args[0] == "--harness")
 {
-    "proxy" => await ProxyHarness.RunAsync(rest),
-    "proxy-host" => await ProxyHost.RunAsync(rest),
-    _ => Usage(),
-};
-
-static int Usage()
-{
-    Console.Error.WriteLine("usage: Signet.Benchmarks --harness proxy [--signet PATH] [--calls N] [--rounds N] [--launches N]");
-    return 2;
+    return await Harnesses.RunAsync(args[1], args[2..]);
 }
+
+// In-process: the repository's build rules (warnings as errors, central versions) would break BenchmarkDotNet's
+// generated project, and one process is kinder to a 2-core machine.
+var config = DefaultConfig.Instance.AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+return 0;

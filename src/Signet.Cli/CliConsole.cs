@@ -11,6 +11,9 @@ internal sealed class CliConsole
     /// <summary>True when stdin is a terminal a passphrase prompt can read from.</summary>
     public bool IsInteractive { get; init; }
 
+    /// <summary>Reads one key press without echoing it (for passphrase prompts); null when there is no keyboard.</summary>
+    public Func<ConsoleKeyInfo>? ReadKey { get; init; }
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Raw stdin for commands that speak a byte protocol on it (the proxy).</summary>
@@ -26,5 +29,6 @@ internal sealed class CliConsole
         Error = Console.Error,
         GetEnvironmentVariable = Environment.GetEnvironmentVariable,
         IsInteractive = !Console.IsInputRedirected,
+        ReadKey = () => Console.ReadKey(intercept: true),
     };
 }

@@ -29,12 +29,21 @@ internal static class CliRunner
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (File.Exists(Path.Combine(dir.FullName, "Signet.sln")))
+            if (!File.Exists(Path.Combine(dir.FullName, "Signet.sln")))
             {
-                return Path.GetFullPath(Path.Combine([dir.FullName, "..", "shared", "signet", .. parts]));
+                continue;
+            }
+            // The shared directory sits beside the checkout, or beside the folder that holds several worktrees.
+            for (var above = dir.Parent; above is not null; above = above.Parent)
+            {
+                var shared = Path.Combine(above.FullName, "shared", "signet");
+                if (Directory.Exists(Path.Combine(shared, "vectors")))
+                {
+                    return Path.Combine([shared, .. parts]);
+                }
             }
         }
-        throw new InvalidOperationException("repository root not found");
+        throw new InvalidOperationException("shared/signet vectors not found next to the repository");
     }
 }
 

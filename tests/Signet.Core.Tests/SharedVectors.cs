@@ -21,10 +21,18 @@ internal static class SharedVectors
         }
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = System.IO.Path.Combine(dir.FullName, "..", "shared", "signet");
-            if (Directory.Exists(System.IO.Path.Combine(candidate, "vectors")) && File.Exists(System.IO.Path.Combine(dir.FullName, "Signet.sln")))
+            if (!File.Exists(System.IO.Path.Combine(dir.FullName, "Signet.sln")))
             {
-                return System.IO.Path.GetFullPath(candidate);
+                continue;
+            }
+            // The shared directory sits beside the checkout, or beside the folder that holds several worktrees.
+            for (var above = dir.Parent; above is not null; above = above.Parent)
+            {
+                var candidate = System.IO.Path.Combine(above.FullName, "shared", "signet");
+                if (Directory.Exists(System.IO.Path.Combine(candidate, "vectors")))
+                {
+                    return candidate;
+                }
             }
         }
         throw new InvalidOperationException("shared/signet vectors not found next to the repository; set SIGNET_SHARED_VECTORS");

@@ -7,6 +7,7 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All(CliConsole console)
     {
+        yield return KeyCommands.Create(console);
         yield return VerifyCommand.Create(console);
         yield return CanonCommand.Create(console);
     }

@@ -1,0 +1,21 @@
+namespace Signet.Benchmarks;
+
+/// <summary>End-to-end measurement harnesses (real processes, real files), selected with <c>--harness NAME</c>.</summary>
+internal static class Harnesses
+{
+    public static async Task<int> RunAsync(string name, string[] args)
+    {
+        Func<string[], Task<int>>? run = name switch
+        {
+            "proxy" => ProxyHarness.RunAsync,
+            "proxy-host" => ProxyHost.RunAsync,
+            _ => null,
+        };
+        if (run is null)
+        {
+            await Console.Error.WriteLineAsync($"unknown harness '{name}'");
+            return 2;
+        }
+        return await run(args);
+    }
+}

@@ -1,0 +1,141 @@
+using System.CommandLine;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Signet.Keys;
+
+namespace Signet.Cli.Commands;
+
+/// <summary><c>signet key new | list | show</c>: the key files under HOME/keys, in the reference Signet's formats.</summary>
+internal static class KeyCommands
+{
+    private static readonly JsonSerializerOptions JsonOutput = new()
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static Command Create(CliConsole console)
+    {
+        var command = new Command("key", "Create, list and show Ed25519 signing keys");
+        command.Subcommands.Add(New(console));
+        command.Subcommands.Add(List(console));
+        command.Subcommands.Add(Show(console));
+        return command;
+    }
+
+    private static Command New(CliConsole console)
+    {
+        var name = new Argument<string>("NAME") { Description = "Key name: letters, digits, '_' and '-'" };
+        var owner = new Option<string?>("--owner") { HelpName = "OWNER", Description = "Owner recorded with the public key and in receipts (signer.owner)" };
+        var unencrypted = new Option<bool>("--unencrypted")
+        {
+            Description = "Store the secret key without a passphrase (protected only by the file mode 0600)",
+        };
+        var passphraseFile = Passphrases.FileOption();
+        var home = CommonOptions.Home();
+        var command = new Command("new", "Create a key (encrypted with a passphrase unless --unencrypted) and print its public key")
+        {
+            name, owner, unencrypted, passphraseFile, home,
+        };
+        command.SetAction(parse =>
+        {
+            var keyName = parse.GetValue(name)!;
+            if (!KeyStore.IsValidName(keyName))
+            {
+                throw new CliUsageException($"invalid key name \"{keyName}\": use only letters, digits, '_' and '-' (for example agent-1)");
+            }
+            var file = parse.GetValue(passphraseFile);
+            var plain = parse.GetValue(unencrypted);
+            if (plain && file is not null)
+            {
+                throw new CliUsageException("--unencrypted and --passphrase-file cannot be used together");
+            }
+            if (!plain && !Passphrases.AnyAvailable(console, file))
+            {
+                throw new CliUsageException(
+                    $"no passphrase for the new key and no terminal to ask for one: set {PassphraseSource.EnvironmentVariable}, " +
+                    "pass --passphrase-file FILE, or pass --unencrypted to store the key without a passphrase");
+            }
+
+            var store = KeyStore.ForHome(CommonOptions.ResolveHome(parse.GetValue(home), console), console.Time);
+            var info = plain
+                ? store.CreateUnencrypted(keyName, parse.GetValue(owner))
+                : store.CreateEncrypted(keyName, Passphrases.For(console, file), parse.GetValue(owner));
+            console.Out.WriteLine(info.PublicKey.Text);
+            console.Error.WriteLine($"Created key \"{info.Name}\" ({(info.Encrypted ? "encrypted" : "unencrypted")}) in {info.KeyFile}");
+            return SignetCli.Ok;
+        });
+        return command;
+    }
+
+    private static Command List(CliConsole console)
+    {
+        var json = CommonOptions.Json();
+        var home = CommonOptions.Home();
+        var command = new Command("list", "List the keys: name, public key, owner, encrypted or not, creation time") { json, home };
+        command.SetAction(parse =>
+        {
+            var store = KeyStore.ForHome(CommonOptions.ResolveHome(parse.GetValue(home), console), console.Time);
+            var entries = store.List();
+            if (parse.GetValue(json))
+            {
+                var array = new JsonArray([.. entries.Select(e => e.Info is { } info ? (JsonNode)ToJson(info) : new JsonObject { ["name"] = e.Name, ["error"] = e.Problem })]);
+                console.Out.WriteLine(array.ToJsonString(JsonOutput));
+                return SignetCli.Ok;
+            }
+            if (entries.Count == 0)
+            {
+                console.Error.WriteLine($"No keys in {store.Directory}; create one with 'signet key new NAME'.");
+                return SignetCli.Ok;
+            }
+            var rows = entries.Select(e => e.Info is { } info
+                ? new[] { e.Name, info.Encrypted ? "yes" : "no", info.Owner, info.CreatedAt ?? "", info.PublicKey.Text }
+                : [e.Name, "?", "", "", "error: " + e.Problem]).ToList();
+            WriteTable(console.Out, ["NAME", "ENCRYPTED", "OWNER", "CREATED", "PUBLIC KEY"], rows);
+            return SignetCli.Ok;
+        });
+        return command;
+    }
+
+    private static Command Show(CliConsole console)
+    {
+        var name = new Argument<string>("NAME") { Description = "Key name" };
+        var json = CommonOptions.Json();
+        var home = CommonOptions.Home();
+        var command = new Command("show", "Print a key's public key (ed25519:<base64>), or all its details with --json") { name, json, home };
+        command.SetAction(parse =>
+        {
+            var keyName = parse.GetValue(name)!;
+            if (!KeyStore.IsValidName(keyName))
+            {
+                throw new CliUsageException($"invalid key name \"{keyName}\": use only letters, digits, '_' and '-'");
+            }
+            var store = KeyStore.ForHome(CommonOptions.ResolveHome(parse.GetValue(home), console), console.Time);
+            var info = store.Describe(keyName);
+            console.Out.WriteLine(parse.GetValue(json) ? ToJson(info).ToJsonString(JsonOutput) : info.PublicKey.Text);
+            return SignetCli.Ok;
+        });
+        return command;
+    }
+
+    private static JsonObject ToJson(KeyInfo info) => new()
+    {
+        ["name"] = info.Name,
+        ["pubkey"] = info.PublicKey.Text,
+        ["owner"] = info.Owner,
+        ["encrypted"] = info.Encrypted,
+        ["created_at"] = info.CreatedAt,
+        ["key_file"] = info.KeyFile,
+    };
+
+    private static void WriteTable(TextWriter output, string[] header, List<string[]> rows)
+    {
+        var widths = header.Select((h, i) => rows.Select(r => r[i].Length).Prepend(h.Length).Max()).ToArray();
+        foreach (var row in rows.Prepend(header))
+        {
+            var cells = row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i]));
+            output.WriteLine(string.Join("  ", cells).TrimEnd());
+        }
+    }
+}

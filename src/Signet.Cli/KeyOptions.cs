@@ -1,0 +1,96 @@
+using System.CommandLine;
+using Signet.Keys;
+
+namespace Signet.Cli;
+
+/// <summary>
+/// The <c>--key</c> and <c>--passphrase-file</c> options of every command that signs, and loading the key they name:
+/// <c>--key</c>, else <c>SIGNET_KEY</c>, else <c>default</c>. Add them with <see cref="AddTo"/>, load with <see cref="Load"/>.
+/// </summary>
+internal sealed class KeyOptions
+{
+    /// <summary>The environment variable naming the key when <c>--key</c> is not given.</summary>
+    public const string KeyEnvironmentVariable = "SIGNET_KEY";
+
+    /// <summary>The key used when neither <c>--key</c> nor <c>SIGNET_KEY</c> names one.</summary>
+    public const string DefaultKeyName = "default";
+
+    public Option<string?> Key { get; } = new("--key")
+    {
+        HelpName = "NAME",
+        Description = $"Name of the signing key in HOME/keys (default: ${KeyEnvironmentVariable}, else \"{DefaultKeyName}\")",
+    };
+
+    public Option<string?> PassphraseFile { get; } = Passphrases.FileOption();
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Key);
+        command.Options.Add(PassphraseFile);
+    }
+
+    /// <summary>The key name from <c>--key</c>, <c>SIGNET_KEY</c> or the default; a malformed name is a usage error.</summary>
+    public string ResolveName(ParseResult parse, CliConsole console)
+    {
+        var name = parse.GetValue(Key);
+        if (string.IsNullOrEmpty(name))
+        {
+            name = console.GetEnvironmentVariable(KeyEnvironmentVariable);
+        }
+        if (string.IsNullOrEmpty(name))
+        {
+            name = DefaultKeyName;
+        }
+        if (!KeyStore.IsValidName(name))
+        {
+            throw new CliUsageException($"invalid key name \"{name}\" (from --key or {KeyEnvironmentVariable}): use only letters, digits, '_' and '-'");
+        }
+        return name;
+    }
+
+    /// <summary>Loads and unlocks the named key from the home's key store; the caller disposes the result.</summary>
+    /// <exception cref="KeyStoreException">The key is missing, damaged, or cannot be unlocked (the message says what to do).</exception>
+    public LoadedKey Load(ParseResult parse, string home, CliConsole console)
+    {
+        var name = ResolveName(parse, console);
+        var store = KeyStore.ForHome(home, console.Time);
+        return store.Load(name, Passphrases.For(console, parse.GetValue(PassphraseFile)));
+    }
+}
+
+/// <summary>Where the CLI gets passphrases: <c>--passphrase-file</c>, else <c>SIGNET_PASSPHRASE</c>, else a no-echo prompt.</summary>
+internal static class Passphrases
+{
+    public static Option<string?> FileOption() => new("--passphrase-file")
+    {
+        HelpName = "FILE",
+        Description = $"Read the key's passphrase from the first line of FILE (else ${PassphraseSource.EnvironmentVariable}, else a prompt)",
+    };
+
+    /// <summary>
+    /// The passphrase sources in order. An explicit <c>--passphrase-file</c> wins over the environment; the prompt is
+    /// used only on a terminal.
+    /// </summary>
+    public static PassphraseSource For(CliConsole console, string? passphraseFile)
+    {
+        var sources = new List<PassphraseSource>();
+        if (!string.IsNullOrEmpty(passphraseFile))
+        {
+            sources.Add(PassphraseSource.FromFile(passphraseFile));
+        }
+        sources.Add(PassphraseSource.FromEnvironment(console.GetEnvironmentVariable));
+        if (CanPrompt(console))
+        {
+            sources.Add(PassphraseSource.Prompt(console.ReadKey!, console.Error));
+        }
+        return PassphraseSource.FirstOf([.. sources]);
+    }
+
+    /// <summary>True when some source can give a passphrase without asking a terminal that is not there.</summary>
+    public static bool AnyAvailable(CliConsole console, string? passphraseFile) =>
+        !string.IsNullOrEmpty(passphraseFile)
+        || !string.IsNullOrEmpty(console.GetEnvironmentVariable(PassphraseSource.EnvironmentVariable))
+        || CanPrompt(console);
+
+    private static bool CanPrompt(CliConsole console) => console.IsInteractive && console.ReadKey is not null;
+}
