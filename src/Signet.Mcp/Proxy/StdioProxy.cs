@@ -56,9 +56,10 @@ public static class StdioProxy
             child.Signal(number);
             child.CloseInput();
         }
-        else if (first != downstream)
+        else
         {
-            // The client is done (EOF), or the caller cancelled: ask the server to exit the MCP way.
+            // The client is done (EOF), the caller cancelled, or one side's pipe broke: ask the server to exit the MCP
+            // way. Harmless when it has already exited.
             child.CloseInput();
         }
 
