@@ -66,10 +66,13 @@ public static class HttpBackendProxy
             AdditionalHeaders = options.Headers?.ToDictionary(h => h.Key, h => h.Value),
             Name = "signet-proxy",
         };
+        var posts = new PostObserver { InnerHandler = new SocketsHttpHandler() };
+        // No overall timeout: the server-to-client SSE stream stays open for the whole session.
+        var http = new HttpClient(posts) { Timeout = Timeout.InfiniteTimeSpan };
         ITransport transport;
         try
         {
-            transport = await new HttpClientTransport(transportOptions, loggerFactory).ConnectAsync(cancellationToken).ConfigureAwait(false);
+            transport = await new HttpClientTransport(transportOptions, http, loggerFactory, ownsHttpClient: true).ConnectAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TimeoutException)
         {
@@ -79,7 +82,7 @@ public static class HttpBackendProxy
         await using (transport.ConfigureAwait(false))
         {
             using var output = new ProxyOutput(clientOutput);
-            var session = new Session(options, recorder, transport, output, logger);
+            var session = new Session(options, recorder, transport, posts, output, logger);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var downstream = session.RunDownstreamAsync(stop.Token);
             var upstream = session.RunUpstreamAsync(clientInput, stop.Token);
@@ -98,9 +101,11 @@ public static class HttpBackendProxy
         }
     }
 
-    private sealed class Session(HttpBackendProxyOptions options, IToolCallRecorder recorder, ITransport transport, ProxyOutput output, ILogger logger)
+    private sealed class Session(HttpBackendProxyOptions options, IToolCallRecorder recorder, ITransport transport, PostObserver posts, ProxyOutput output, ILogger logger)
     {
         private readonly ConcurrentDictionary<string, RequestId> _pending = new(StringComparer.Ordinal);
+        private static readonly TimeSpan HeadersGrace = TimeSpan.FromSeconds(2);
+
         private readonly string? _sessionId = options.Traffic.SessionId;
 
         public async Task RunUpstreamAsync(Stream clientInput, CancellationToken cancellationToken)
@@ -232,9 +237,15 @@ public static class HttpBackendProxy
                 }
             }
 
-            // Sends are not awaited in order: a POST can stay open for a long tool call, and the client's next messages
-            // (a cancellation, the answer to the server's elicitation) must not wait behind it.
-            _ = SendAsync(message, cancellationToken);
+            // Order matters (initialized must reach the server before the next request), but a POST can stay open for a
+            // whole tool call, and the client's next messages (a cancellation, the answer to an elicitation) must not
+            // wait behind it. So the next message goes once this one's POST has been answered with headers (the server
+            // has taken it), or its send finished, or, for a server that holds its headers back, after a short grace.
+            var accepted = posts.ExpectPost();
+            var send = SendAsync(message, cancellationToken);
+            using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await Task.WhenAny(accepted, send, Task.Delay(HeadersGrace, grace.Token)).ConfigureAwait(false);
+            await grace.CancelAsync().ConfigureAwait(false);
         }
 
         private async Task SendAsync(JsonRpcMessage message, CancellationToken cancellationToken)
@@ -353,5 +364,33 @@ public static class HttpBackendProxy
             ["id"] = element is JsonObject o && o["id"] is JsonValue id ? id.DeepClone() : null,
             ["error"] = new JsonObject { ["code"] = -32600, ["message"] = "Invalid Request: not a JSON-RPC 2.0 message" },
         };
+    }
+
+    /// <summary>Tells the sender when the server has answered a message's POST with response headers.</summary>
+    private sealed class PostObserver : DelegatingHandler
+    {
+        private TaskCompletionSource? _next;
+
+        /// <summary>A task that completes when the next POST gets its response headers (or fails).</summary>
+        public Task ExpectPost()
+        {
+            var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _next, next);
+            return next.Task;
+        }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            // Only message POSTs are awaited; the SDK's GET (server stream) and DELETE (session end) are not.
+            var waiter = request.Method == HttpMethod.Post ? Interlocked.Exchange(ref _next, null) : null;
+            try
+            {
+                return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                waiter?.TrySetResult();
+            }
+        }
     }
 }
