@@ -9,6 +9,8 @@ internal static class Harnesses
         {
             "proxy" => ProxyHarness.RunAsync,
             "proxy-host" => ProxyHost.RunAsync,
+            "audit" => AuditHarness.RunAsync,
+            "audit-profile" => AuditProfile.RunAsync,
             _ => null,
         };
         if (run is null)

@@ -8,6 +8,9 @@ internal sealed class CliConsole
     public required TextWriter Error { get; init; }
     public required Func<string, string?> GetEnvironmentVariable { get; init; }
 
+    /// <summary>The directory relative paths and project-scoped files are resolved against.</summary>
+    public string WorkingDirectory { get; init; } = Environment.CurrentDirectory;
+
     /// <summary>True when stdin is a terminal a passphrase prompt can read from.</summary>
     public bool IsInteractive { get; init; }
 

@@ -9,6 +9,9 @@ internal static class CommandCatalog
     {
         yield return KeyCommands.Create(console);
         yield return VerifyCommand.Create(console);
+        yield return LogCommands.Create(console);
         yield return CanonCommand.Create(console);
+        yield return WrapCommands.CreateWrap(console);
+        yield return WrapCommands.CreateUnwrap(console);
     }
 }

@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Signet.Audit;
+using Signet.Canonicalization;
+using Signet.Keys;
+using Signet.Receipts;
+
+namespace Signet.Benchmarks;
+
+/// <summary>
+/// <c>--harness audit [DIR] [--records N]</c>: the audit log on real files with real fsync. Measures raw fsync latency,
+/// one durable append's latency, durable throughput with 1 and 16 writers (each signing its receipt), fast-mode
+/// throughput, and verify speed on an N-record log (default 1,000,000).
+/// </summary>
+internal static class AuditHarness
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? Path.Combine(Path.GetTempPath(), "signet-audit-bench");
+        var records = args.SkipWhile(a => a != "--records").Skip(1).Select(int.Parse).FirstOrDefault(1_000_000);
+        Directory.CreateDirectory(root);
+        Console.WriteLine($"load average at start: {LoadAverage()}");
+        Console.WriteLine($"audit harness: directory {root}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+
+        using var key = SigningKey.Generate();
+        var signer = new ReceiptSigner(key, "bench-agent", "bench");
+
+        // 1. Raw fsync: append a 600-byte line and fsync, the floor under a durable append.
+        var raw = Path.Combine(root, "raw-fsync.bin");
+        var fsync = new List<double>();
+        using (var handle = File.OpenHandle(raw, FileMode.Create, FileAccess.Write))
+        {
+            var line = new byte[600];
+            long offset = 0;
+            for (var i = 0; i < 2000; i++)
+            {
+                RandomAccess.Write(handle, line, offset);
+                offset += line.Length;
+                var t = Stopwatch.GetTimestamp();
+                RandomAccess.FlushToDisk(handle);
+                fsync.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
+            }
+        }
+        File.Delete(raw);
+        Report("raw write+fsync of one 600-byte line", fsync);
+
+        // 2. One durable append at a time: latency.
+        var dir = Fresh(root, "latency");
+        var latency = new List<double>();
+        await using (var log = AuditLog.Open(dir))
+        {
+            for (var i = 0; i < 2000; i++)
+            {
+                var receipt = signer.SignRequest(Action(i)).Json;
+                var t = Stopwatch.GetTimestamp();
+                await log.AppendAsync(receipt);
+                latency.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
+            }
+        }
+        Report("durable AppendAsync, 1 writer (latency)", latency);
+
+        // 3. Throughput: sign + append, 1 and 16 writers, durable; then fast.
+        await Throughput(root, signer, AuditDurability.Durable, writers: 1, perWriter: 3000);
+        await Throughput(root, signer, AuditDurability.Durable, writers: 16, perWriter: 3000);
+        await Throughput(root, signer, AuditDurability.Fast, writers: 1, perWriter: 20000);
+        await Throughput(root, signer, AuditDurability.Fast, writers: 16, perWriter: 3000);
+
+        // 4. Verify an N-record log (written in fast mode; receipts are signed once and varied by id).
+        var big = Fresh(root, "verify");
+        var template = signer.SignRequest(Action(0)).Json;
+        var write = Stopwatch.StartNew();
+        await using (var log = AuditLog.Open(big, new AuditLogOptions { Durability = AuditDurability.Fast }))
+        {
+            var pending = new List<Task>(4096);
+            for (var i = 0; i < records; i++)
+            {
+                var r = (JsonObject)template.DeepClone();
+                r["nonce"] = $"rnd_{i:x32}";
+                pending.Add(log.AppendAsync(r).AsTask());
+                if (pending.Count == 4096)
+                {
+                    await Task.WhenAll(pending);
+                    pending.Clear();
+                }
+            }
+            await Task.WhenAll(pending);
+        }
+        var bytes = Directory.GetFiles(big, "*.jsonl").Sum(f => new FileInfo(f).Length);
+        Console.WriteLine($"wrote {records:N0} records ({bytes / 1048576.0:F0} MiB) in {write.Elapsed.TotalSeconds:F1} s");
+        GC.Collect();
+        var before = GC.GetTotalMemory(true);
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var verify = Stopwatch.StartNew();
+        var result = AuditVerifier.Verify(big);
+        verify.Stop();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var peak = Process.GetCurrentProcess().PeakWorkingSet64;
+        Console.WriteLine($"verify {result.RecordCount:N0} records: {verify.Elapsed.TotalSeconds:F2} s = {result.RecordCount / verify.Elapsed.TotalSeconds:N0} records/s, intact={result.IsIntact}, CPU {cpu.TotalSeconds:F2} s = {result.RecordCount / cpu.TotalSeconds:N0} records per CPU-second, peak working set {peak / 1048576} MiB (heap before {before / 1048576} MiB)");
+        Console.WriteLine($"load average at end: {LoadAverage()}");
+        Directory.Delete(root, recursive: true);
+        return result.IsIntact && result.RecordCount == records ? 0 : 1;
+    }
+
+    private static async Task Throughput(string root, ReceiptSigner signer, AuditDurability mode, int writers, int perWriter)
+    {
+        var dir = Fresh(root, $"{mode}-{writers}");
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        await using (var log = AuditLog.Open(dir, new AuditLogOptions { Durability = mode }))
+        {
+            await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+            {
+                for (var i = 0; i < perWriter; i++)
+                {
+                    await log.AppendAsync(signer.SignRequest(Action(w * perWriter + i)).Json);
+                }
+            })));
+        }
+        clock.Stop();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var total = writers * perWriter;
+        var check = AuditVerifier.Verify(dir);
+        Console.WriteLine($"{mode.ToString().ToLowerInvariant(),-7} sign+append, {writers,2} writers: {total / clock.Elapsed.TotalSeconds,9:N0} receipts/s ({total:N0} in {clock.Elapsed.TotalSeconds:F2} s, chain intact={check.IsIntact && check.RecordCount == total}, CPU {cpu.TotalSeconds:F2} s)");
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+
+    private static ReceiptAction Action(int i) => new()
+    {
+        Tool = "write_file",
+        Params = new JsonObject
+        {
+            ["path"] = $"/home/user/projects/app/src/components/Header{i}.tsx",
+            ["content"] = "export function Header() { return <h1>Hello, wörld</h1>; }",
+            ["options"] = new JsonObject { ["createDirectories"] = true, ["encoding"] = "utf-8", ["mode"] = 420 },
+        },
+        Target = "mcp://filesystem",
+        Session = "bench",
+        CallId = i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    private static string Fresh(string root, string name)
+    {
+        var dir = Path.Combine(root, name);
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        return dir;
+    }
+
+    private static void Report(string what, List<double> micros)
+    {
+        micros.Sort();
+        double P(double q) => micros[Math.Min(micros.Count - 1, (int)(q * micros.Count))];
+        Console.WriteLine($"{what}: p50 {P(0.50):F0} µs, p99 {P(0.99):F0} µs, mean {micros.Average():F0} µs (n={micros.Count})");
+    }
+}

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Signet.Audit;
+using Signet.Canonicalization;
+using Signet.Keys;
+using Signet.Receipts;
+
+namespace Signet.Benchmarks;
+
+/// <summary><c>--harness audit-profile</c>: single-threaded CPU cost of each step of an append and of verification.</summary>
+internal static class AuditProfile
+{
+    public static Task<int> RunAsync(string[] args)
+    {
+        using var key = SigningKey.Generate();
+        var signer = new ReceiptSigner(key, "bench-agent", "bench");
+        var action = new ReceiptAction
+        {
+            Tool = "write_file",
+            Params = new JsonObject { ["path"] = "/home/user/a.tsx", ["content"] = "export function Header() { return <h1>Hello, wörld</h1>; }", ["options"] = new JsonObject { ["mode"] = 420 } },
+            Target = "mcp://filesystem",
+        };
+        var receipt = signer.SignRequest(action).Json;
+        var canonical = JsonCanonicalizer.Canonicalize(receipt);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        AuditRecordFormat.WriteLine(buffer, AuditRecordFormat.SerializeCompact(receipt), SignetHash.Genesis, AuditRecordFormat.RecordHash(SignetHash.Genesis, canonical));
+        var line = buffer.WrittenSpan[..^1].ToArray();
+        Console.WriteLine($"record line: {line.Length} bytes");
+
+        Measure("ReceiptSigner.SignRequest", () => signer.SignRequest(action));
+        Measure("JsonCanonicalizer.Canonicalize(receipt)", () => JsonCanonicalizer.Canonicalize(receipt));
+        Measure("SerializeCompact(receipt)", () => AuditRecordFormat.SerializeCompact(receipt));
+        Measure("RecordHash(prev, canonical bytes)", () => AuditRecordFormat.RecordHash(SignetHash.Genesis, canonical));
+        Measure("StrictJson.Parse(record line)", () => StrictJson.Parse(line)!);
+        var parsed = AuditRecordFormat.TryParse(line, out _, out _)!;
+        Measure("RecordHash(prev, parsed receipt)", () => AuditRecordFormat.RecordHash(parsed.PrevHash, parsed.Receipt));
+        Measure("AuditRecordFormat.TryParse + RecordHash", () => AuditRecordFormat.RecordHash(SignetHash.Genesis, AuditRecordFormat.TryParse(line, out _, out _)!.Receipt));
+
+        var dir = Path.Combine(Path.GetTempPath(), "signet-audit-profile");
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, true);
+        }
+        var file = Path.Combine(dir, "2026-11-26.jsonl");
+        Directory.CreateDirectory(dir);
+        using (var output = new FileStream(file, FileMode.Create))
+        {
+            var prev = SignetHash.Genesis;
+            for (var i = 0; i < 50000; i++)
+            {
+                var r = (JsonObject)receipt.DeepClone();
+                r["nonce"] = $"rnd_{i:x32}";
+                var hash = AuditRecordFormat.RecordHash(prev, JsonCanonicalizer.Canonicalize(r));
+                buffer.ResetWrittenCount();
+                AuditRecordFormat.WriteLine(buffer, AuditRecordFormat.SerializeCompact(r), prev, hash);
+                output.Write(buffer.WrittenSpan);
+                prev = hash;
+            }
+        }
+        foreach (var threads in new[] { 1, 2, 1, 2 })
+        {
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var wall = Stopwatch.StartNew();
+            var result = AuditVerifier.Verify(dir, new AuditVerifyOptions { MaxDegreeOfParallelism = threads });
+            var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+            Console.WriteLine($"verify 50k, {threads} thread(s): {used.TotalMicroseconds / result.RecordCount,6:F1} µs CPU/record, {result.RecordCount / wall.Elapsed.TotalSeconds,8:N0} records/s wall, intact={result.IsIntact}");
+        }
+        Directory.Delete(dir, true);
+        return Task.FromResult(0);
+    }
+
+    private static void Measure(string name, Func<object> step)
+    {
+        for (var i = 0; i < 2000; i++)
+        {
+            step();
+        }
+        const int n = 20000;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var wall = Stopwatch.StartNew();
+        for (var i = 0; i < n; i++)
+        {
+            step();
+        }
+        var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        Console.WriteLine($"{name,-45} {used.TotalMicroseconds / n,8:F1} µs CPU, {wall.Elapsed.TotalMicroseconds / n,8:F1} µs wall");
+    }
+}

@@ -1,0 +1,308 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Signet.Audit;
+using Signet.Keys;
+
+namespace Signet.Cli.Commands;
+
+/// <summary><c>signet log verify | show | export</c>: the audit log.</summary>
+internal static class LogCommands
+{
+    /// <summary>Loads the signing key named by --key (or SIGNET_KEY) from the home; set by the key store.</summary>
+    internal static Func<string, string?, CliConsole, CancellationToken, Task<SigningKey>>? KeyLoader { get; set; }
+
+    public static Command Create(CliConsole console)
+    {
+        var log = new Command("log", "Verify, show and export the hash-chained audit log");
+        log.Subcommands.Add(Verify(console));
+        log.Subcommands.Add(Show(console));
+        log.Subcommands.Add(Export(console));
+        return log;
+    }
+
+    private static Command Verify(CliConsole console)
+    {
+        var home = CommonOptions.Home();
+        var signatures = new Option<bool>("--signatures") { Description = "Also re-verify every receipt's signature (expired receipts accepted)" };
+        var pubkeys = new Option<string[]>("--pubkey") { Description = "A trusted signer key: ed25519:<base64>, bare base64, or a .pub file (repeatable)" };
+        var trusted = new Option<string?>("--trusted-keys") { Description = "A file of trusted keys" };
+        var expectTip = new Option<string?>("--expect-tip") { Description = "A record_hash seen earlier (e.g. a bundle's chain tip) that the log must still contain: detects removed tail records" };
+        var bundle = new Option<string?>("--bundle") { Description = "Verify an exported evidence bundle directory instead of the log" };
+        var allowUnsigned = new Option<bool>("--allow-unsigned") { Description = "With --bundle: accept an unsigned manifest (a reference bundle), integrity only" };
+        var json = CommonOptions.Json();
+        var command = new Command("verify", "Walk the chain across all day files; exit 0 when intact, 1 at the first break")
+        {
+            home, signatures, pubkeys, trusted, expectTip, bundle, allowUnsigned, json,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var keys = new List<PublicKey>();
+            foreach (var k in parse.GetValue(pubkeys) ?? [])
+            {
+                keys.Add(TrustedKeys.ParseKeyArgument(k));
+            }
+            if (parse.GetValue(trusted) is { } file)
+            {
+                keys.AddRange(TrustedKeys.Load(file));
+            }
+            if (parse.GetValue(bundle) is { } bundleDir)
+            {
+                return await VerifyBundle(console, bundleDir, keys, parse.GetValue(signatures), parse.GetValue(allowUnsigned), parse.GetValue(json));
+            }
+            if (parse.GetValue(expectTip) is { } tip && !Signet.Canonicalization.SignetHash.IsWellFormed(tip))
+            {
+                throw new CliUsageException($"--expect-tip {tip}: give a record_hash, sha256: and 64 lowercase hex digits");
+            }
+            var directory = SignetHome.AuditDirectory(CommonOptions.ResolveHome(parse.GetValue(home), console));
+            var result = AuditVerifier.Verify(directory, new AuditVerifyOptions
+            {
+                VerifySignatures = parse.GetValue(signatures),
+                TrustedKeys = keys,
+                ExpectedTip = parse.GetValue(expectTip),
+            });
+            if (parse.GetValue(json))
+            {
+                await console.Out.WriteLineAsync(ToJson(result, directory).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            }
+            else
+            {
+                await WriteHuman(console, result, directory);
+            }
+            return result.IsValid ? SignetCli.Ok : SignetCli.Failed;
+        });
+        return command;
+    }
+
+    private static async Task WriteHuman(CliConsole console, AuditVerifyResult result, string directory)
+    {
+        foreach (var torn in result.TornTails)
+        {
+            await console.Error.WriteLineAsync($"signet: note: a torn last line ({torn.Length} bytes) left by a crash was moved aside and kept as {torn.Path}");
+        }
+        if (result.Break is { } b)
+        {
+            await console.Out.WriteLineAsync($"chain BROKEN at {Path.GetFileName(b.File)} line {b.Line}: {Describe(b.Kind)}");
+            await console.Out.WriteLineAsync($"  {b.Message}");
+            if (b.ExpectedHash is not null)
+            {
+                await console.Out.WriteLineAsync($"  expected: {b.ExpectedHash}");
+            }
+            if (b.ActualHash is not null)
+            {
+                await console.Out.WriteLineAsync($"  actual:   {b.ActualHash}");
+            }
+            await console.Out.WriteLineAsync($"  records verified before the break: {result.RecordCount - (b.Kind == AuditBreakKind.Truncated ? 0 : 1)}");
+        }
+        else
+        {
+            await console.Out.WriteLineAsync($"chain intact: {result.RecordCount} records in {result.Files.Count} files ({directory})");
+            var where = result.TipFile is null ? "" : $" ({Path.GetFileName(result.TipFile)} line {result.TipLine})";
+            await console.Out.WriteLineAsync($"tip: {result.TipHash}{where}");
+            await console.Out.WriteLineAsync("note: removing records from the end cannot be seen in the chain alone; compare the tip with an exported manifest (--expect-tip).");
+        }
+        if (result.SignaturesChecked > 0 || result.SignatureFailures.Count > 0)
+        {
+            await console.Out.WriteLineAsync($"signatures: {result.SignaturesChecked - result.SignatureFailures.Count} of {result.SignaturesChecked} valid");
+            foreach (var f in result.SignatureFailures)
+            {
+                await console.Out.WriteLineAsync($"  {Path.GetFileName(f.File)} line {f.Line} {f.ReceiptId}: {f.Reason}");
+            }
+        }
+    }
+
+    private static string Describe(AuditBreakKind kind) => kind switch
+    {
+        AuditBreakKind.Edited => "edited record",
+        AuditBreakKind.Deleted => "deleted record",
+        AuditBreakKind.Reordered => "reordered record",
+        AuditBreakKind.Unparseable => "unparseable line",
+        AuditBreakKind.DuplicateKey => "duplicate key",
+        AuditBreakKind.TornTail => "torn tail",
+        AuditBreakKind.Truncated => "truncated log",
+        _ => kind.ToString(),
+    };
+
+    private static JsonObject ToJson(AuditVerifyResult result, string directory) => new()
+    {
+        ["valid"] = result.IsValid,
+        ["intact"] = result.IsIntact,
+        ["directory"] = directory,
+        ["record_count"] = result.RecordCount,
+        ["files"] = result.Files.Count,
+        ["tip_hash"] = result.TipHash,
+        ["tip_file"] = result.TipFile is null ? null : Path.GetFileName(result.TipFile),
+        ["tip_line"] = result.TipLine,
+        ["break"] = result.Break is not { } b ? null : new JsonObject
+        {
+            ["kind"] = JsonNamingPolicy.SnakeCaseLower.ConvertName(b.Kind.ToString()),
+            ["file"] = Path.GetFileName(b.File),
+            ["line"] = b.Line,
+            ["expected_hash"] = b.ExpectedHash,
+            ["actual_hash"] = b.ActualHash,
+            ["message"] = b.Message,
+        },
+        ["torn_tails"] = new JsonArray([.. result.TornTails.Select(t => (JsonNode)new JsonObject { ["path"] = t.Path, ["length"] = t.Length })]),
+        ["signatures"] = new JsonObject
+        {
+            ["checked"] = result.SignaturesChecked,
+            ["failures"] = new JsonArray([.. result.SignatureFailures.Select(f => (JsonNode)new JsonObject
+            {
+                ["file"] = Path.GetFileName(f.File),
+                ["line"] = f.Line,
+                ["receipt_id"] = f.ReceiptId,
+                ["reason"] = f.Reason,
+            })]),
+        },
+    };
+
+    private static async Task<int> VerifyBundle(CliConsole console, string directory, List<PublicKey> keys, bool signatures, bool allowUnsigned, bool json)
+    {
+        var verdict = AuditBundle.Verify(directory, new AuditBundleVerifyOptions
+        {
+            TrustedKeys = keys,
+            AllowUnsigned = allowUnsigned,
+            VerifySignatures = signatures,
+            ReceiptTrustedKeys = [],
+        });
+        if (json)
+        {
+            var obj = new JsonObject
+            {
+                ["valid"] = verdict.IsValid,
+                ["record_count"] = verdict.RecordCount,
+                ["chain_tip_record_hash"] = verdict.ChainTipRecordHash,
+                ["signer"] = verdict.SignerKey?.Text,
+                ["anchored"] = verdict.IsAnchored,
+                ["problems"] = new JsonArray([.. verdict.Problems.Select(p => (JsonNode)p)]),
+                ["warnings"] = new JsonArray([.. verdict.Warnings.Select(p => (JsonNode)p)]),
+            };
+            await console.Out.WriteLineAsync(obj.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
+        else
+        {
+            await console.Out.WriteLineAsync(verdict.IsValid
+                ? $"bundle valid: {verdict.RecordCount} records, tip {verdict.ChainTipRecordHash}, manifest signed by {verdict.SignerKey?.Text ?? "nobody"}{(verdict.IsAnchored ? " (trusted)" : "")}"
+                : $"bundle INVALID ({directory})");
+            foreach (var p in verdict.Problems)
+            {
+                await console.Out.WriteLineAsync($"  problem: {p}");
+            }
+            foreach (var w in verdict.Warnings)
+            {
+                await console.Out.WriteLineAsync($"  warning: {w}");
+            }
+        }
+        return verdict.IsValid ? SignetCli.Ok : SignetCli.Failed;
+    }
+
+    private static Command Show(CliConsole console)
+    {
+        var home = CommonOptions.Home();
+        var since = new Option<string?>("--since") { Description = "Only receipts at or after: a duration back from now (30m, 24h, 7d) or an ISO 8601 time" };
+        var until = new Option<string?>("--until") { Description = "Only receipts before: a duration back from now or an ISO 8601 time" };
+        var tool = new Option<string?>("--tool") { Description = "Only receipts for this tool" };
+        var signer = new Option<string?>("--signer") { Description = "Only receipts from this signer (name or ed25519: key)" };
+        var json = CommonOptions.Json();
+        var command = new Command("show", "List audit records, oldest first") { home, since, until, tool, signer, json };
+        command.SetAction(async (parse, ct) =>
+        {
+            var directory = SignetHome.AuditDirectory(CommonOptions.ResolveHome(parse.GetValue(home), console));
+            var now = console.Time.GetUtcNow();
+            var filter = new AuditQueryFilter
+            {
+                Since = parse.GetValue(since) is { } s ? ParseTime("--since", s, now) : null,
+                Until = parse.GetValue(until) is { } u ? ParseTime("--until", u, now) : null,
+                Tool = parse.GetValue(tool),
+                Signer = parse.GetValue(signer),
+            };
+            var asJson = parse.GetValue(json);
+            var skipped = new List<AuditSkippedLine>();
+            var shown = 0;
+            foreach (var entry in AuditQuery.Read(directory, filter, skipped.Add))
+            {
+                ct.ThrowIfCancellationRequested();
+                shown++;
+                if (asJson)
+                {
+                    var obj = new JsonObject
+                    {
+                        ["file"] = Path.GetFileName(entry.File),
+                        ["line"] = entry.Line,
+                        ["receipt"] = entry.Receipt.DeepClone(),
+                        ["prev_hash"] = entry.PrevHash,
+                        ["record_hash"] = entry.RecordHash,
+                    };
+                    await console.Out.WriteLineAsync(obj.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+                }
+                else
+                {
+                    await console.Out.WriteLineAsync(string.Join("  ",
+                        entry.Timestamp ?? "-", $"v{entry.Version?.ToString(CultureInfo.InvariantCulture) ?? "?"}", entry.Tool ?? "-",
+                        entry.SignerName ?? "-", entry.ReceiptId ?? "-", $"{Path.GetFileName(entry.File)}:{entry.Line}"));
+                }
+            }
+            foreach (var line in skipped)
+            {
+                await console.Error.WriteLineAsync($"signet: skipped {Path.GetFileName(line.File)} line {line.Line}: {line.Reason} (run 'signet log verify')");
+            }
+            if (!asJson && shown == 0)
+            {
+                await console.Error.WriteLineAsync($"signet: no matching records in {directory}");
+            }
+            return SignetCli.Ok;
+        });
+        return command;
+    }
+
+    private static Command Export(CliConsole console)
+    {
+        var home = CommonOptions.Home();
+        var output = new Option<string>("--out") { Description = "The bundle directory to create", Required = true };
+        var key = new Option<string?>("--key") { Description = "The key that signs the manifest (default: $SIGNET_KEY, else 'default')" };
+        var command = new Command("export", "Write an evidence bundle: the records and a signed manifest (count, first prev_hash, tip)") { home, output, key };
+        command.SetAction(async (parse, ct) =>
+        {
+            var homeDir = CommonOptions.ResolveHome(parse.GetValue(home), console);
+            var keyName = parse.GetValue(key) ?? console.GetEnvironmentVariable("SIGNET_KEY") ?? "default";
+            var loader = KeyLoader ?? throw new SignetException("no key store is available to load the signing key");
+            using var signingKey = await loader(homeDir, keyName, console, ct);
+            var export = AuditBundle.Export(SignetHome.AuditDirectory(homeDir), parse.GetValue(output)!, signingKey,
+                new AuditBundleExportOptions { TimeProvider = console.Time });
+            await console.Out.WriteLineAsync($"bundle written to {export.Directory}: {export.RecordCount} records");
+            await console.Out.WriteLineAsync($"chain start prev_hash: {export.ChainStartPrevHash}");
+            await console.Out.WriteLineAsync($"chain tip record_hash: {export.ChainTipRecordHash}");
+            await console.Out.WriteLineAsync($"manifest signed by:    {export.SignerKey}");
+            await console.Out.WriteLineAsync($"check it offline with: signet log verify --bundle {export.Directory} --pubkey {export.SignerKey}");
+            return SignetCli.Ok;
+        });
+        return command;
+    }
+
+    private static DateTimeOffset ParseTime(string option, string value, DateTimeOffset now)
+    {
+        var v = value.Trim();
+        if (v.Length >= 2 && double.TryParse(v[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) && amount >= 0)
+        {
+            var span = char.ToLowerInvariant(v[^1]) switch
+            {
+                's' => TimeSpan.FromSeconds(amount),
+                'm' => TimeSpan.FromMinutes(amount),
+                'h' => TimeSpan.FromHours(amount),
+                'd' => TimeSpan.FromDays(amount),
+                'w' => TimeSpan.FromDays(7 * amount),
+                _ => (TimeSpan?)null,
+            };
+            if (span is { } s)
+            {
+                return now - s;
+            }
+        }
+        if (DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
+        {
+            return at;
+        }
+        throw new CliUsageException($"{option} {value}: give a duration (30m, 24h, 7d) or an ISO 8601 time such as 2026-11-26T12:00:00Z");
+    }
+}

@@ -1,0 +1,303 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Signet.Mcp.Config;
+
+namespace Signet.Cli.Commands;
+
+/// <summary><c>signet wrap</c> and <c>signet unwrap</c>: route a client config's servers through <c>signet proxy</c>, and back.</summary>
+internal static class WrapCommands
+{
+    public static Command CreateWrap(CliConsole console)
+    {
+        var config = ConfigArgument();
+        var client = ClientOption();
+        var servers = ServerOption("Wrap only this server (repeatable; default: every server)");
+        var dryRun = DryRunOption();
+        var list = new Option<bool>("--list") { Description = "List the client configs found on this machine and which servers are wrapped" };
+        var json = CommonOptions.Json();
+        var signetCommand = new Option<string?>("--signet-command")
+        {
+            Description = "The signet command to write into the config (default: the installed tool, else this executable)",
+        };
+        var key = new Option<string?>("--key") { Description = "Proxy option: the key that signs (default: $SIGNET_KEY, else 'default')" };
+        var home = CommonOptions.Home();
+        home.Description = "Proxy option: the Signet home the proxy uses (written as an absolute path)";
+        var durability = new Option<string?>("--durability") { Description = "Proxy option: durable (fsync before forwarding) or fast" };
+        durability.AcceptOnlyFromAmong("durable", "fast");
+        var failOpen = new Option<bool>("--fail-open") { Description = "Proxy option: forward calls even when a receipt cannot be written" };
+        var target = new Option<string?>("--target") { Description = "Proxy option: the target URI recorded in receipts" };
+        var metaKey = new Option<string?>("--meta-key") { Description = "Proxy option: where the receipt goes in params._meta" };
+        var passphraseFile = new Option<string?>("--passphrase-file")
+        {
+            Description = "Proxy option: a file holding the key's passphrase (written as an absolute path)",
+        };
+        var proxyArgs = new Option<string[]>("--proxy-arg")
+        {
+            Description = "Any other proxy argument, written as given (repeatable)",
+        };
+
+        var command = new Command("wrap", "Rewrite an MCP client config so each server runs through 'signet proxy' (undo with 'signet unwrap')")
+        {
+            config, client, servers, dryRun, list, json, signetCommand, key, home, durability, failOpen, target, metaKey, passphraseFile, proxyArgs,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            if (parse.GetValue(list))
+            {
+                if (parse.GetValue(config) is not null)
+                {
+                    throw new CliUsageException("--list takes no config file; it scans the known locations");
+                }
+                return await ListAsync(console, parse.GetValue(json));
+            }
+
+            var proxyOptions = new List<string>();
+            if (parse.GetValue(key) is { } k)
+            {
+                proxyOptions.AddRange(["--key", k]);
+            }
+            if (parse.GetValue(home) is { } h)
+            {
+                proxyOptions.AddRange(["--home", Path.GetFullPath(h, console.WorkingDirectory)]);
+            }
+            if (parse.GetValue(durability) is { } d)
+            {
+                proxyOptions.AddRange(["--durability", d]);
+            }
+            if (parse.GetValue(failOpen))
+            {
+                proxyOptions.Add("--fail-open");
+            }
+            if (parse.GetValue(target) is { } t)
+            {
+                proxyOptions.AddRange(["--target", t]);
+            }
+            if (parse.GetValue(metaKey) is { } m)
+            {
+                proxyOptions.AddRange(["--meta-key", m]);
+            }
+            if (parse.GetValue(passphraseFile) is { } pf)
+            {
+                proxyOptions.AddRange(["--passphrase-file", Path.GetFullPath(pf, console.WorkingDirectory)]);
+            }
+            proxyOptions.AddRange(parse.GetValue(proxyArgs) ?? []);
+            if (proxyOptions.Contains("--"))
+            {
+                throw new CliUsageException("--proxy-arg cannot be '--'; wrap writes the separator itself");
+            }
+
+            var explicitCommand = parse.GetValue(signetCommand) is { } sc && (sc.Contains('/') || sc.Contains('\\'))
+                ? Path.GetFullPath(sc, console.WorkingDirectory)
+                : parse.GetValue(signetCommand);
+            var launcher = SignetLauncher.Resolve(explicitCommand, console.GetEnvironmentVariable("PATH"),
+                Environment.ProcessPath, typeof(WrapCommands).Assembly.Location);
+            var selection = Selection(parse.GetValue(servers));
+            var options = new McpWrapOptions { Launcher = launcher, ProxyOptions = proxyOptions, Servers = selection };
+            return await RewriteAsync(console, parse.GetValue(config), parse.GetValue(client), selection, parse.GetValue(dryRun),
+                (bytes, c) => McpConfigRewriter.Wrap(bytes, c, options), "wrap");
+        });
+        return command;
+    }
+
+    public static Command CreateUnwrap(CliConsole console)
+    {
+        var config = ConfigArgument();
+        var client = ClientOption();
+        var servers = ServerOption("Unwrap only this server (repeatable; default: every wrapped server)");
+        var dryRun = DryRunOption();
+        var command = new Command("unwrap", "Restore the servers of a config that 'signet wrap' rewrote to their original entries")
+        {
+            config, client, servers, dryRun,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var selection = Selection(parse.GetValue(servers));
+            return await RewriteAsync(console, parse.GetValue(config), parse.GetValue(client), selection, parse.GetValue(dryRun),
+                (bytes, c) => McpConfigRewriter.Unwrap(bytes, c, selection), "unwrap");
+        });
+        return command;
+    }
+
+    private static async Task<int> RewriteAsync(CliConsole console, string? configPath, string? clientName, IReadOnlySet<string>? selection,
+        bool dryRun, Func<byte[], McpClient, McpConfigRewrite> rewrite, string verb)
+    {
+        if (configPath is null)
+        {
+            throw new CliUsageException($"name the config file to {verb} (see 'signet wrap --list' for the ones found on this machine)");
+        }
+        var path = Path.GetFullPath(configPath, console.WorkingDirectory);
+        var bytes = McpConfigFile.Read(path);
+        McpClient client;
+        McpConfigRewrite result;
+        try
+        {
+            client = clientName is null ? McpClients.Detect(path, bytes) : ParseClient(clientName);
+            result = rewrite(bytes, client);
+        }
+        catch (McpConfigException e)
+        {
+            throw e.WithFile(path);
+        }
+
+        if (selection is not null)
+        {
+            var missing = selection.Where(s => result.Servers.All(r => r.Name != s)).ToList();
+            if (missing.Count > 0)
+            {
+                var known = result.Servers.Select(r => r.Name).Distinct().ToList();
+                throw new CliUsageException($"no server named {string.Join(", ", missing.Select(n => $"'{n}'"))} in {path} " +
+                    $"(its servers: {(known.Count == 0 ? "none" : string.Join(", ", known))})");
+            }
+        }
+
+        await console.Out.WriteLineAsync($"{path} ({McpClients.Name(client)})");
+        if (result.Servers.Count == 0)
+        {
+            await console.Out.WriteLineAsync($"  no servers under \"{McpClients.ServersKey(client)}\"");
+        }
+        var nested = result.Servers.Any(s => s.Location != McpClients.ServersKey(client));
+        foreach (var server in result.Servers)
+        {
+            var name = nested ? $"{server.Location}.{server.Name}" : server.Name;
+            var detail = server.Detail is null ? "" : $" ({server.Detail})";
+            await console.Out.WriteLineAsync($"  {Describe(server.Action, dryRun),-16} {name}{detail}");
+        }
+
+        if (!result.Changed)
+        {
+            await console.Out.WriteLineAsync("No change; the file was not written.");
+            return SignetCli.Ok;
+        }
+        if (dryRun)
+        {
+            await console.Out.WriteLineAsync();
+            await console.Out.WriteAsync(UnifiedDiff.Create(Text(result.Original), Text(result.Result), path, path + $" ({verb}ped)"));
+            await console.Out.WriteLineAsync("Dry run: nothing was written.");
+            return SignetCli.Ok;
+        }
+
+        string backup;
+        try
+        {
+            backup = McpConfigFile.Replace(path, result.Original, result.Result, console.Time);
+        }
+        catch (McpConfigException e) when (e.File is null)
+        {
+            throw e.WithFile(path);
+        }
+        await console.Out.WriteLineAsync($"Backup: {backup}");
+        await console.Out.WriteLineAsync(verb == "wrap"
+            ? "Restart the client to use the change. Undo with: signet unwrap " + Quote(path)
+            : "Restart the client to use the change.");
+        return SignetCli.Ok;
+    }
+
+    private static async Task<int> ListAsync(CliConsole console, bool json)
+    {
+        var home = console.GetEnvironmentVariable(OperatingSystem.IsWindows() ? "USERPROFILE" : "HOME") is { Length: > 0 } h
+            ? h
+            : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var found = McpConfigLocations.Find(home, console.WorkingDirectory, McpConfigLocations.CurrentOs, console.GetEnvironmentVariable);
+        var files = new JsonArray();
+        var text = new StringBuilder();
+        foreach (var location in found)
+        {
+            text.Append($"{location.Path} ({McpClients.Name(location.Client)}, {location.Scope})\n");
+            var file = new JsonObject { ["path"] = location.Path, ["client"] = McpClients.Name(location.Client), ["scope"] = location.Scope };
+            files.Add(file);
+            try
+            {
+                var servers = McpConfigRewriter.Inspect(McpConfigFile.Read(location.Path), location.Client);
+                var entries = new JsonArray();
+                file["servers"] = entries;
+                if (servers.Count == 0)
+                {
+                    text.Append("  no servers\n");
+                }
+                var nested = servers.Any(s => s.Location != McpClients.ServersKey(location.Client));
+                foreach (var server in servers)
+                {
+                    var state = server.State switch
+                    {
+                        McpServerState.Wrapped => "wrapped",
+                        McpServerState.NotWrapped => "not wrapped",
+                        _ => "unsupported",
+                    };
+                    var name = nested ? $"{server.Location}.{server.Name}" : server.Name;
+                    text.Append($"  {state,-12} {name}  {server.Summary}\n");
+                    entries.Add(new JsonObject
+                    {
+                        ["location"] = server.Location,
+                        ["name"] = server.Name,
+                        ["state"] = state,
+                        ["summary"] = server.Summary,
+                    });
+                }
+            }
+            catch (McpConfigException e)
+            {
+                var error = e.WithFile(location.Path).Message;
+                text.Append($"  error: {error}\n");
+                file["error"] = error;
+            }
+        }
+
+        if (json)
+        {
+            await console.Out.WriteLineAsync(files.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            return SignetCli.Ok;
+        }
+        if (found.Count == 0)
+        {
+            text.Append("No MCP client configs found. Looked in:\n");
+            foreach (var candidate in McpConfigLocations.Candidates(home, console.WorkingDirectory, McpConfigLocations.CurrentOs, console.GetEnvironmentVariable))
+            {
+                text.Append($"  {candidate.Path} ({McpClients.Name(candidate.Client)})\n");
+            }
+        }
+        await console.Out.WriteAsync(text.ToString());
+        return SignetCli.Ok;
+    }
+
+    private static string Describe(McpServerAction action, bool dryRun) => (action, dryRun) switch
+    {
+        (McpServerAction.Wrapped, false) => "wrapped",
+        (McpServerAction.Wrapped, true) => "would wrap",
+        (McpServerAction.Unwrapped, false) => "unwrapped",
+        (McpServerAction.Unwrapped, true) => "would unwrap",
+        (McpServerAction.AlreadyWrapped, _) => "already wrapped",
+        (McpServerAction.NotWrapped, _) => "not wrapped",
+        (McpServerAction.NotSelected, _) => "not selected",
+        _ => "unsupported",
+    };
+
+    private static McpClient ParseClient(string name) => McpClients.Parse(name)
+        ?? throw new CliUsageException($"unknown client '{name}'; use one of {string.Join(", ", McpClients.Names)}");
+
+    private static IReadOnlySet<string>? Selection(string[]? names) => names is { Length: > 0 } ? names.ToHashSet(StringComparer.Ordinal) : null;
+
+    private static string Text(byte[] utf8) => Encoding.UTF8.GetString(utf8);
+
+    private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) ? $"\"{path}\"" : path;
+
+    private static Argument<string?> ConfigArgument() => new("config")
+    {
+        Description = "The client config file (claude_desktop_config.json, .mcp.json, mcp.json, settings.json, ~/.claude.json)",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    private static Option<string?> ClientOption()
+    {
+        var option = new Option<string?>("--client")
+        {
+            Description = $"The client whose format the file has ({string.Join(", ", McpClients.Names)}; default: detected from the file)",
+        };
+        return option;
+    }
+
+    private static Option<string[]> ServerOption(string description) => new("--server") { Description = description };
+
+    private static Option<bool> DryRunOption() => new("--dry-run") { Description = "Print the change as a diff and write nothing" };
+}

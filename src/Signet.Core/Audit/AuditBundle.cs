@@ -1,0 +1,354 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Signet.Canonicalization;
+using Signet.Keys;
+
+namespace Signet.Audit;
+
+/// <summary>Options for <see cref="AuditBundle.Export"/>.</summary>
+public sealed record AuditBundleExportOptions
+{
+    /// <summary>The clock for <c>generated_at</c>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>The <c>host</c> field (default: the machine name).</summary>
+    public string? Host { get; init; }
+}
+
+/// <summary>Options for <see cref="AuditBundle.Verify"/>.</summary>
+public sealed record AuditBundleVerifyOptions
+{
+    /// <summary>Keys the manifest signer must be one of. Empty: the manifest's own key is used (integrity only).</summary>
+    public IReadOnlyList<PublicKey> TrustedKeys { get; init; } = [];
+
+    /// <summary>Accept a bundle whose manifest has no signature (the reference's bundles), checking integrity only.</summary>
+    public bool AllowUnsigned { get; init; }
+
+    /// <summary>Also verify every receipt's signature (forensic), with <see cref="ReceiptTrustedKeys"/>.</summary>
+    public bool VerifySignatures { get; init; }
+
+    /// <summary>Keys trusted as receipt signers when <see cref="VerifySignatures"/> is on.</summary>
+    public IReadOnlyList<PublicKey> ReceiptTrustedKeys { get; init; } = [];
+}
+
+/// <summary>What an export wrote.</summary>
+/// <param name="Directory">The bundle directory.</param>
+/// <param name="RecordCount">Records in <c>records.jsonl</c>.</param>
+/// <param name="ChainStartPrevHash">The first record's prev_hash (genesis for a whole log).</param>
+/// <param name="ChainTipRecordHash">The last record's record_hash.</param>
+/// <param name="RecordsSha256">Lowercase hex SHA-256 of <c>records.jsonl</c>.</param>
+/// <param name="SignerKey">The key that signed the manifest.</param>
+public sealed record AuditBundleExport(string Directory, long RecordCount, string ChainStartPrevHash, string ChainTipRecordHash, string RecordsSha256, PublicKey SignerKey);
+
+/// <summary>The verdict on a bundle. Never thrown.</summary>
+public sealed record AuditBundleVerification
+{
+    /// <summary>True when every check passed.</summary>
+    public bool IsValid => Problems.Count == 0;
+
+    /// <summary>Every failed check, in the order found.</summary>
+    public IReadOnlyList<string> Problems { get; init; } = [];
+
+    /// <summary>Things a reader should know that do not fail the bundle (e.g. an unanchored signer).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>Records in the bundle.</summary>
+    public long RecordCount { get; init; }
+
+    /// <summary>The tip record hash the manifest states.</summary>
+    public string? ChainTipRecordHash { get; init; }
+
+    /// <summary>The manifest signer's key, when signed.</summary>
+    public PublicKey? SignerKey { get; init; }
+
+    /// <summary>True when the manifest signer is one of the trusted keys.</summary>
+    public bool IsAnchored { get; init; }
+
+    /// <summary>The chain walk over records.jsonl.</summary>
+    public AuditVerifyResult? Chain { get; init; }
+}
+
+/// <summary>
+/// Evidence bundles: <c>records.jsonl</c> (the records, verbatim), <c>manifest.json</c> (the reference's fields plus
+/// an Ed25519 <c>signature</c> over the JCS of the other fields) and <c>hash-summary.txt</c>.
+/// </summary>
+public static class AuditBundle
+{
+    /// <summary>The records file.</summary>
+    public const string RecordsFileName = "records.jsonl";
+
+    /// <summary>The manifest file.</summary>
+    public const string ManifestFileName = "manifest.json";
+
+    /// <summary>The human-readable summary.</summary>
+    public const string SummaryFileName = "hash-summary.txt";
+
+    private static readonly string[] BundleFiles = [RecordsFileName, ManifestFileName, SummaryFileName, "trust-bundle.json"];
+
+    /// <summary>
+    /// Copies every whole record of the log (in chain order) into a new bundle and signs its manifest with
+    /// <paramref name="key"/>. Refuses a log whose chain is broken and an output directory holding other files.
+    /// </summary>
+    /// <exception cref="SignetException">The log is empty or broken, or the bundle cannot be written.</exception>
+    public static AuditBundleExport Export(string auditDirectory, string outputDirectory, SigningKey key, AuditBundleExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        options ??= new AuditBundleExportOptions();
+        var output = Path.GetFullPath(outputDirectory);
+        if (Directory.Exists(output))
+        {
+            var foreign = Directory.GetFiles(output).Select(Path.GetFileName).FirstOrDefault(n => !BundleFiles.Contains(n) && !n!.StartsWith('.'));
+            if (foreign is not null)
+            {
+                throw new SignetException($"{output} holds {foreign}, which is not part of a bundle; export into a new or empty directory");
+            }
+        }
+        else if (File.Exists(output))
+        {
+            throw new SignetException($"{output} is a file; give a directory for the bundle");
+        }
+
+        try
+        {
+            Directory.CreateDirectory(output);
+            var recordsPath = Path.Combine(output, RecordsFileName);
+            var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long count = 0;
+            string? start = null, tip = null, earliest = null, latest = null;
+            var expected = SignetHash.Genesis;
+            using (var records = new FileStream(recordsPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                var files = AuditRecordFormat.ChainFiles(Path.GetFullPath(auditDirectory));
+                for (var f = 0; f < files.Length; f++)
+                {
+                    using var reader = new AuditLineReader(files[f]);
+                    while (reader.TryRead(out var line))
+                    {
+                        if (line.Bytes.AsSpan().IndexOfAnyExcept(" \t\r"u8) < 0)
+                        {
+                            continue;
+                        }
+                        if (!line.Terminated && f == files.Length - 1)
+                        {
+                            break; // a write in progress or a torn tail: not a whole record
+                        }
+                        var record = AuditRecordFormat.TryParse(line.Bytes, out var error, out _)
+                            ?? throw new SignetException($"{files[f]} line {line.Number} is not a record ({error}); run 'signet log verify' and export an intact log");
+                        if (record.PrevHash != expected || AuditRecordFormat.RecordHash(record.PrevHash, record.Receipt) != record.RecordHash)
+                        {
+                            throw new SignetException($"the chain breaks at {files[f]} line {line.Number}; run 'signet log verify' for the details. A broken log cannot be exported as evidence.");
+                        }
+                        expected = record.RecordHash;
+                        start ??= record.PrevHash;
+                        tip = record.RecordHash;
+                        count++;
+                        if (ReceiptFields.Timestamp(record.Receipt) is { } ts)
+                        {
+                            earliest = earliest is null || string.CompareOrdinal(ts, earliest) < 0 ? ts : earliest;
+                            latest = latest is null || string.CompareOrdinal(ts, latest) > 0 ? ts : latest;
+                        }
+                        records.Write(line.Bytes);
+                        records.WriteByte((byte)'\n');
+                        sha.AppendData(line.Bytes);
+                        sha.AppendData("\n"u8);
+                    }
+                }
+                records.Flush(flushToDisk: true);
+            }
+            if (count == 0)
+            {
+                File.Delete(recordsPath);
+                throw new SignetException($"the audit log in {auditDirectory} has no records; nothing to export");
+            }
+            var recordsSha = Convert.ToHexStringLower(sha.GetHashAndReset());
+
+            var manifest = new JsonObject
+            {
+                ["format_version"] = 1,
+                ["producer"] = "signet-dotnet " + typeof(AuditBundle).Assembly.GetName().Version?.ToString(3),
+                ["generated_at"] = options.TimeProvider.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+                ["host"] = options.Host ?? Environment.MachineName,
+                ["record_count"] = count,
+                ["chain_start_prev_hash"] = start,
+                ["chain_tip_record_hash"] = tip,
+                ["earliest_ts"] = earliest,
+                ["latest_ts"] = latest,
+                ["records_sha256"] = recordsSha,
+                ["has_trust_bundle"] = false,
+            };
+            var signature = key.Sign(JsonCanonicalizer.Canonicalize(manifest));
+            manifest["signature"] = new JsonObject
+            {
+                ["alg"] = "ed25519",
+                ["pubkey"] = key.PublicKey.Text,
+                ["sig"] = "ed25519:" + Convert.ToBase64String(signature),
+                ["signed"] = "JCS of manifest.json without the signature member",
+            };
+            WriteDurable(Path.Combine(output, ManifestFileName), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            WriteDurable(Path.Combine(output, SummaryFileName),
+                $"signet-evidence-bundle-summary\nrecords: {count}\nrecords.jsonl sha256: {recordsSha}\nchain start prev_hash: {start}\n" +
+                $"chain tip record_hash: {tip}\nearliest timestamp: {earliest ?? "-"}\nlatest timestamp: {latest ?? "-"}\nmanifest signed by: {key.PublicKey}\n");
+            NativeFile.FsyncDirectory(output);
+            return new AuditBundleExport(output, count, start!, tip!, recordsSha, key.PublicKey);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SignetException($"cannot write the bundle to {output}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Checks a bundle offline: records digest, chain, count, tip, and the manifest signature.</summary>
+    public static AuditBundleVerification Verify(string bundleDirectory, AuditBundleVerifyOptions? options = null)
+    {
+        options ??= new AuditBundleVerifyOptions();
+        var dir = Path.GetFullPath(bundleDirectory);
+        var problems = new List<string>();
+        var warnings = new List<string>();
+        var manifestPath = Path.Combine(dir, ManifestFileName);
+        var recordsPath = Path.Combine(dir, RecordsFileName);
+        if (!File.Exists(manifestPath) || !File.Exists(recordsPath))
+        {
+            return new AuditBundleVerification { Problems = [$"{dir} is not a bundle: {ManifestFileName} and {RecordsFileName} are required"] };
+        }
+
+        JsonObject manifest;
+        try
+        {
+            manifest = StrictJson.Parse(File.ReadAllBytes(manifestPath)) as JsonObject
+                ?? throw new JsonParseException("the manifest is not a JSON object", 1, 1, "$");
+        }
+        catch (JsonParseException e)
+        {
+            return new AuditBundleVerification { Problems = [$"{manifestPath}: {e.Message}"] };
+        }
+
+        if (Number(manifest, "format_version") != 1)
+        {
+            problems.Add($"{ManifestFileName}: format_version must be 1");
+        }
+        var count = Number(manifest, "record_count");
+        var start = Text(manifest, "chain_start_prev_hash");
+        var tip = Text(manifest, "chain_tip_record_hash");
+        var statedSha = Text(manifest, "records_sha256");
+        if (count is null || start is null || tip is null || statedSha is null)
+        {
+            problems.Add($"{ManifestFileName}: record_count, chain_start_prev_hash, chain_tip_record_hash and records_sha256 are required");
+            return new AuditBundleVerification { Problems = problems };
+        }
+
+        using (var stream = File.OpenRead(recordsPath))
+        {
+            var actualSha = Convert.ToHexStringLower(SHA256.HashData(stream));
+            if (!string.Equals(actualSha, statedSha, StringComparison.Ordinal))
+            {
+                problems.Add($"{RecordsFileName} was changed: its sha256 is {actualSha}, the manifest states {statedSha}");
+            }
+        }
+
+        var chain = AuditVerifier.VerifyFile(recordsPath, start, new AuditVerifyOptions
+        {
+            VerifySignatures = options.VerifySignatures,
+            TrustedKeys = options.ReceiptTrustedKeys,
+        });
+        if (chain.Break is { } b)
+        {
+            problems.Add($"chain breaks at {RecordsFileName} line {b.Line} ({b.Kind}): {b.Message}; expected {b.ExpectedHash}, found {b.ActualHash}");
+        }
+        if (chain.RecordCount != count)
+        {
+            problems.Add($"{RecordsFileName} holds {chain.RecordCount} records, the manifest states {count}");
+        }
+        if (chain.Break is null && !string.Equals(chain.TipHash, tip, StringComparison.Ordinal))
+        {
+            problems.Add($"the chain tip is {chain.TipHash}, the manifest states {tip}");
+        }
+        foreach (var failure in chain.SignatureFailures)
+        {
+            problems.Add($"receipt at {RecordsFileName} line {failure.Line} ({failure.ReceiptId}): {failure.Reason}");
+        }
+
+        PublicKey? signer = null;
+        var anchored = false;
+        if (manifest["signature"] is not JsonObject signature)
+        {
+            if (options.AllowUnsigned)
+            {
+                warnings.Add("the manifest is not signed (a reference bundle): whoever can edit the records can also rewrite it");
+            }
+            else
+            {
+                problems.Add("the manifest is not signed; pass --allow-unsigned to check a reference bundle's integrity only");
+            }
+        }
+        else
+        {
+            var unsigned = (JsonObject)manifest.DeepClone();
+            unsigned.Remove("signature");
+            if (!PublicKey.TryParse(Text(signature, "pubkey"), out signer, out var keyError))
+            {
+                problems.Add($"{ManifestFileName} signature.pubkey: {keyError}");
+            }
+            else if (!TryDecodeSignature(Text(signature, "sig"), out var sig) || !signer.Verify(JsonCanonicalizer.Canonicalize(unsigned), sig))
+            {
+                problems.Add($"the manifest signature does not verify with {signer}: the manifest was changed after it was signed");
+            }
+            else if (options.TrustedKeys.Count > 0)
+            {
+                anchored = options.TrustedKeys.Contains(signer);
+                if (!anchored)
+                {
+                    problems.Add($"the manifest is signed by {signer}, which is not a trusted key");
+                }
+            }
+            else
+            {
+                warnings.Add($"the manifest is signed by {signer}, checked against the key it names (pass a trusted key to anchor it)");
+            }
+        }
+
+        return new AuditBundleVerification
+        {
+            Problems = problems,
+            Warnings = warnings,
+            RecordCount = chain.RecordCount,
+            ChainTipRecordHash = tip,
+            SignerKey = signer,
+            IsAnchored = anchored,
+            Chain = chain,
+        };
+    }
+
+    private static bool TryDecodeSignature(string? text, out byte[] signature)
+    {
+        signature = [];
+        if (text is not { Length: 96 } || !text.StartsWith("ed25519:", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        try
+        {
+            signature = Convert.FromBase64String(text[8..]);
+            return signature.Length == 64;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static void WriteDurable(string path, string text)
+    {
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1);
+        stream.Write(Encoding.UTF8.GetBytes(text));
+        stream.Flush(flushToDisk: true);
+    }
+
+    private static string? Text(JsonObject obj, string name) =>
+        obj[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+
+    private static long? Number(JsonObject obj, string name) =>
+        obj[name] is JsonValue v && v.GetValueKind() == JsonValueKind.Number && long.TryParse(v.ToJsonString(), CultureInfo.InvariantCulture, out var n) ? n : null;
+}

@@ -1,0 +1,651 @@
+using System.Buffers;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
+using Signet.Canonicalization;
+
+namespace Signet.Audit;
+
+/// <summary>
+/// The writer of a hash-chained audit log: one record line per receipt, one chain across
+/// <c>audit/YYYY-MM-DD.jsonl</c> day files chosen by the UTC date of the append.
+/// </summary>
+/// <remarks>
+/// Thread-safe. Appends from any number of threads are queued to one writer thread, which writes each batch with one
+/// write and (in durable mode) one fsync. Across processes, each batch holds an exclusive flock on
+/// <c>append.lock</c> and on the day file's <c>YYYY-MM-DD.jsonl.lock</c> (the reference's lock), so several
+/// processes on one home build one chain. After a write or fsync error the writer refuses every later append.
+/// Dispose it to fsync and close.
+/// </remarks>
+public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceiptSink
+{
+    /// <summary>The lock file every writer of this implementation takes first (not <c>*.jsonl</c>, so no walker reads it).</summary>
+    public const string AppendLockFileName = "append.lock";
+
+    private readonly string _directory;
+    private readonly AuditLogOptions _options;
+    private readonly ILogger _logger;
+    private readonly object _queueLock = new();
+    private readonly object _io = new();
+    private readonly AuditFileLock _globalLock;
+    private readonly Thread _writer;
+    private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private readonly List<AuditTornTail> _tornTails = [];
+    private List<Pending> _queue = [];
+    private List<Pending> _spare = [];
+    private bool _closing;
+    private ITimer? _flushTimer;
+    private AuditFileLock? _dayLock;
+    private SafeFileHandle? _handle;
+    private string? _handlePath;
+    private Cursor _cursor;
+    private string _tailHash = SignetHash.Genesis;
+    private bool _dirty;
+    private bool _directoryDirty;
+    private volatile AuditLogFailedException? _failure;
+
+    private AuditLog(string directory, AuditLogOptions options, ILogger logger)
+    {
+        _directory = directory;
+        _options = options;
+        _logger = logger;
+        _globalLock = new AuditFileLock(Path.Combine(directory, AppendLockFileName));
+        _writer = new Thread(WriterLoop) { IsBackground = true, Name = "signet-audit-writer" };
+    }
+
+    /// <summary>The audit directory.</summary>
+    public string Directory => _directory;
+
+    /// <summary>The durability mode.</summary>
+    public AuditDurability Durability => _options.Durability;
+
+    /// <summary>The <c>record_hash</c> of the last record this writer knows of (genesis for an empty log).</summary>
+    public string TipHash
+    {
+        get
+        {
+            lock (_io)
+            {
+                return _tailHash;
+            }
+        }
+    }
+
+    /// <summary>Torn tails this writer found and moved aside (on open, or left by another process that crashed).</summary>
+    public IReadOnlyList<AuditTornTail> RecoveredTornTails
+    {
+        get
+        {
+            lock (_io)
+            {
+                return [.. _tornTails];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens (creating if needed) the log in <paramref name="auditDirectory"/>: recovers the chain tail from the end of
+    /// the newest day file, moving a torn last line aside, and starts the writer.
+    /// </summary>
+    /// <exception cref="SignetException">The directory or its lock cannot be created or read.</exception>
+    public static AuditLog Open(string auditDirectory, AuditLogOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(auditDirectory);
+        options ??= new AuditLogOptions();
+        if (options.MaxBatchSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "MaxBatchSize must be at least 1");
+        }
+        var directory = Path.GetFullPath(auditDirectory);
+        AuditLog log;
+        try
+        {
+            if (!System.IO.Directory.Exists(directory))
+            {
+                System.IO.Directory.CreateDirectory(directory);
+                var parent = Path.GetDirectoryName(directory);
+                if (parent is not null)
+                {
+                    NativeFile.FsyncDirectory(parent);
+                }
+            }
+            log = new AuditLog(directory, options, logger ?? NullLogger.Instance);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SignetException($"cannot open the audit log in {directory}: {e.Message}. Check that the directory exists, is writable and is not full.", e);
+        }
+
+        try
+        {
+            log._globalLock.Acquire();
+            try
+            {
+                log.Recover();
+            }
+            finally
+            {
+                log._globalLock.Release();
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log._globalLock.Dispose();
+            throw new SignetException($"cannot recover the audit log in {directory}: {e.Message}", e);
+        }
+
+        log._writer.Start();
+        if (options.Durability == AuditDurability.Fast)
+        {
+            log._flushTimer = options.TimeProvider.CreateTimer(static s => ((AuditLog)s!).FlushOnTimer(), log,
+                options.FastFlushInterval, options.FastFlushInterval);
+        }
+        LogOpened(log._logger, directory, options.Durability, log._tailHash);
+        return log;
+    }
+
+    /// <summary>
+    /// Appends one receipt. Completes when the record is durable (durable mode) or written to the OS (fast mode).
+    /// </summary>
+    /// <remarks>
+    /// The receipt is copied before this returns, so the caller may reuse it. Cancelling stops the wait only: a record
+    /// already queued is still written.
+    /// </remarks>
+    /// <exception cref="AuditLogFailedException">The writer failed earlier, or this batch's write or fsync failed.</exception>
+    /// <exception cref="CanonicalizationException">The receipt cannot be canonicalized (it could never be verified).</exception>
+    public ValueTask<AuditAppendResult> AppendAsync(JsonObject receipt, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(receipt);
+        ct.ThrowIfCancellationRequested();
+        if (_failure is { } failure)
+        {
+            return ValueTask.FromException<AuditAppendResult>(failure);
+        }
+        var canonical = JsonCanonicalizer.Canonicalize(receipt);
+        var json = AuditRecordFormat.SerializeCompact(receipt);
+        var pending = new Pending(json, canonical);
+        lock (_queueLock)
+        {
+            if (_closing)
+            {
+                return ValueTask.FromException<AuditAppendResult>(new ObjectDisposedException(nameof(AuditLog), "the audit log is closed"));
+            }
+            _queue.Add(pending);
+            if (_queue.Count == 1)
+            {
+                Monitor.Pulse(_queueLock);
+            }
+        }
+        var task = pending.Completion.Task;
+        return ct.CanBeCanceled ? new ValueTask<AuditAppendResult>(task.WaitAsync(ct)) : new ValueTask<AuditAppendResult>(task);
+    }
+
+    /// <summary>Appends a signed receipt (the <see cref="Signet.Receipts.IReceiptSink"/> view of <see cref="AppendAsync(JsonObject, CancellationToken)"/>).</summary>
+    async ValueTask Signet.Receipts.IReceiptSink.AppendAsync(Signet.Receipts.Receipt receipt, CancellationToken cancellationToken) =>
+        await AppendAsync(receipt.Json, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Writes what is queued, fsyncs, and closes the files. Later appends fail.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (_queueLock)
+        {
+            if (_closing)
+            {
+                goto wait;
+            }
+            _closing = true;
+            Monitor.Pulse(_queueLock);
+        }
+    wait:
+        await _writerDone.Task.ConfigureAwait(false);
+        if (_flushTimer is not null)
+        {
+            await _flushTimer.DisposeAsync().ConfigureAwait(false);
+        }
+        lock (_io)
+        {
+            try
+            {
+                SyncIfDirty();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Fail($"fsync of {_handlePath} on close failed", e);
+            }
+            _handle?.Dispose();
+            _handle = null;
+            _dayLock?.Dispose();
+            _dayLock = null;
+            _globalLock.Dispose();
+        }
+        if (_failure is { } failure && _options.Durability == AuditDurability.Fast)
+        {
+            throw failure;
+        }
+    }
+
+    private void WriterLoop()
+    {
+        try
+        {
+            while (true)
+            {
+                List<Pending> batch;
+                lock (_queueLock)
+                {
+                    while (_queue.Count == 0 && !_closing)
+                    {
+                        Monitor.Wait(_queueLock);
+                    }
+                    if (_queue.Count == 0)
+                    {
+                        return;
+                    }
+                    batch = _queue;
+                    _queue = _spare;
+                    _spare = batch;
+                }
+                for (var start = 0; start < batch.Count; start += _options.MaxBatchSize)
+                {
+                    WriteBatch(batch, start, Math.Min(_options.MaxBatchSize, batch.Count - start));
+                }
+                batch.Clear();
+            }
+        }
+        finally
+        {
+            _writerDone.TrySetResult();
+        }
+    }
+
+    private void WriteBatch(List<Pending> batch, int start, int count)
+    {
+        var results = new AuditAppendResult[count];
+        lock (_io)
+        {
+            if (_failure is { } earlier)
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    batch[start + i].Completion.TrySetException(earlier);
+                }
+                return;
+            }
+            try
+            {
+                var dayName = AuditRecordFormat.DayFileName(_options.TimeProvider.GetUtcNow());
+                _globalLock.Acquire();
+                try
+                {
+                    CatchUp();
+                    var target = ChooseTarget(dayName);
+                    var dayLock = DayLock(target);
+                    dayLock.Acquire();
+                    try
+                    {
+                        if (!string.Equals(target, _cursor.Path, StringComparison.Ordinal))
+                        {
+                            SwitchTo(target);
+                        }
+                        WriteRecords(batch, start, count, results);
+                    }
+                    finally
+                    {
+                        dayLock.Release();
+                    }
+                }
+                finally
+                {
+                    _globalLock.Release();
+                }
+            }
+            catch (AuditLogFailedException e)
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    batch[start + i].Completion.TrySetException(e);
+                }
+                return;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SignetException)
+            {
+                var failure = Fail($"the audit log in {_directory} could not be appended to", e);
+                for (var i = 0; i < count; i++)
+                {
+                    batch[start + i].Completion.TrySetException(failure);
+                }
+                return;
+            }
+        }
+        for (var i = 0; i < count; i++)
+        {
+            batch[start + i].Completion.TrySetResult(results[i]);
+        }
+    }
+
+    private void WriteRecords(List<Pending> batch, int start, int count, AuditAppendResult[] results)
+    {
+        var path = _cursor.Path!;
+        var handle = EnsureHandle(path);
+        var offset = _cursor.End;
+        var line = _cursor.Lines;
+        var prev = _tailHash;
+        _buffer.ResetWrittenCount();
+        for (var i = 0; i < count; i++)
+        {
+            var pending = batch[start + i];
+            var hash = AuditRecordFormat.RecordHash(prev, pending.Canonical);
+            AuditRecordFormat.WriteLine(_buffer, pending.Json, prev, hash);
+            results[i] = new AuditAppendResult(hash, prev, path, ++line);
+            prev = hash;
+        }
+
+        try
+        {
+            RandomAccess.Write(handle, _buffer.WrittenSpan, offset);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Leave no partial record behind: cut the file back to the last whole record before failing.
+            try
+            {
+                RandomAccess.SetLength(handle, offset);
+            }
+            catch (Exception cut) when (cut is IOException or UnauthorizedAccessException)
+            {
+                LogTruncateFailed(_logger, path, offset, cut.Message);
+            }
+            throw Fail($"writing to {path} failed", e);
+        }
+
+        _cursor = new Cursor(path, offset + _buffer.WrittenCount, line);
+        _tailHash = prev;
+        _dirty = true;
+        if (_options.Durability == AuditDurability.Durable)
+        {
+            SyncIfDirty();
+        }
+    }
+
+    private void SyncIfDirty()
+    {
+        if (_dirty && _handle is not null)
+        {
+            try
+            {
+                RandomAccess.FlushToDisk(_handle);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw Fail($"fsync of {_handlePath} failed", e);
+            }
+            _dirty = false;
+        }
+        if (_directoryDirty)
+        {
+            try
+            {
+                NativeFile.FsyncDirectory(_directory);
+            }
+            catch (IOException e)
+            {
+                throw Fail($"fsync of the directory {_directory} failed", e);
+            }
+            _directoryDirty = false;
+        }
+    }
+
+    private void FlushOnTimer()
+    {
+        lock (_io)
+        {
+            if (_failure is not null)
+            {
+                return;
+            }
+            try
+            {
+                SyncIfDirty();
+            }
+            catch (AuditLogFailedException)
+            {
+                // Fail() recorded it; every later append reports it.
+            }
+        }
+    }
+
+    private AuditLogFailedException Fail(string what, Exception cause)
+    {
+        var failure = _failure;
+        if (failure is null)
+        {
+            failure = new AuditLogFailedException(
+                $"{what}: {cause.Message}. The audit log writer has stopped and refuses further appends; records it reported as written before this are intact. Fix the cause (disk space, permissions, device) and reopen the log.",
+                cause);
+            _failure = failure;
+            LogWriterFailed(_logger, _directory, cause.Message);
+        }
+        return failure;
+    }
+
+    private SafeFileHandle EnsureHandle(string path)
+    {
+        if (_handle is not null && string.Equals(_handlePath, path, StringComparison.Ordinal))
+        {
+            return _handle;
+        }
+        CloseHandle();
+        var existed = File.Exists(path);
+        _handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        _handlePath = path;
+        if (!existed)
+        {
+            _directoryDirty = true;
+        }
+        return _handle;
+    }
+
+    private void CloseHandle()
+    {
+        if (_handle is null)
+        {
+            return;
+        }
+        SyncIfDirty();
+        _handle.Dispose();
+        _handle = null;
+        _handlePath = null;
+    }
+
+    private AuditFileLock DayLock(string dayFile)
+    {
+        var lockPath = dayFile + ".lock";
+        if (_dayLock is not null && string.Equals(_dayLock.Path, lockPath, StringComparison.Ordinal))
+        {
+            return _dayLock;
+        }
+        _dayLock?.Dispose();
+        _dayLock = new AuditFileLock(lockPath);
+        return _dayLock;
+    }
+
+    /// <summary>Never write into a file that sorts before the one holding the tail (a clock that stepped back).</summary>
+    private string ChooseTarget(string dayName)
+    {
+        var target = Path.Combine(_directory, dayName);
+        if (_cursor.Path is { } current && string.CompareOrdinal(Path.GetFileName(current), dayName) > 0)
+        {
+            return current;
+        }
+        return target;
+    }
+
+    private void SwitchTo(string target)
+    {
+        CloseHandle();
+        if (File.Exists(target))
+        {
+            // Another process made today's file; its records (if any) are the tail now.
+            var (scan, hash) = ScanAndRepair(target, new Cursor(target, 0, 0), null);
+            if (hash is not null)
+            {
+                _tailHash = hash;
+            }
+            _cursor = new Cursor(target, scan.End, scan.Lines);
+        }
+        else
+        {
+            _cursor = new Cursor(target, 0, 0);
+        }
+    }
+
+    /// <summary>Reads what other processes appended since this writer's last batch (only the new bytes).</summary>
+    private void CatchUp()
+    {
+        if (_cursor.Path is not { } path || !File.Exists(path))
+        {
+            return;
+        }
+        var length = new FileInfo(path).Length;
+        if (length == _cursor.End)
+        {
+            return;
+        }
+        var from = length > _cursor.End ? _cursor : new Cursor(path, 0, 0);
+        if (length < _cursor.End)
+        {
+            LogFileShrank(_logger, path, _cursor.End, length);
+        }
+        var (scan, hash) = ScanAndRepair(path, from, null);
+        if (hash is not null)
+        {
+            _tailHash = hash;
+        }
+        else if (from.End == 0)
+        {
+            _tailHash = LastHashBefore(path);
+        }
+        _cursor = new Cursor(path, scan.End, scan.Lines);
+    }
+
+    private void Recover()
+    {
+        var dayFiles = AuditRecordFormat.ChainFiles(_directory)
+            .Where(f => AuditRecordFormat.IsDayFileName(Path.GetFileName(f)))
+            .Reverse()
+            .ToArray();
+        _cursor = default;
+        _tailHash = SignetHash.Genesis;
+        foreach (var file in dayFiles)
+        {
+            var (scan, hash) = ScanAndRepair(file, new Cursor(file, 0, 0), null);
+            if (_cursor.Path is null)
+            {
+                _cursor = new Cursor(file, scan.End, scan.Lines);
+            }
+            if (hash is not null)
+            {
+                _tailHash = hash;
+                return;
+            }
+        }
+    }
+
+    private string LastHashBefore(string file)
+    {
+        var name = Path.GetFileName(file);
+        foreach (var older in AuditRecordFormat.ChainFiles(_directory)
+                     .Where(f => AuditRecordFormat.IsDayFileName(Path.GetFileName(f)) && string.CompareOrdinal(Path.GetFileName(f), name) < 0)
+                     .Reverse())
+        {
+            var (_, hash) = ScanAndRepair(older, new Cursor(older, 0, 0), null);
+            if (hash is not null)
+            {
+                return hash;
+            }
+        }
+        return SignetHash.Genesis;
+    }
+
+    /// <summary>
+    /// Scans a file from a known line start, moves a torn or unparseable last line aside, and returns the scan and
+    /// the last record's hash if the scanned region holds one.
+    /// </summary>
+    private (FileScan Scan, string? LastHash) ScanAndRepair(string path, Cursor from, FileScan? previous)
+    {
+        while (true)
+        {
+            var scan = AuditFileScanner.Scan(path, from.End, from.Lines, previous);
+            if (scan.HasTornBytes)
+            {
+                MoveAside(path, scan.TornStart, scan.End, scan.Lines + 1, "the last line has no newline (a write was cut short)");
+                scan = scan with { End = scan.TornStart, TornStart = -1 };
+            }
+            if (!scan.HasContent || scan.LastContentStart < from.End)
+            {
+                return (scan, null);
+            }
+            var line = AuditFileScanner.ReadRange(path, scan.LastContentStart, scan.LastContentEnd);
+            var record = AuditRecordFormat.TryParse(line, out var error, out _);
+            if (record is not null)
+            {
+                return (scan, record.RecordHash);
+            }
+            MoveAside(path, scan.LastContentStart, scan.End, scan.LastContentLine, $"the last line is not a record: {error}");
+            from = new Cursor(path, 0, 0);
+            previous = null;
+        }
+    }
+
+    private void MoveAside(string path, long start, long end, long line, string reason)
+    {
+        var bytes = AuditFileScanner.ReadRange(path, start, end);
+        var saved = $"{path}.{start}{AuditRecordFormat.TornSuffix}";
+        for (var n = 1; File.Exists(saved); n++)
+        {
+            saved = $"{path}.{start}-{n}{AuditRecordFormat.TornSuffix}";
+        }
+        using (var copy = new FileStream(saved, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
+        {
+            copy.Write(bytes);
+            copy.Flush(flushToDisk: true);
+        }
+        NativeFile.FsyncDirectory(_directory);
+        using (var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete))
+        {
+            RandomAccess.SetLength(handle, start);
+            RandomAccess.FlushToDisk(handle);
+        }
+        var torn = new AuditTornTail(path, line, start, end - start, saved, reason);
+        _tornTails.Add(torn);
+        LogTornTail(_logger, path, line, end - start, saved, reason);
+    }
+
+    private readonly record struct Cursor(string? Path, long End, long Lines);
+
+    private sealed class Pending(byte[] json, byte[] canonical)
+    {
+        public byte[] Json { get; } = json;
+
+        public byte[] Canonical { get; } = canonical;
+
+        public TaskCompletionSource<AuditAppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(1, LogLevel.Debug, "Audit log opened in {Directory} ({Durability}); chain tip {TipHash}")]
+    private static partial void LogOpened(ILogger logger, string directory, AuditDurability durability, string tipHash);
+
+    [LoggerMessage(2, LogLevel.Warning, "Torn audit record in {File} at line {Line} ({Length} bytes) moved aside to {SavedAs}: {Reason}")]
+    private static partial void LogTornTail(ILogger logger, string file, long line, long length, string savedAs, string reason);
+
+    [LoggerMessage(3, LogLevel.Error, "Audit log writer in {Directory} failed and refuses further appends: {Reason}")]
+    private static partial void LogWriterFailed(ILogger logger, string directory, string reason);
+
+    [LoggerMessage(4, LogLevel.Warning, "Audit file {File} shrank from {Expected} to {Actual} bytes behind this writer; re-reading it")]
+    private static partial void LogFileShrank(ILogger logger, string file, long expected, long actual);
+
+    [LoggerMessage(5, LogLevel.Error, "Could not cut {File} back to {Offset} bytes after a failed write: {Reason}")]
+    private static partial void LogTruncateFailed(ILogger logger, string file, long offset, string reason);
+}

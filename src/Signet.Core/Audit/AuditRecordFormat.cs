@@ -1,0 +1,180 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Signet.Canonicalization;
+
+namespace Signet.Audit;
+
+/// <summary>The record line and its hash, exactly as the reference defines them (FORMAT.md §4).</summary>
+internal static class AuditRecordFormat
+{
+    public const string Extension = ".jsonl";
+
+    /// <summary>Where moved-aside torn tails go; not <c>*.jsonl</c>, so no chain walker reads them.</summary>
+    public const string TornSuffix = ".torn";
+
+    private static readonly JsonWriterOptions CompactWriter = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Indented = false,
+        SkipValidation = false,
+    };
+
+    private static readonly byte[] HashPrefix = "{\"prev_hash\":\""u8.ToArray();
+    private static readonly byte[] HashMiddle = "\",\"receipt\":"u8.ToArray();
+    private static readonly byte[] HashSuffix = "}"u8.ToArray();
+
+    /// <summary>The receipt's compact JSON form as written inside a record.</summary>
+    public static byte[] SerializeCompact(JsonNode node)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, CompactWriter))
+        {
+            node.WriteTo(writer);
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// <c>sha256(JCS({"prev_hash": prev, "receipt": receipt}))</c>, built from the receipt's canonical bytes:
+    /// "prev_hash" sorts before "receipt" and a well-formed hash needs no escaping, so the canonical object is
+    /// a fixed frame around the two.
+    /// </summary>
+    public static string RecordHash(string prevHash, ReadOnlySpan<byte> canonicalReceipt)
+    {
+        var length = HashPrefix.Length + prevHash.Length * 3 + HashMiddle.Length + canonicalReceipt.Length + HashSuffix.Length;
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var span = rented.AsSpan();
+            HashPrefix.CopyTo(span);
+            var n = HashPrefix.Length;
+            n += Encoding.UTF8.GetBytes(prevHash, span[n..]);
+            HashMiddle.CopyTo(span[n..]);
+            n += HashMiddle.Length;
+            canonicalReceipt.CopyTo(span[n..]);
+            n += canonicalReceipt.Length;
+            HashSuffix.CopyTo(span[n..]);
+            n += HashSuffix.Length;
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(span[..n], hash);
+            return "sha256:" + Convert.ToHexStringLower(hash);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>The general form, for a prev_hash read from a file that may need escaping.</summary>
+    public static string RecordHash(string prevHash, JsonNode receipt)
+    {
+        if (SignetHash.IsWellFormed(prevHash))
+        {
+            return RecordHash(prevHash, JsonCanonicalizer.Canonicalize(receipt));
+        }
+        var hashable = new JsonObject { ["prev_hash"] = prevHash, ["receipt"] = receipt.DeepClone() };
+        return JsonCanonicalizer.Sha256(hashable);
+    }
+
+    /// <summary>Writes <c>{"receipt":…,"prev_hash":…,"record_hash":…}\n</c>.</summary>
+    public static void WriteLine(IBufferWriter<byte> output, ReadOnlySpan<byte> receiptJson, string prevHash, string recordHash)
+    {
+        Append(output, "{\"receipt\":"u8);
+        Append(output, receiptJson);
+        Append(output, ",\"prev_hash\":\""u8);
+        AppendAscii(output, prevHash);
+        Append(output, "\",\"record_hash\":\""u8);
+        AppendAscii(output, recordHash);
+        Append(output, "\"}\n"u8);
+    }
+
+    private static void Append(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
+    {
+        var span = output.GetSpan(bytes.Length);
+        bytes.CopyTo(span);
+        output.Advance(bytes.Length);
+    }
+
+    private static void AppendAscii(IBufferWriter<byte> output, string text)
+    {
+        var span = output.GetSpan(text.Length);
+        var n = Encoding.ASCII.GetBytes(text, span);
+        output.Advance(n);
+    }
+
+    /// <summary>Parses one record line. Returns null and a reason when the line is not a record.</summary>
+    public static ParsedRecord? TryParse(ReadOnlySpan<byte> line, out string? error, out bool duplicateKey)
+    {
+        duplicateKey = false;
+        JsonNode? node;
+        try
+        {
+            node = StrictJson.Parse(line);
+        }
+        catch (JsonParseException e)
+        {
+            duplicateKey = e.Reason.Contains("duplicate", StringComparison.OrdinalIgnoreCase);
+            error = e.Message;
+            return null;
+        }
+        if (node is not JsonObject obj)
+        {
+            error = "the line is not a JSON object";
+            return null;
+        }
+        if (obj["receipt"] is not JsonObject receipt)
+        {
+            error = "the record has no \"receipt\" object";
+            return null;
+        }
+        if (!TryGetString(obj, "prev_hash", out var prev) || !TryGetString(obj, "record_hash", out var hash))
+        {
+            error = "the record has no \"prev_hash\" or \"record_hash\" string";
+            return null;
+        }
+        error = null;
+        return new ParsedRecord(receipt, prev, hash);
+    }
+
+    private static bool TryGetString(JsonObject obj, string name, out string value)
+    {
+        if (obj[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+        {
+            value = v.GetValue<string>();
+            return true;
+        }
+        value = "";
+        return false;
+    }
+
+    /// <summary>True for a day-file name, <c>YYYY-MM-DD.jsonl</c>.</summary>
+    public static bool IsDayFileName(string name) =>
+        name.Length == 16 && name.EndsWith(Extension, StringComparison.Ordinal) &&
+        DateOnly.TryParseExact(name.AsSpan(0, 10), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.None, out _);
+
+    /// <summary>The day-file name for an instant (UTC date).</summary>
+    public static string DayFileName(DateTimeOffset now) =>
+        now.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) + Extension;
+
+    /// <summary>Every <c>*.jsonl</c> file, in ascending ordinal name order (the reference's walk order).</summary>
+    public static string[] ChainFiles(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return [];
+        }
+        var files = Directory.GetFiles(directory, "*" + Extension)
+            .Where(f => f.EndsWith(Extension, StringComparison.Ordinal))
+            .ToArray();
+        Array.Sort(files, StringComparer.Ordinal);
+        return files;
+    }
+}
+
+/// <summary>A parsed record line.</summary>
+internal sealed record ParsedRecord(JsonObject Receipt, string PrevHash, string RecordHash);

@@ -1,0 +1,94 @@
+using System.Runtime.InteropServices;
+
+namespace Signet.Audit;
+
+/// <summary>The few POSIX calls the log needs that .NET does not expose: blocking flock and directory fsync.</summary>
+/// <remarks>
+/// The lock file is opened with open(2) directly, not through FileStream: .NET takes its own non-blocking
+/// <c>flock(LOCK_SH)</c> on every file it opens for writing, which would make a reference writer that
+/// <c>flock(LOCK_EX)</c>s the same lock file wait for as long as this process keeps the file open.
+/// </remarks>
+internal static partial class NativeFile
+{
+    private const int LockExclusive = 2;
+    private const int LockUnlock = 8;
+    private const int ReadOnly = 0;
+    private const int ReadWrite = 2;
+
+    private static int CreateFlag => OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() ? 0x200 : 0x40;
+
+    private static int CloseOnExecFlag => OperatingSystem.IsMacOS() ? 0x1000000 : OperatingSystem.IsFreeBSD() ? 0x100000 : 0x80000;
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static partial int Flock(int fd, int operation);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+
+    /// <summary>Opens (creating, 0644) a lock file and returns its descriptor.</summary>
+    public static int OpenLockFile(string path)
+    {
+        var fd = Open(path, ReadWrite | CreateFlag | CloseOnExecFlag, Convert.ToInt32("644", 8));
+        if (fd < 0)
+        {
+            throw Error($"cannot open the lock file {path}");
+        }
+        return fd;
+    }
+
+    /// <summary>Blocks until this descriptor holds an exclusive flock.</summary>
+    public static void LockExclusiveBlocking(int fd, string path)
+    {
+        while (Flock(fd, LockExclusive) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != 4) // EINTR: a signal interrupted the wait; wait again
+            {
+                throw Error($"cannot lock {path}", errno);
+            }
+        }
+    }
+
+    /// <summary>Releases the flock held through this descriptor.</summary>
+    public static void Unlock(int fd) => _ = Flock(fd, LockUnlock);
+
+    /// <summary>Closes a descriptor.</summary>
+    public static void CloseDescriptor(int fd) => _ = Close(fd);
+
+    /// <summary>Makes a directory's entries durable (a new file's name survives a crash only after this).</summary>
+    public static void FsyncDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // NTFS journals directory entries; there is no directory handle to flush.
+        }
+        var fd = Open(directory, ReadOnly | CloseOnExecFlag, 0);
+        if (fd < 0)
+        {
+            throw Error($"cannot open directory {directory} to fsync it");
+        }
+        try
+        {
+            if (Fsync(fd) != 0)
+            {
+                throw Error($"fsync of directory {directory} failed");
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    private static IOException Error(string what, int? errno = null)
+    {
+        var code = errno ?? Marshal.GetLastPInvokeError();
+        return new IOException($"{what}: {Marshal.GetPInvokeErrorMessage(code)} (errno {code})", code);
+    }
+}

@@ -1,0 +1,233 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using Signet.Mcp.Recording;
+
+namespace Signet.Mcp.Client;
+
+/// <summary>
+/// One connection of a <see cref="SigningTransport"/>: outgoing <c>tools/call</c> requests are recorded before they
+/// are sent; a pump over the inner reader records each response before delivering it.
+/// </summary>
+internal sealed partial class SigningSessionTransport : ITransport
+{
+    private readonly ITransport _inner;
+    private readonly ToolCallRecorder _recorder;
+    private readonly ILogger _logger;
+    private readonly Channel<JsonRpcMessage> _incoming = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly ConcurrentDictionary<RequestId, PendingCall> _calls = new();
+    private readonly ConcurrentDictionary<Task, byte> _recordings = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _pump;
+    private int _disposed;
+
+    public SigningSessionTransport(ITransport inner, ToolCallRecorder recorder, ILoggerFactory? loggerFactory)
+    {
+        _inner = inner;
+        _recorder = recorder;
+        _logger = (ILogger?)loggerFactory?.CreateLogger<SigningTransport>() ?? NullLogger.Instance;
+        _pump = Task.Run(PumpAsync);
+    }
+
+    public string? SessionId => _inner.SessionId;
+
+    public ChannelReader<JsonRpcMessage> MessageReader => _incoming.Reader;
+
+    public async Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default)
+    {
+        switch (message)
+        {
+            case JsonRpcRequest { Method: RequestMethods.ToolsCall, Params: JsonObject callParams } request:
+                await SendToolCallAsync(request, callParams, cancellationToken).ConfigureAwait(false);
+                return;
+            case JsonRpcNotification { Method: NotificationMethods.CancelledNotification } cancelled:
+                if (CancelledRequestId(cancelled.Params) is { } id && _calls.TryRemove(id, out var call))
+                {
+                    _recorder.Forget(call.CallId, call.SessionId);
+                }
+                break;
+        }
+        await _inner.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task SendToolCallAsync(JsonRpcRequest request, JsonObject callParams, CancellationToken cancellationToken)
+    {
+        var call = new PendingCall(CallIdOf(request.Id), _inner.SessionId);
+        // Registered before the request leaves, so a fast response always finds it.
+        _calls[request.Id] = call;
+        try
+        {
+            await _recorder.OnRequestAsync(callParams, call.CallId, call.SessionId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ToolCallRefusedException e)
+        {
+            _calls.TryRemove(request.Id, out _);
+            throw new McpProtocolException(e.Message, e, (McpErrorCode)ToolCallRefusedException.JsonRpcErrorCode);
+        }
+        catch
+        {
+            _calls.TryRemove(request.Id, out _);
+            throw;
+        }
+
+        try
+        {
+            await _inner.SendMessageAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (_calls.TryRemove(request.Id, out _))
+            {
+                _recorder.Forget(call.CallId, call.SessionId);
+            }
+            throw;
+        }
+    }
+
+    private async Task PumpAsync()
+    {
+        Exception? failure = null;
+        var reader = _inner.MessageReader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var message))
+                {
+                    if (message is JsonRpcResponse or JsonRpcError
+                        && _calls.TryRemove(((JsonRpcMessageWithId)message).Id, out var call))
+                    {
+                        // Responses are recorded concurrently, so durable appends can share a flush; each is delivered
+                        // only once its receipt is stored.
+                        var recording = RecordAndDeliverAsync(message, call);
+                        if (!recording.IsCompleted)
+                        {
+                            _recordings.TryAdd(recording, 0);
+                            _ = recording.ContinueWith(static (t, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(t, out _),
+                                _recordings, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                        }
+                        continue;
+                    }
+                    _incoming.Writer.TryWrite(message);
+                }
+            }
+            await reader.Completion.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+
+        try
+        {
+            await Task.WhenAll(_recordings.Keys).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LogPumpFailure(_logger, e);
+        }
+        foreach (var (id, call) in _calls)
+        {
+            if (_calls.TryRemove(id, out _))
+            {
+                _recorder.Forget(call.CallId, call.SessionId);
+            }
+        }
+        _incoming.Writer.TryComplete(failure);
+    }
+
+    private async Task RecordAndDeliverAsync(JsonRpcMessage message, PendingCall call)
+    {
+        var deliver = message;
+        try
+        {
+            if (message is JsonRpcResponse response)
+            {
+                await _recorder.OnResponseAsync(call.CallId, call.SessionId, response.Result, null, _stop.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                var error = (JsonRpcError)message;
+                var errorNode = JsonSerializer.SerializeToNode(error.Error, ErrorDetailType);
+                await _recorder.OnResponseAsync(call.CallId, call.SessionId, null, errorNode, _stop.Token).ConfigureAwait(false);
+            }
+        }
+        catch (ToolCallRefusedException e)
+        {
+            deliver = Refusal(message, e.Message);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception e)
+        {
+            // Never leave the caller waiting: an unexpected recording failure becomes an error for that call.
+            LogPumpFailure(_logger, e);
+            deliver = Refusal(message, $"Signet could not record the response to this tools/call: {e.Message}");
+        }
+        _incoming.Writer.TryWrite(deliver);
+    }
+
+    private static JsonRpcError Refusal(JsonRpcMessage message, string reason) => new()
+    {
+        Id = ((JsonRpcMessageWithId)message).Id,
+        Error = new JsonRpcErrorDetail { Code = ToolCallRefusedException.JsonRpcErrorCode, Message = reason },
+        Context = message.Context,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        try
+        {
+            await _inner.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+            await _pump.ConfigureAwait(false);
+            _stop.Dispose();
+        }
+    }
+
+    private static string CallIdOf(RequestId id) => id.Id switch
+    {
+        string s => CallId.From(s),
+        long n => CallId.From(n),
+        _ => CallId.From(id.ToString()),
+    };
+
+    private static RequestId? CancelledRequestId(JsonNode? parameters)
+    {
+        if ((parameters as JsonObject)?["requestId"] is not JsonValue value)
+        {
+            return null;
+        }
+        if (value.GetValueKind() == JsonValueKind.String)
+        {
+            return new RequestId(value.GetValue<string>());
+        }
+        return value.TryGetValue<long>(out var n) ? new RequestId(n) : null;
+    }
+
+    private static readonly JsonTypeInfo<JsonRpcErrorDetail> ErrorDetailType =
+        (JsonTypeInfo<JsonRpcErrorDetail>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcErrorDetail));
+
+    private sealed record PendingCall(string CallId, string? SessionId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Recording a tools/call response failed")]
+    private static partial void LogPumpFailure(ILogger logger, Exception exception);
+}

@@ -1,0 +1,108 @@
+using Microsoft.Extensions.Logging;
+using Signet.Keys;
+using Signet.Receipts;
+
+namespace Signet.Mcp.Recording;
+
+/// <summary>Settings for a <see cref="ToolCallRecorder"/>.</summary>
+public sealed class ToolCallRecorderOptions
+{
+    /// <summary>Signs the receipts with the agent's key; its clock stamps them.</summary>
+    public required ReceiptSigner Signer { get; init; }
+
+    /// <summary>Where receipts are made durable (the audit log). Null signs without keeping a local record.</summary>
+    public IReceiptSink? Sink { get; init; }
+
+    /// <summary>The tool server the calls go to, as a URI (e.g. <c>mcp://filesystem</c>); signed into every receipt.</summary>
+    public required string Target { get; init; }
+
+    /// <summary>How calls travel, signed into every receipt: <c>stdio</c> (the default), <c>http</c>, ….</summary>
+    public string Transport { get; init; } = "stdio";
+
+    /// <summary>Which <c>_meta</c> key the request receipt is written under (spec-valid by default).</summary>
+    public ReceiptMetaKeyMode MetaKeyMode { get; init; } = ReceiptMetaKeyMode.Standard;
+
+    /// <summary>What happens when a receipt cannot be signed or stored: refuse the call (the default) or let it through.</summary>
+    public RecordingFailureMode FailureMode { get; init; } = RecordingFailureMode.FailClosed;
+
+    /// <summary>
+    /// Server keys whose co-signatures are trusted. When empty, a co-signature is checked for integrity only
+    /// (against the key it names) and reported as not anchored.
+    /// </summary>
+    public IReadOnlyList<PublicKey> TrustedServerKeys { get; init; } = [];
+
+    /// <summary>Refuse a response that carries no valid co-signature (from a trusted key, when any are configured).</summary>
+    public bool RequireCoSignature { get; init; }
+
+    /// <summary>Called for every receipt after it is stored (or signed, without a sink). Exceptions are logged, not propagated.</summary>
+    public Action<RecordedReceipt>? OnReceipt { get; init; }
+
+    /// <summary>Called for every recording problem, whether or not it refuses the call. Exceptions are logged, not propagated.</summary>
+    public Action<ToolCallRecordingError>? OnError { get; init; }
+
+    /// <summary>The most calls awaiting a response that are remembered; beyond it the oldest is dropped (and reported).</summary>
+    public int MaxPendingCalls { get; init; } = 10_000;
+
+    /// <summary>Logging; receipts and payloads are logged only at Trace level.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+}
+
+/// <summary>What a recorder does when a receipt cannot be signed or made durable.</summary>
+public enum RecordingFailureMode
+{
+    /// <summary>Refuse: the call is not forwarded (or the response not delivered) and the caller gets an error naming the cause.</summary>
+    FailClosed,
+
+    /// <summary>Log the failure loudly and let the traffic through.</summary>
+    FailOpen,
+}
+
+/// <summary>Which receipt of a call a <see cref="RecordedReceipt"/> is.</summary>
+public enum RecordedReceiptKind
+{
+    /// <summary>The agent's v1 receipt for the request.</summary>
+    Request,
+
+    /// <summary>The agent's v2 receipt binding the request and its response.</summary>
+    Response,
+
+    /// <summary>The server's v3 co-signature, verified.</summary>
+    CoSignature,
+}
+
+/// <summary>A receipt the recorder signed or accepted.</summary>
+/// <param name="Receipt">The receipt.</param>
+/// <param name="Kind">Request (v1), response (v2) or co-signature (v3).</param>
+/// <param name="CallId">The call it belongs to (<c>n:7</c> / <c>s:abc</c>).</param>
+/// <param name="SessionId">The MCP session, when there is one.</param>
+/// <param name="IsAnchored">For a co-signature: the server key is one of the trusted keys (false: integrity only). True for the agent's own receipts.</param>
+/// <param name="IsStored">True when the receipt reached the sink; false without a sink or when a fail-open append failed.</param>
+public sealed record RecordedReceipt(Receipt Receipt, RecordedReceiptKind Kind, string CallId, string? SessionId, bool IsAnchored, bool IsStored);
+
+/// <summary>Where in a call's life a recording problem happened.</summary>
+public enum RecordingStage
+{
+    /// <summary>Signing the request receipt.</summary>
+    SignRequest,
+
+    /// <summary>Storing a receipt in the sink.</summary>
+    Store,
+
+    /// <summary>Signing the response receipt.</summary>
+    SignResponse,
+
+    /// <summary>Checking the server's co-signature.</summary>
+    CoSignature,
+
+    /// <summary>Too many calls awaiting responses: the oldest was dropped and its response will not be recorded.</summary>
+    PendingOverflow,
+}
+
+/// <summary>A recording problem, as given to <see cref="ToolCallRecorderOptions.OnError"/>.</summary>
+/// <param name="Stage">Where it happened.</param>
+/// <param name="CallId">The call.</param>
+/// <param name="SessionId">The MCP session, when there is one.</param>
+/// <param name="Message">What went wrong and what to do.</param>
+/// <param name="Exception">The underlying exception, when there is one.</param>
+/// <param name="Refused">True when the call (or response) was refused because of it.</param>
+public sealed record ToolCallRecordingError(RecordingStage Stage, string CallId, string? SessionId, string Message, Exception? Exception, bool Refused);

@@ -1,0 +1,231 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Signet.Canonicalization;
+using Signet.Keys;
+using Signet.Mcp.Recording;
+using Signet.Receipts;
+
+namespace Signet.Mcp.Server;
+
+/// <summary>Settings for a <see cref="RequestVerifier"/>.</summary>
+public sealed class RequestVerifierOptions
+{
+    /// <summary>The agent keys whose calls are accepted. Required unless <see cref="AllowAnyAgentKey"/> is set.</summary>
+    public IReadOnlyList<PublicKey> TrustedAgentKeys { get; init; } = [];
+
+    /// <summary>Accept receipts from any key that signs consistently (integrity only; results say they are not trusted).</summary>
+    public bool AllowAnyAgentKey { get; init; }
+
+    /// <summary>The oldest a receipt may be (its <c>ts</c> against the server's clock). Default 5 minutes.</summary>
+    public TimeSpan MaxAge { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How far in the future a receipt's <c>ts</c> may be, for clock differences. Default 30 seconds.</summary>
+    public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Where nonces of accepted receipts are remembered. Default: an in-memory cache of 100,000 entries.</summary>
+    public INonceCache? NonceCache { get; init; }
+
+    /// <summary>When set, the receipt's <c>action.target</c> must equal it (this server's URI as agents name it).</summary>
+    public string? ExpectedTarget { get; init; }
+
+    /// <summary>The server's clock.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}
+
+/// <summary>Why a call's receipt was not accepted.</summary>
+public enum RequestRejection
+{
+    /// <summary>Accepted.</summary>
+    None,
+
+    /// <summary>The call carries no receipt.</summary>
+    Unsigned,
+
+    /// <summary>The receipt is malformed, its signature does not verify, or a strict check failed.</summary>
+    InvalidReceipt,
+
+    /// <summary>The receipt is a valid signature by a key that is not trusted.</summary>
+    UntrustedKey,
+
+    /// <summary>The receipt is past its <c>exp</c>, older than the maximum age, or dated in the future.</summary>
+    NotFresh,
+
+    /// <summary>The receipt names another target.</summary>
+    WrongTarget,
+
+    /// <summary>The receipt signs another tool or other arguments than the call carries.</summary>
+    CallMismatch,
+
+    /// <summary>The receipt was already used.</summary>
+    Replayed,
+}
+
+/// <summary>The verdict on one call's receipt.</summary>
+public sealed record RequestVerification
+{
+    /// <summary>True when the receipt passed every check.</summary>
+    public required bool IsValid { get; init; }
+
+    /// <summary>Why not, as a category.</summary>
+    public RequestRejection Rejection { get; init; }
+
+    /// <summary>Why not, in words (null when valid).</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>The receipt, when one was found and parsed.</summary>
+    public Receipt? Receipt { get; init; }
+
+    /// <summary>The <c>_meta</c> key the receipt came under (<c>dev.signet/receipt</c> or the reference's <c>_signet</c>).</summary>
+    public string? MetaKey { get; init; }
+
+    /// <summary>Every receipt key present in the call's <c>_meta</c>.</summary>
+    public IReadOnlyList<string> MetaKeys { get; init; } = [];
+
+    /// <summary>True when the signer is one of the trusted agent keys (false when only integrity was checked).</summary>
+    public bool IsTrusted { get; init; }
+
+    /// <summary>One line for logs and tool errors.</summary>
+    public override string ToString() => IsValid
+        ? $"valid receipt {Receipt?.Id} from {Receipt?.SignerKey}{(IsTrusted ? "" : " (integrity only: key not trusted)")}"
+        : $"{Rejection}: {Reason}";
+}
+
+/// <summary>
+/// Checks the receipt an agent attached to a <c>tools/call</c>, from any handler: signature and strict checks,
+/// trusted key, freshness, target, that the signed tool and arguments are those of the call, and replay.
+/// </summary>
+/// <remarks>
+/// The nonce is spent only after every other check passed, so rejected requests cannot use up nonces. Arguments
+/// are compared as the client signs them: <c>params.arguments</c>, or <c>{}</c> when absent. Thread-safe.
+/// </remarks>
+public sealed class RequestVerifier
+{
+    private readonly RequestVerifierOptions _options;
+    private readonly INonceCache _nonces;
+
+    /// <summary>Creates a verifier.</summary>
+    public RequestVerifier(RequestVerifierOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.TrustedAgentKeys.Count == 0 && !options.AllowAnyAgentKey)
+        {
+            throw new ArgumentException(
+                "No trusted agent keys: set TrustedAgentKeys to the agents' public keys, or set AllowAnyAgentKey to accept any self-consistent receipt (integrity only).",
+                nameof(options));
+        }
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.MaxAge, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.ClockSkew, TimeSpan.Zero);
+        _options = options;
+        _nonces = options.NonceCache ?? new MemoryNonceCache(timeProvider: options.TimeProvider);
+    }
+
+    /// <summary>The settings this verifier runs with.</summary>
+    public RequestVerifierOptions Options => _options;
+
+    /// <summary>Verifies the receipt in raw <c>tools/call</c> params (<c>name</c>, <c>arguments</c>, <c>_meta</c>).</summary>
+    public RequestVerification Verify(JsonObject? callParams)
+    {
+        var meta = callParams?["_meta"] as JsonObject;
+        var keys = new List<string>(2);
+        foreach (var k in (string[])[SignetMetaKeys.Receipt, SignetMetaKeys.ReferenceReceipt])
+        {
+            if (meta?.ContainsKey(k) == true)
+            {
+                keys.Add(k);
+            }
+        }
+        if (keys.Count == 0)
+        {
+            return Reject(RequestRejection.Unsigned, $"the call carries no Signet receipt in params._meta (\"{SignetMetaKeys.Receipt}\" or \"{SignetMetaKeys.ReferenceReceipt}\")", null, null, keys);
+        }
+        var metaKey = keys[0];
+        if (meta![metaKey] is not JsonObject json)
+        {
+            return Reject(RequestRejection.InvalidReceipt, $"params._meta[\"{metaKey}\"] is not a JSON object", null, metaKey, keys);
+        }
+
+        var check = ReceiptVerifier.Verify(json, new ReceiptVerificationOptions { TimeProvider = _options.TimeProvider });
+        var receipt = check.Receipt ?? Receipt.FromJson(json);
+        if (!check.IsValid)
+        {
+            var kind = check.Field == "exp" ? RequestRejection.NotFresh : RequestRejection.InvalidReceipt;
+            return Reject(kind, $"the receipt is invalid: {check.Reason}{(check.Field is null ? "" : $" (field {check.Field})")}", receipt, metaKey, keys);
+        }
+        if (check.Version != 1)
+        {
+            return Reject(RequestRejection.InvalidReceipt, $"a tools/call receipt must be v1, not v{check.Version}", receipt, metaKey, keys);
+        }
+
+        var trusted = _options.TrustedAgentKeys.Contains(check.SignerKey!);
+        if (!trusted && !_options.AllowAnyAgentKey)
+        {
+            return Reject(RequestRejection.UntrustedKey, $"the receipt is signed by {check.SignerKey}, which is not a trusted agent key", receipt, metaKey, keys);
+        }
+
+        var now = _options.TimeProvider.GetUtcNow();
+        var tsText = ToolCallOutcome.Text(json["ts"])!;
+        ReceiptText.TryParseTimestamp(tsText, out var ts);
+        if (ts < now - _options.MaxAge)
+        {
+            return Reject(RequestRejection.NotFresh, $"the receipt was signed at {tsText}, more than {_options.MaxAge.TotalSeconds:0} s ago", receipt, metaKey, keys);
+        }
+        if (ts > now + _options.ClockSkew)
+        {
+            return Reject(RequestRejection.NotFresh, $"the receipt is dated {tsText}, more than {_options.ClockSkew.TotalSeconds:0} s in the future (check the agent's clock)", receipt, metaKey, keys);
+        }
+
+        var action = json["action"]!.AsObject();
+        var target = ToolCallOutcome.Text(action["target"]);
+        if (_options.ExpectedTarget is { } expected && target != expected)
+        {
+            return Reject(RequestRejection.WrongTarget, $"the receipt is for target {target}, not {expected}", receipt, metaKey, keys);
+        }
+
+        var tool = ToolCallOutcome.Text(callParams!["name"]);
+        var signedTool = ToolCallOutcome.Text(action["tool"]);
+        if (signedTool != tool)
+        {
+            return Reject(RequestRejection.CallMismatch, $"the receipt signs tool \"{signedTool}\", but the call is to \"{tool}\"", receipt, metaKey, keys);
+        }
+        if (!ArgumentsMatch(action["params"], callParams["arguments"], out var why))
+        {
+            return Reject(RequestRejection.CallMismatch, why, receipt, metaKey, keys);
+        }
+
+        var nonce = ToolCallOutcome.Text(json["nonce"])!;
+        if (!_nonces.TryRecord(check.SignerKey!.Text, nonce, ts + _options.MaxAge + _options.ClockSkew))
+        {
+            return Reject(RequestRejection.Replayed, $"the receipt {receipt.Id} (nonce {nonce}) was already used: a replayed request", receipt, metaKey, keys);
+        }
+
+        return new RequestVerification { IsValid = true, Receipt = receipt, MetaKey = metaKey, MetaKeys = keys, IsTrusted = trusted };
+    }
+
+    private static bool ArgumentsMatch(JsonNode? signed, JsonNode? actual, out string why)
+    {
+        why = "";
+        try
+        {
+            if (JsonCanonicalizer.Sha256(signed ?? new JsonObject()) == JsonCanonicalizer.Sha256(actual ?? new JsonObject()))
+            {
+                return true;
+            }
+            why = "the receipt signs other arguments than the call carries";
+        }
+        catch (SignetException e)
+        {
+            why = $"the call's arguments cannot be compared with the receipt: {e.Message}";
+        }
+        return false;
+    }
+
+    private static RequestVerification Reject(RequestRejection rejection, string reason, Receipt? receipt, string? metaKey, IReadOnlyList<string> keys) => new()
+    {
+        IsValid = false,
+        Rejection = rejection,
+        Reason = reason,
+        Receipt = receipt,
+        MetaKey = metaKey,
+        MetaKeys = keys,
+    };
+}

@@ -1,0 +1,249 @@
+using System.Text.Json.Nodes;
+using Signet.Audit;
+using Signet.Canonicalization;
+
+namespace Signet.Core.Tests.Audit;
+
+public sealed class AuditLogTests
+{
+    private static readonly DateTimeOffset Day1 = new(2026, 11, 26, 23, 59, 59, TimeSpan.Zero);
+
+    [Fact]
+    public async Task AppendAsync_FirstRecords_ChainFromGenesisWithReferenceHashes()
+    {
+        using var dir = new TempDirectory();
+        var time = new SettableTime(Day1);
+        AuditAppendResult first, second;
+        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
+        {
+            first = await log.AppendAsync(TestReceipts.V1(1));
+            second = await log.AppendAsync(TestReceipts.V1(2));
+        }
+
+        Assert.Equal(SignetHash.Genesis, first.PrevHash);
+        Assert.Equal(TestReceipts.ReferenceHash(SignetHash.Genesis, TestReceipts.V1(1)), first.RecordHash);
+        Assert.Equal(first.RecordHash, second.PrevHash);
+        Assert.Equal(TestReceipts.ReferenceHash(first.RecordHash, TestReceipts.V1(2)), second.RecordHash);
+        Assert.Equal(dir.File("2026-11-26.jsonl"), first.File);
+        Assert.Equal(1, first.Line);
+        Assert.Equal(2, second.Line);
+
+        var lines = File.ReadAllLines(first.File);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("{\"receipt\":{\"v\":1,\"id\":", lines[0], StringComparison.Ordinal);
+        Assert.EndsWith($",\"prev_hash\":\"{SignetHash.Genesis}\",\"record_hash\":\"{first.RecordHash}\"}}", lines[0], StringComparison.Ordinal);
+        Assert.Contains("query 1 ü", lines[0], StringComparison.Ordinal);
+        AuditAssert.Intact(dir.Path, 2);
+    }
+
+    [Fact]
+    public async Task AppendAsync_BackDatedReceipt_GoesToTheAppendDayFile()
+    {
+        using var dir = new TempDirectory();
+        var time = new SettableTime(Day1);
+        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
+        {
+            await log.AppendAsync(TestReceipts.V1(1, ts: "2026-11-26T10:00:00.000Z"));
+            time.Now = Day1.AddSeconds(2); // 2026-11-27
+            var late = await log.AppendAsync(TestReceipts.V1(2, ts: "2020-01-01T00:00:00.000Z"));
+            Assert.Equal(dir.File("2026-11-27.jsonl"), late.File);
+            Assert.Equal(1, late.Line);
+        }
+
+        Assert.False(File.Exists(dir.File("2020-01-01.jsonl")));
+        var result = AuditAssert.Intact(dir.Path, 2);
+        Assert.Equal(2, result.Files.Count);
+    }
+
+    [Fact]
+    public async Task AppendAsync_ClockSteppedBack_KeepsWritingTheNewestFile()
+    {
+        using var dir = new TempDirectory();
+        var time = new SettableTime(Day1);
+        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
+        {
+            await log.AppendAsync(TestReceipts.V1(1));
+            time.Now = Day1.AddDays(-3);
+            var r = await log.AppendAsync(TestReceipts.V1(2));
+            Assert.Equal(dir.File("2026-11-26.jsonl"), r.File);
+        }
+        AuditAssert.Intact(dir.Path, 2);
+    }
+
+    [Fact]
+    public async Task AppendAsync_EveryReceiptVersion_ChainVerifies()
+    {
+        using var dir = new TempDirectory();
+        var receipts = TestReceipts.ReferenceReceipts();
+        Assert.Contains(receipts, r => (int)r["v"]! == 1);
+        Assert.Contains(receipts, r => (int)r["v"]! == 2);
+        Assert.Contains(receipts, r => (int)r["v"]! == 3);
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            foreach (var receipt in receipts)
+            {
+                await log.AppendAsync(receipt);
+            }
+        }
+        AuditAssert.Intact(dir.Path, receipts.Count);
+    }
+
+    [Fact]
+    public async Task Open_ReferenceWrittenLog_ContinuesItsChain()
+    {
+        using var dir = new TempDirectory();
+        TestReceipts.CopyReferenceLog(dir.Path);
+        var time = new SettableTime(new DateTimeOffset(2026, 11, 26, 13, 0, 0, TimeSpan.Zero));
+        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
+        {
+            Assert.Equal("sha256:69c177c0a30db7acf3ff61926e2fa64f49afe327597bc6410d53c1c63c8f7335", log.TipHash);
+            var r = await log.AppendAsync(TestReceipts.V1(9));
+            Assert.Equal("sha256:69c177c0a30db7acf3ff61926e2fa64f49afe327597bc6410d53c1c63c8f7335", r.PrevHash);
+            Assert.Equal(3, r.Line);
+        }
+        AuditAssert.Intact(dir.Path, 6);
+    }
+
+    [Fact]
+    public async Task Open_ExistingLog_ContinuesFromTheLastRecord()
+    {
+        using var dir = new TempDirectory();
+        string tip;
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                tip = (await log.AppendAsync(TestReceipts.V1(i))).RecordHash;
+            }
+            tip = log.TipHash;
+        }
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            Assert.Equal(tip, log.TipHash);
+            var r = await log.AppendAsync(TestReceipts.V1(5));
+            Assert.Equal(tip, r.PrevHash);
+            Assert.Equal(6, r.Line);
+        }
+        AuditAssert.Intact(dir.Path, 6);
+    }
+
+    [Theory]
+    [InlineData("{\"receipt\":{\"v\":1,\"id\":\"rec_tor", "no newline")]
+    [InlineData("{\"receipt\":{\"v\":1},\"prev_hash\":\"x\"\n", "not a record")]
+    [InlineData("\0\0\0\0\0\0", "no newline")]
+    public async Task Open_TornLastLine_MovedAsideReportedAndChainContinues(string tail, string reason)
+    {
+        using var dir = new TempDirectory();
+        var time = new SettableTime(Day1);
+        string tip;
+        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
+        {
+            await log.AppendAsync(TestReceipts.V1(1));
+            tip = (await log.AppendAsync(TestReceipts.V1(2))).RecordHash;
+        }
+        var day = dir.File("2026-11-26.jsonl");
+        var whole = File.ReadAllBytes(day);
+        File.AppendAllText(day, tail);
+
+        var before = AuditVerifier.Verify(dir.Path);
+        Assert.False(before.IsIntact);
+        Assert.Equal(3, before.Break!.Line);
+        Assert.Equal(tail.EndsWith('\n') ? AuditBreakKind.Unparseable : AuditBreakKind.TornTail, before.Break.Kind);
+
+        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
+        {
+            var torn = Assert.Single(log.RecoveredTornTails);
+            Assert.Equal(day, torn.File);
+            Assert.Equal(3, torn.Line);
+            Assert.Equal(whole.Length, torn.Offset);
+            Assert.Contains(reason, torn.Reason, StringComparison.Ordinal);
+            Assert.Equal(System.Text.Encoding.UTF8.GetBytes(tail), File.ReadAllBytes(torn.SavedAs));
+            Assert.Equal(whole, File.ReadAllBytes(day));
+            var r = await log.AppendAsync(TestReceipts.V1(3));
+            Assert.Equal(tip, r.PrevHash);
+            Assert.Equal(3, r.Line);
+        }
+        var after = AuditAssert.Intact(dir.Path, 3);
+        Assert.Single(after.TornTails);
+    }
+
+    [Fact]
+    public async Task AppendAsync_EightConcurrentWriters_OneChainWithEveryRecord()
+    {
+        using var dir = new TempDirectory();
+        var hashes = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+            {
+                for (var i = 0; i < 100; i++)
+                {
+                    hashes.Add((await log.AppendAsync(TestReceipts.V1(w * 1000 + i))).RecordHash);
+                }
+            }));
+            await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        AuditAssert.Intact(dir.Path, 800);
+        var stored = AuditQuery.Read(dir.Path).Select(e => e.RecordHash).ToHashSet();
+        Assert.Equal(800, hashes.Distinct().Count());
+        Assert.Subset(stored, hashes.ToHashSet());
+    }
+
+    [Fact]
+    public async Task AppendAsync_TwoWritersOnOneDirectory_InterleaveIntoOneChain()
+    {
+        using var dir = new TempDirectory();
+        await using var a = AuditLog.Open(dir.Path);
+        await using var b = AuditLog.Open(dir.Path);
+        var results = new List<AuditAppendResult>();
+        for (var i = 0; i < 20; i++)
+        {
+            results.Add(await (i % 3 == 0 ? b : a).AppendAsync(TestReceipts.V1(i)));
+        }
+        for (var i = 1; i < results.Count; i++)
+        {
+            Assert.Equal(results[i - 1].RecordHash, results[i].PrevHash);
+            Assert.Equal(i + 1, results[i].Line);
+        }
+        AuditAssert.Intact(dir.Path, 20);
+    }
+
+    [Fact]
+    public async Task AppendAsync_FastMode_WritesAtOnceAndVerifies()
+    {
+        using var dir = new TempDirectory();
+        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { Durability = AuditDurability.Fast }))
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                await log.AppendAsync(TestReceipts.V1(i));
+            }
+            // Written to the OS already: a reader sees every record before close.
+            Assert.Equal(50, AuditQuery.Read(dir.Path).Count());
+        }
+        AuditAssert.Intact(dir.Path, 50);
+    }
+
+    [Fact]
+    public async Task AppendAsync_ReceiptThatCannotBeCanonicalized_RejectedAndWriterKeepsWorking()
+    {
+        using var dir = new TempDirectory();
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            var bad = TestReceipts.V1(1);
+            bad["action"]!["params"] = JsonNode.Parse("{\"n\":9007199254740993}");
+            await Assert.ThrowsAsync<CanonicalizationException>(async () => await log.AppendAsync(bad));
+            await log.AppendAsync(TestReceipts.V1(2));
+        }
+        AuditAssert.Intact(dir.Path, 1);
+    }
+
+    [Fact]
+    public async Task AppendAsync_AfterDispose_Throws()
+    {
+        using var dir = new TempDirectory();
+        var log = AuditLog.Open(dir.Path);
+        await log.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await log.AppendAsync(TestReceipts.V1(1)));
+    }
+}
