@@ -7,11 +7,14 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All(CliConsole console)
     {
+        yield return DemoCommand.Create(console);
         yield return KeyCommands.Create(console);
+        yield return SignCommand.Create(console);
         yield return VerifyCommand.Create(console);
         yield return LogCommands.Create(console);
-        yield return CanonCommand.Create(console);
         yield return WrapCommands.CreateWrap(console);
         yield return WrapCommands.CreateUnwrap(console);
+        yield return CanonCommand.Create(console);
+        yield return DemoServerCommand.Create(console);
     }
 }

@@ -53,6 +53,11 @@ internal static class WrapCommands
                 return await ListAsync(console, parse.GetValue(json));
             }
 
+            if (parse.GetValue(json))
+            {
+                throw new CliUsageException("--json goes with --list");
+            }
+
             var proxyOptions = new List<string>();
             if (parse.GetValue(key) is { } k)
             {

@@ -104,7 +104,15 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         {
             if (!System.IO.Directory.Exists(directory))
             {
-                System.IO.Directory.CreateDirectory(directory);
+                // The log holds tool arguments: only its owner may read it.
+                if (OperatingSystem.IsWindows())
+                {
+                    System.IO.Directory.CreateDirectory(directory);
+                }
+                else
+                {
+                    System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                }
                 var parent = Path.GetDirectoryName(directory);
                 if (parent is not null)
                 {
@@ -439,6 +447,11 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         CloseHandle();
         var existed = File.Exists(path);
         _handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        if (!existed && !OperatingSystem.IsWindows())
+        {
+            // The log holds tool arguments: only its owner may read it (the directory is 0700 as well).
+            File.SetUnixFileMode(_handle, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
         _handlePath = path;
         if (!existed)
         {

@@ -41,7 +41,7 @@ public static class McpConfigRewriter
                 results.Add(server.Result(McpServerAction.NotSelected));
                 continue;
             }
-            var entry = Classify(server);
+            var entry = Classify(server, client);
             switch (entry.Kind)
             {
                 case EntryKind.Wrapped:
@@ -60,7 +60,7 @@ public static class McpConfigRewriter
                     break;
             }
         }
-        return new McpConfigRewrite(utf8, document.Apply(), results);
+        return new McpConfigRewrite(utf8, Checked(document.Apply()), results);
     }
 
     /// <summary>Restores the selected wrapped servers to their original entries.</summary>
@@ -76,7 +76,7 @@ public static class McpConfigRewriter
                 results.Add(server.Result(McpServerAction.NotSelected));
                 continue;
             }
-            var entry = Classify(server);
+            var entry = Classify(server, client);
             if (entry.Kind != EntryKind.Wrapped)
             {
                 results.Add(entry.Kind == EntryKind.Unsupported
@@ -86,7 +86,13 @@ public static class McpConfigRewriter
             }
             if (server.Value["env"]?[OriginalVariable] is { IsString: true } recorded)
             {
-                document.Replace(server.Value.Start, server.Value.End, Encoding.UTF8.GetBytes(recorded.String!));
+                var original = Encoding.UTF8.GetBytes(recorded.String!);
+                if (!IsObjectText(original))
+                {
+                    results.Add(server.Result(McpServerAction.Unsupported, $"{OriginalVariable} does not hold a JSON object; edit it by hand"));
+                    continue;
+                }
+                document.Replace(server.Value.Start, server.Value.End, original);
                 results.Add(server.Result(McpServerAction.Unwrapped));
             }
             else if (entry.TargetIndex >= 0)
@@ -100,7 +106,7 @@ public static class McpConfigRewriter
                     $"nothing to restore it from: no server command after the proxy's \"--\" and no {OriginalVariable} in its env; edit it by hand"));
             }
         }
-        return new McpConfigRewrite(utf8, document.Apply(), results);
+        return new McpConfigRewrite(utf8, Checked(document.Apply()), results);
     }
 
     /// <summary>Lists the servers of a config and whether each runs through signet.</summary>
@@ -111,7 +117,7 @@ public static class McpConfigRewriter
         var list = new List<McpServerInfo>();
         foreach (var server in Servers(document, client))
         {
-            var entry = Classify(server);
+            var entry = Classify(server, client);
             var state = entry.Kind switch
             {
                 EntryKind.Wrapped => McpServerState.Wrapped,
@@ -121,6 +127,32 @@ public static class McpConfigRewriter
             list.Add(new McpServerInfo(server.Location, server.Name, state, entry.Detail ?? ""));
         }
         return list;
+    }
+
+    private static bool IsObjectText(byte[] text)
+    {
+        try
+        {
+            return JsonSpanTree.Parse(text).IsObject;
+        }
+        catch (McpConfigException)
+        {
+            return false;
+        }
+    }
+
+    // A last guard: whatever the edits, the result must still parse, or nothing is written.
+    private static byte[] Checked(byte[] result)
+    {
+        try
+        {
+            JsonSpanTree.Parse(result);
+        }
+        catch (McpConfigException e)
+        {
+            throw new McpConfigException($"the rewritten config would not parse ({e.Message}); nothing was written. Please report this with the file.");
+        }
+        return result;
     }
 
     private static void WrapInPlace(Document document, Server server, McpWrapOptions options)
@@ -289,7 +321,7 @@ public static class McpConfigRewriter
             : "{" + Pad + string.Join(", ", properties) + Pad + "}";
     }
 
-    private static Entry Classify(Server server)
+    private static Entry Classify(Server server, McpClient client)
     {
         var value = server.Value;
         if (!value.IsObject)
@@ -335,6 +367,11 @@ public static class McpConfigRewriter
             if (type is not (null or "http" or "sse" or "streamable-http" or "streamableHttp"))
             {
                 return Entry.Unsupported($"transport type \"{type}\" is not supported");
+            }
+            // signet proxy --url speaks Streamable HTTP. Gemini CLI's "url" without a type means SSE.
+            if (type == "sse" || (client == McpClient.GeminiCli && value["httpUrl"] is null && type is null))
+            {
+                return Entry.Unsupported("an SSE server: signet proxy --url connects over Streamable HTTP only");
             }
             var headers = new List<(string, string)>();
             if (value["headers"] is { } headerObject)

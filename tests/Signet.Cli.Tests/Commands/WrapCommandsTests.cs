@@ -128,6 +128,20 @@ public sealed class WrapCommandsTests : IDisposable
             args);
     }
 
+    [Theory]
+    [InlineData("--client", "zed")]
+    [InlineData("--json")]
+    public async Task Wrap_BadClientOrStrayJson_IsAUsageError(params string[] extra)
+    {
+        var path = Copy("mcp.json", ".mcp.json");
+        var original = File.ReadAllBytes(path);
+
+        var result = await Run(["wrap", path, "--signet-command", SignetPath, .. extra]);
+
+        Assert.Equal(2, result.Code);
+        Assert.Equal(original, File.ReadAllBytes(path));
+    }
+
     [Fact]
     public async Task Wrap_BadDurability_IsAUsageError()
     {

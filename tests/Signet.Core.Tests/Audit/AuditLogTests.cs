@@ -37,6 +37,24 @@ public sealed class AuditLogTests
     }
 
     [Fact]
+    public async Task Open_NewLog_DirectoryAndDayFileReadableByOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        using var dir = new TempDirectory();
+        var audit = Path.Combine(dir.Path, "audit");
+        await using (var log = AuditLog.Open(audit, new AuditLogOptions { TimeProvider = new SettableTime(Day1) }))
+        {
+            await log.AppendAsync(TestReceipts.V1(1));
+        }
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(audit));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(audit, "2026-11-26.jsonl")));
+    }
+
+    [Fact]
     public async Task AppendAsync_BackDatedReceipt_GoesToTheAppendDayFile()
     {
         using var dir = new TempDirectory();

@@ -17,7 +17,7 @@ public sealed class McpConfigRewriterTests
 
         Assert.True(wrapped.Changed);
         Assert.Equal(Samples.Text(original), Samples.Text(unwrapped.Result));
-        Assert.All(unwrapped.Servers, s => Assert.Contains(s.Action, new[] { McpServerAction.Unwrapped, McpServerAction.NotWrapped }));
+        Assert.All(unwrapped.Servers, s => Assert.Contains(s.Action, new[] { McpServerAction.Unwrapped, McpServerAction.Unsupported }));
     }
 
     [Theory]
@@ -29,7 +29,7 @@ public sealed class McpConfigRewriterTests
 
         Assert.False(twice.Changed);
         Assert.Equal(once.Result, twice.Result);
-        Assert.All(twice.Servers, s => Assert.Equal(McpServerAction.AlreadyWrapped, s.Action));
+        Assert.All(twice.Servers, s => Assert.Equal(IsSse(s) ? McpServerAction.Unsupported : McpServerAction.AlreadyWrapped, s.Action));
     }
 
     [Theory]
@@ -40,7 +40,7 @@ public sealed class McpConfigRewriterTests
 
         var root = Samples.Parse(result.Result);
         Assert.NotEmpty(result.Servers);
-        foreach (var server in result.Servers)
+        foreach (var server in result.Servers.Where(s => !IsSse(s)))
         {
             Assert.Equal(McpServerAction.Wrapped, server.Action);
             var entry = Lookup(root, server.Location)[server.Name]!;
@@ -143,7 +143,8 @@ public sealed class McpConfigRewriterTests
         Assert.Equal(["proxy", "--name", "sentry", "--url", "https://mcp.sentry.dev/mcp", "--header", "Authorization=Bearer ${SENTRY_TOKEN}"], Samples.Args(servers["sentry"]!));
         Assert.Equal("stdio", servers["sentry"]!["type"]!.GetValue<string>());
         Assert.Null(servers["sentry"]!["headers"]);
-        Assert.Equal(["proxy", "--name", "linear", "--url", "https://mcp.linear.app/sse"], Samples.Args(servers["linear"]!));
+        Assert.Equal("https://mcp.linear.app/sse", servers["linear"]!["url"]!.GetValue<string>());
+        Assert.Equal(McpServerAction.Unsupported, result.Servers.Single(s => s.Name == "linear").Action);
         Assert.Equal("/srv/app", servers["python-tools"]!["cwd"]!.GetValue<string>());
         Assert.Equal(["proxy", "--name", "python-tools", "--", "uv", "run", "--directory", "${PROJECT_DIR:-.}/tools", "server.py"], Samples.Args(servers["python-tools"]!));
     }
@@ -162,7 +163,8 @@ public sealed class McpConfigRewriterTests
         Assert.False(http["trust"]!.GetValue<bool>());
         Assert.Null(http["type"]);
         Assert.Equal("http://localhost:3000/mcp", JsonNode.Parse(Recorded(http))!["httpUrl"]!.GetValue<string>());
-        Assert.Equal("safe_tool", root["mcpServers"]!["sseServer"]!["includeTools"]![0]!.GetValue<string>());
+        Assert.Equal("http://localhost:8080/sse", root["mcpServers"]!["sseServer"]!["url"]!.GetValue<string>());
+        Assert.Contains("SSE", result.Servers.Single(s => s.Name == "sseServer").Detail, StringComparison.Ordinal);
         Assert.Equal("GEMINI.md", root["contextFileName"]!.GetValue<string>());
         Assert.Equal("./mcp-servers/python", root["mcpServers"]!["pythonTools"]!["cwd"]!.GetValue<string>());
         Assert.Contains(
@@ -340,7 +342,7 @@ public sealed class McpConfigRewriterTests
             [
                 new McpServerInfo("mcpServers", "everything", McpServerState.Wrapped, "npx -y @modelcontextprotocol/server-everything@2026.8.31 stdio"),
                 new McpServerInfo("mcpServers", "sentry", McpServerState.Wrapped, "https://mcp.sentry.dev/mcp"),
-                new McpServerInfo("mcpServers", "linear", McpServerState.NotWrapped, "https://mcp.linear.app/sse"),
+                new McpServerInfo("mcpServers", "linear", McpServerState.Unsupported, "an SSE server: signet proxy --url connects over Streamable HTTP only"),
                 new McpServerInfo("mcpServers", "python-tools", McpServerState.NotWrapped, "uv run --directory ${PROJECT_DIR:-.}/tools server.py"),
             ],
             servers);
@@ -358,6 +360,19 @@ public sealed class McpConfigRewriterTests
         Assert.Equal(["proxy", "--name", "learn", "--url", "https://learn.example/api/mcp"], Samples.Args(entry));
         Assert.Equal(config, McpConfigRewriter.Unwrap(wrapped.Result, McpClient.GeminiCli).Result);
     }
+
+    [Fact]
+    public void Unwrap_RecordedOriginalNotAnObject_IsUnsupportedAndUnchanged()
+    {
+        var config = """{"mcpServers": {"r": {"command": "/x/signet", "args": ["proxy", "--url", "https://h/mcp"], "env": {"SIGNET_WRAP_ORIGINAL": "{\"url\": "}}}}"""u8.ToArray();
+
+        var result = McpConfigRewriter.Unwrap(config, McpClient.Cursor);
+
+        Assert.False(result.Changed);
+        Assert.Contains("does not hold a JSON object", Assert.Single(result.Servers).Detail, StringComparison.Ordinal);
+    }
+
+    private static bool IsSse(McpServerResult server) => server.Detail?.Contains("SSE", StringComparison.Ordinal) == true;
 
     private static string Recorded(JsonNode entry) => entry["env"]![McpConfigRewriter.OriginalVariable]!.GetValue<string>();
 

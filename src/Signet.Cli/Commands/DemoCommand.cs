@@ -1,0 +1,239 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using Signet.Audit;
+using Signet.Keys;
+using Signet.Mcp.Config;
+using McpClient = ModelContextProtocol.Client.McpClient;
+using Signet.Receipts;
+
+namespace Signet.Cli.Commands;
+
+/// <summary>
+/// <c>signet demo</c>: the whole flow on built-in defaults. A throwaway home and key; an MCP client calling a real
+/// tool server (ours, <c>signet demo-server</c>) through a real <c>signet proxy</c> process; the receipts; the chain
+/// verified; a tampered copy caught at the exact line.
+/// </summary>
+internal static class DemoCommand
+{
+    private const string KeyName = "demo-agent";
+
+    public static Command Create(CliConsole console)
+    {
+        var keep = new Option<bool>("--keep") { Description = "Keep the demo home afterwards (its path is printed)" };
+        var home = new Option<string?>("--home") { Description = "Run in this (new or empty) directory instead of a temporary one" };
+        var command = new Command("demo", "Run the whole flow on a bundled demo tool server, in a temporary home") { keep, home };
+        command.SetAction(async (parse, ct) =>
+        {
+            var explicitHome = parse.GetValue(home);
+            var dir = explicitHome is null
+                ? Directory.CreateTempSubdirectory("signet-demo-").FullName
+                : Path.GetFullPath(explicitHome);
+            Directory.CreateDirectory(dir);
+            try
+            {
+                return await RunAsync(dir, console, ct);
+            }
+            finally
+            {
+                if (explicitHome is null && !parse.GetValue(keep))
+                {
+                    TryDelete(dir);
+                }
+            }
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string home, CliConsole console, CancellationToken ct)
+    {
+        var o = console.Out;
+        await o.WriteLineAsync("Signet demo: every MCP tool call signed before it is forwarded, logged in a hash chain you hold,");
+        await o.WriteLineAsync("and verifiable offline by anyone.");
+        await o.WriteLineAsync();
+
+        // 1. A key.
+        var store = KeyStore.ForHome(home, console.Time);
+        var info = store.CreateUnencrypted(KeyName, owner: "demo");
+        await o.WriteLineAsync("1. A signing key");
+        await o.WriteLineAsync($"   home  {home}  (a throwaway home; ~/.signet is not touched)");
+        await o.WriteLineAsync($"   key   {KeyName}  {info.PublicKey}  (unencrypted: for the demo only; real keys are encrypted)");
+        await o.WriteLineAsync();
+
+        // 2. A real MCP client, a real signet proxy process, a real tool server process.
+        var launcher = SignetLauncher.Resolve(null, null, Environment.ProcessPath, typeof(DemoCommand).Assembly.Location);
+        var self = launcher.PrefixArguments.ToList();
+        var proxyArgs = new List<string>(self) { "proxy", "--home", home, "--key", KeyName, "--name", "demo", "--target", "mcp://demo-server", "--" };
+        proxyArgs.Add(launcher.Command);
+        proxyArgs.AddRange(self);
+        proxyArgs.Add("demo-server");
+
+        await o.WriteLineAsync("2. An MCP client calls tools through `signet proxy`");
+        await o.WriteLineAsync("   client --stdio--> signet proxy (signs, logs, then forwards) --stdio--> signet demo-server");
+        var stderr = new List<string>();
+        var transport = new StdioClientTransport(new StdioClientTransportOptions
+        {
+            Name = "signet-demo",
+            Command = launcher.Command,
+            Arguments = proxyArgs,
+            EnvironmentVariables = new Dictionary<string, string?> { ["SIGNET_PASSPHRASE"] = null, ["SIGNET_KEY"] = null },
+            StandardErrorLines = line => { lock (stderr) { stderr.Add(line); } },
+            ShutdownTimeout = TimeSpan.FromSeconds(5),
+        });
+        try
+        {
+            await using var client = await McpClient.CreateAsync(transport, new McpClientOptions
+            {
+                ClientInfo = new Implementation { Name = "signet-demo-client", Version = "1.0" },
+                ProtocolVersion = "2025-11-25",
+            }, cancellationToken: ct);
+
+            await Call(client, o, "echo", new() { ["message"] = "hello, auditor" }, ct);
+            await Call(client, o, "add", new() { ["a"] = 2, ["b"] = 40 }, ct);
+            await Call(client, o, "lookup_customer", new() { ["id"] = "C-1001" }, ct);
+            await Call(client, o, "fail", new() { ["reason"] = "disk quota exceeded" }, ct);
+            var progress = new ProgressCounter();
+            var counted = await client.CallToolAsync("count", new Dictionary<string, object?> { ["to"] = 3 }, progress, cancellationToken: ct);
+            await o.WriteLineAsync($"   OK    count {{\"to\":3}}  -> {Summary(counted)}  ({progress.Count} progress notifications passed through)");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await console.Error.WriteLineAsync($"signet demo: the MCP flow failed: {e.Message}");
+            string[] tail;
+            lock (stderr)
+            {
+                tail = [.. stderr.TakeLast(20)];
+            }
+            foreach (var text in tail)
+            {
+                await console.Error.WriteLineAsync("   | " + text);
+            }
+            return SignetCli.Failed;
+        }
+        await o.WriteLineAsync();
+
+        // 3. The receipts.
+        var audit = SignetHome.AuditDirectory(home);
+        var entries = AuditQuery.Read(audit).ToList();
+        await o.WriteLineAsync($"3. The receipts, in {audit}");
+        await o.WriteLineAsync("   #   v   receipt id                            tool              what it proves");
+        var n = 0;
+        foreach (var entry in entries)
+        {
+            n++;
+            var receipt = Receipt.FromJson(entry.Receipt);
+            var meaning = receipt.Version switch
+            {
+                1 => "the request, signed and on disk before it was forwarded",
+                2 => "request + response hash, outcome " + ((receipt.Json["response"] as JsonObject)?["outcome"]?["status"]?.GetValue<string>() ?? "-"),
+                3 => "the server's co-signature",
+                _ => "",
+            };
+            await o.WriteLineAsync($"   {n,-3} v{receipt.Version}  {receipt.Id,-37} {receipt.Tool,-17} {meaning}");
+        }
+        await o.WriteLineAsync();
+
+        // 4. Verify: the chain, and every signature against the demo key.
+        var result = AuditVerifier.Verify(audit, new AuditVerifyOptions { VerifySignatures = true, TrustedKeys = [info.PublicKey] });
+        await o.WriteLineAsync("4. Verify the log, as an auditor would (`signet log verify`)");
+        if (!result.IsValid)
+        {
+            await o.WriteLineAsync($"   FAIL  {result.Break?.Message ?? string.Join("; ", result.SignatureFailures.Select(f => $"{f.File}:{f.Line} {f.Reason}"))}");
+            return SignetCli.Failed;
+        }
+        await o.WriteLineAsync($"   OK    {result.RecordCount} records, hash chain intact, {result.SignaturesChecked} signatures valid and signed by the trusted key");
+        await o.WriteLineAsync($"         tip {result.TipHash}");
+        await o.WriteLineAsync();
+
+        // 5. Tamper with a copy and watch verification catch it.
+        var copy = Path.Combine(home, "tampered-audit");
+        CopyDirectory(audit, copy);
+        var (file, line, before, after) = TamperWithAdd(copy);
+        var tampered = AuditVerifier.Verify(copy);
+        await o.WriteLineAsync("5. Someone edits the log: a copy where add's argument b is changed");
+        await o.WriteLineAsync($"   {Path.GetFileName(file)} line {line}: {before}  ->  {after}");
+        if (tampered.IsIntact)
+        {
+            await o.WriteLineAsync("   the tampered copy still verifies: this is a bug, please report it");
+            return SignetCli.Failed;
+        }
+        await o.WriteLineAsync($"   FAIL  {tampered.Break!.Kind}: {tampered.Break.Message}");
+        await o.WriteLineAsync("   The edit is caught at the exact line; the original log still verifies.");
+        await o.WriteLineAsync();
+        await o.WriteLineAsync("Next: `signet key new NAME`, then put `signet proxy -- <your server>` in your MCP client's config");
+        await o.WriteLineAsync("(or let `signet wrap CONFIG` do it). See README.md and docs/.");
+        return SignetCli.Ok;
+    }
+
+    private static async Task Call(McpClient client, TextWriter o, string tool, Dictionary<string, object?> args, CancellationToken ct)
+    {
+        var result = await client.CallToolAsync(tool, args, cancellationToken: ct);
+        var shown = JsonSerializer.Serialize(args, CliJsonArgs.Default.DictionaryStringObject);
+        await o.WriteLineAsync($"   {(result.IsError == true ? "ERROR" : "OK   ")} {tool} {shown}  -> {Summary(result)}{(result.IsError == true ? "  (a tool error: recorded with outcome \"failed\")" : "")}");
+    }
+
+    private static string Summary(CallToolResult result)
+    {
+        var text = result.Content.OfType<TextContentBlock>().FirstOrDefault()?.Text ?? "(no text)";
+        text = text.ReplaceLineEndings(" ");
+        return text.Length > 60 ? text[..57] + "..." : text;
+    }
+
+    private static (string File, int Line, string Before, string After) TamperWithAdd(string auditCopy)
+    {
+        foreach (var file in Directory.GetFiles(auditCopy, "*.jsonl").Order(StringComparer.Ordinal))
+        {
+            var lines = File.ReadAllLines(file);
+            for (var i = 0; i < lines.Length; i++)
+            {
+                if (lines[i].Contains("\"tool\":\"add\"", StringComparison.Ordinal) && lines[i].Contains("\"b\":40", StringComparison.Ordinal))
+                {
+                    lines[i] = lines[i].Replace("\"b\":40", "\"b\":4000", StringComparison.Ordinal);
+                    File.WriteAllText(file, string.Join('\n', lines) + "\n");
+                    return (file, i + 1, "\"b\":40", "\"b\":4000");
+                }
+            }
+        }
+        throw new SignetException("demo: no add receipt found to tamper with");
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from, "*.jsonl"))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private sealed class ProgressCounter : IProgress<ProgressNotificationValue>
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Report(ProgressNotificationValue value) => Interlocked.Increment(ref _count);
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, object?>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(int))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+internal sealed partial class CliJsonArgs : System.Text.Json.Serialization.JsonSerializerContext;
