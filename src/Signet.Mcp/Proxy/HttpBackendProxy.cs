@@ -95,7 +95,7 @@ public static class HttpBackendProxy
             await session.FailPendingAsync(cause).ConfigureAwait(false);
             if (first == downstream && downstream.IsFaulted)
             {
-                logger.LogError("signet proxy: the connection to {Endpoint} failed: {Reason}", options.Endpoint, downstream.Exception?.GetBaseException().Message);
+                logger.LogError("the connection to {Endpoint} failed: {Reason}", options.Endpoint, downstream.Exception?.GetBaseException().Message);
             }
             return exitCode;
         }
@@ -197,7 +197,7 @@ public static class HttpBackendProxy
                 catch (JsonException e)
                 {
                     message = null;
-                    logger.LogWarning("signet proxy: not a JSON-RPC message: {Reason}", e.Message);
+                    logger.LogWarning("not a JSON-RPC message: {Reason}", e.Message);
                 }
                 if (message is null)
                 {
@@ -259,7 +259,7 @@ public static class HttpBackendProxy
             }
             catch (Exception e)
             {
-                logger.LogError("signet proxy: could not send a message to {Endpoint}: {Reason}", options.Endpoint, e.Message);
+                logger.LogError("could not send a message to {Endpoint}: {Reason}", options.Endpoint, e.Message);
                 if (message is JsonRpcRequest request)
                 {
                     if (CallIdOf(request.Id) is { } callId && _pending.TryRemove(callId, out _))

@@ -13,7 +13,7 @@ public sealed class HttpBackendProxyTests
     [Fact]
     public async Task RunAsync_ServerEverythingOverHttp_CallsReturnWhatTheyReturnDirectlyAndAreRecorded()
     {
-        var (server, endpoint) = await ServerEverything.StartHttpAsync();
+        var (server, endpoint) = await HttpServerEverything.StartAsync();
         try
         {
             var recorder = new RecorderDouble();
@@ -59,7 +59,7 @@ public sealed class HttpBackendProxyTests
     [Fact]
     public async Task RunAsync_RefusingRecorder_ClientGetsErrorAndCallIsNotSent()
     {
-        var (server, endpoint) = await ServerEverything.StartHttpAsync();
+        var (server, endpoint) = await HttpServerEverything.StartAsync();
         try
         {
             var recorder = new RecorderDouble { RefuseRequests = "the key is locked" };
