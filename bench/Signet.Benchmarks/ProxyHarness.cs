@@ -21,6 +21,16 @@ internal static class ProxyHarness
         var launches = int.Parse(Option(args, "--launches") ?? "20", Inv);
         var home = Option(args, "--home") ?? Directory.CreateTempSubdirectory("signet-bench-").FullName;
         var extra = Option(args, "--proxy-args")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        if (signet is not null && !File.Exists(Path.Combine(home, "keys", "default.key")))
+        {
+            // The proxy signs with the home's default key; an unencrypted one keeps passphrases out of the measurement.
+            using var keygen = Process.Start(new ProcessStartInfo(signet) { ArgumentList = { "key", "new", "default", "--unencrypted", "--home", home }, RedirectStandardOutput = true })!;
+            keygen.WaitForExit();
+            if (keygen.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"'{signet} key new default --unencrypted --home {home}' failed with exit code {keygen.ExitCode}");
+            }
+        }
         var server = ServerScript();
         var self = Environment.ProcessPath!;
         var selfArgs = Path.GetFileNameWithoutExtension(self) == "dotnet" ? new[] { typeof(ProxyHarness).Assembly.Location } : [];
