@@ -106,6 +106,7 @@ internal static class AuditHarness
         var dir = Fresh(root, $"{mode}-{writers}");
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
+        (long Batches, long Records, long Syncs) stats;
         await using (var log = AuditLog.Open(dir, new AuditLogOptions { Durability = mode }))
         {
             await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
@@ -115,12 +116,13 @@ internal static class AuditHarness
                     await log.AppendAsync(signer.SignRequest(Action(w * perWriter + i)).Json);
                 }
             })));
+            stats = log.Statistics;
         }
         clock.Stop();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var total = writers * perWriter;
         var check = AuditVerifier.Verify(dir);
-        Console.WriteLine($"{mode.ToString().ToLowerInvariant(),-7} sign+append, {writers,2} writers: {total / clock.Elapsed.TotalSeconds,9:N0} receipts/s ({total:N0} in {clock.Elapsed.TotalSeconds:F2} s, chain intact={check.IsIntact && check.RecordCount == total}, CPU {cpu.TotalSeconds:F2} s)");
+        Console.WriteLine($"{mode.ToString().ToLowerInvariant(),-7} sign+append, {writers,2} writers: {total / clock.Elapsed.TotalSeconds,9:N0} receipts/s ({total:N0} in {clock.Elapsed.TotalSeconds:F2} s, chain intact={check.IsIntact && check.RecordCount == total}, CPU {cpu.TotalSeconds:F2} s, {stats.Records / (double)Math.Max(1, stats.Batches):F1} records per write, {stats.Syncs:N0} fsyncs)");
     }
 
     private static string LoadAverage() =>

@@ -10,9 +10,6 @@ namespace Signet.Cli.Commands;
 /// <summary><c>signet log verify | show | export</c>: the audit log.</summary>
 internal static class LogCommands
 {
-    /// <summary>Loads the signing key named by --key (or SIGNET_KEY) from the home; set by the key store.</summary>
-    internal static Func<string, string?, CliConsole, CancellationToken, Task<SigningKey>>? KeyLoader { get; set; }
-
     public static Command Create(CliConsole console)
     {
         var log = new Command("log", "Verify, show and export the hash-chained audit log");
@@ -259,15 +256,15 @@ internal static class LogCommands
     private static Command Export(CliConsole console)
     {
         var home = CommonOptions.Home();
-        var output = new Option<string>("--out") { Description = "The bundle directory to create", Required = true };
-        var key = new Option<string?>("--key") { Description = "The key that signs the manifest (default: $SIGNET_KEY, else 'default')" };
-        var command = new Command("export", "Write an evidence bundle: the records and a signed manifest (count, first prev_hash, tip)") { home, output, key };
+        var output = new Option<string>("--out") { Description = "The bundle directory to create", Required = true, HelpName = "DIR" };
+        var keys = new KeyOptions();
+        var command = new Command("export", "Write an evidence bundle: the records and a manifest (count, first prev_hash, tip) signed with --key") { home, output };
+        keys.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var homeDir = CommonOptions.ResolveHome(parse.GetValue(home), console);
-            var keyName = parse.GetValue(key) ?? console.GetEnvironmentVariable("SIGNET_KEY") ?? "default";
-            var loader = KeyLoader ?? throw new SignetException("no key store is available to load the signing key");
-            using var signingKey = await loader(homeDir, keyName, console, ct);
+            using var loaded = keys.Load(parse, homeDir, console);
+            var signingKey = loaded.Key;
             var export = AuditBundle.Export(SignetHome.AuditDirectory(homeDir), parse.GetValue(output)!, signingKey,
                 new AuditBundleExportOptions { TimeProvider = console.Time });
             await console.Out.WriteLineAsync($"bundle written to {export.Directory}: {export.RecordCount} records");

@@ -45,6 +45,9 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     private bool _dirty;
     private bool _directoryDirty;
     private volatile AuditLogFailedException? _failure;
+    private long _batches;
+    private long _records;
+    private long _syncs;
 
     private AuditLog(string directory, AuditLogOptions options, ILogger logger)
     {
@@ -69,6 +72,18 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
             lock (_io)
             {
                 return _tailHash;
+            }
+        }
+    }
+
+    /// <summary>Batches written, records written and fsyncs done by this writer (for benchmarks and diagnostics).</summary>
+    internal (long Batches, long Records, long Syncs) Statistics
+    {
+        get
+        {
+            lock (_io)
+            {
+                return (_batches, _records, _syncs);
             }
         }
     }
@@ -317,8 +332,9 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
                 }
                 return;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SignetException)
+            catch (Exception e)
             {
+                // Whatever went wrong, the callers must hear of it and no later append may pretend all is well.
                 var failure = Fail($"the audit log in {_directory} could not be appended to", e);
                 for (var i = 0; i < count; i++)
                 {
@@ -370,6 +386,8 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
 
         _cursor = new Cursor(path, offset + _buffer.WrittenCount, line);
         _tailHash = prev;
+        _batches++;
+        _records += count;
         _dirty = true;
         if (_options.Durability == AuditDurability.Durable)
         {
@@ -384,6 +402,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
             try
             {
                 RandomAccess.FlushToDisk(_handle);
+                _syncs++;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -517,8 +536,23 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     /// <summary>Reads what other processes appended since this writer's last batch (only the new bytes).</summary>
     private void CatchUp()
     {
-        if (_cursor.Path is not { } path || !File.Exists(path))
+        if (_cursor.Path is not { } path)
         {
+            return;
+        }
+        if (!File.Exists(path))
+        {
+            if (_cursor.End > 0)
+            {
+                // Someone removed the file under us. Writing on through the old handle would put records in an
+                // unlinked inode; start the file again instead, and let verify report the removed records.
+                LogFileRemoved(_logger, path);
+                _handle?.Dispose();
+                _handle = null;
+                _handlePath = null;
+                _dirty = false;
+                _cursor = new Cursor(path, 0, 0);
+            }
             return;
         }
         var length = new FileInfo(path).Length;
@@ -658,6 +692,9 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
 
     [LoggerMessage(4, LogLevel.Warning, "Audit file {File} shrank from {Expected} to {Actual} bytes behind this writer; re-reading it")]
     private static partial void LogFileShrank(ILogger logger, string file, long expected, long actual);
+
+    [LoggerMessage(6, LogLevel.Error, "Audit file {File} was removed while this writer had it open; recreating it (verify will report the missing records)")]
+    private static partial void LogFileRemoved(ILogger logger, string file);
 
     [LoggerMessage(5, LogLevel.Error, "Could not cut {File} back to {Offset} bytes after a failed write: {Reason}")]
     private static partial void LogTruncateFailed(ILogger logger, string file, long offset, string reason);

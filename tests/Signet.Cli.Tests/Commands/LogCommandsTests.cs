@@ -119,6 +119,32 @@ public sealed class LogCommandsTests
         Assert.Contains("manifest signature does not verify", bad.Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task LogExport_WithEncryptedKey_WritesBundleThatVerifiesOffline()
+    {
+        using var home = new TempDir();
+        await WriteLog(home.Path);
+        var env = new Dictionary<string, string?> { ["SIGNET_PASSPHRASE"] = "correct horse", ["SIGNET_KEY"] = "auditor" };
+        var created = await CliRunner.RunAsync(["key", "new", "auditor", "--home", home.Path], env: env);
+        Assert.Equal(0, created.ExitCode);
+        var pubkey = System.Text.RegularExpressions.Regex.Match(created.Out, "ed25519:[A-Za-z0-9+/=]{44}").Value;
+
+        var bundle = Path.Combine(home.Path, "evidence");
+        var export = await CliRunner.RunAsync(["log", "export", "--home", home.Path, "--out", bundle], env: env);
+        Assert.Equal(0, export.ExitCode);
+        Assert.Contains("3 records", export.Out, StringComparison.Ordinal);
+        Assert.Contains($"manifest signed by:    {pubkey}", export.Out, StringComparison.Ordinal);
+
+        var verify = await CliRunner.RunAsync(["log", "verify", "--bundle", bundle, "--pubkey", pubkey]);
+        Assert.Equal(0, verify.ExitCode);
+        Assert.Contains("(trusted)", verify.Out, StringComparison.Ordinal);
+
+        var wrong = await CliRunner.RunAsync(["log", "export", "--home", home.Path, "--out", Path.Combine(home.Path, "e2"), "--key", "auditor"],
+            env: new Dictionary<string, string?> { ["SIGNET_PASSPHRASE"] = "wrong" });
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.False(File.Exists(Path.Combine(home.Path, "e2", "manifest.json")));
+    }
+
     private static Microsoft.Extensions.Time.Testing.FakeTimeProvider Fixed() => new(Now);
 
     private static async Task<List<AuditAppendResult>> WriteLog(string home)

@@ -265,3 +265,63 @@ public sealed class AuditLogTests
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await log.AppendAsync(TestReceipts.V1(1)));
     }
 }
+
+public sealed class AuditLogTamperWhileOpenTests
+{
+    [Fact]
+    public async Task AppendAsync_DayFileDeletedWhileOpen_RecreatedAndVerifyReportsDeletion()
+    {
+        using var dir = new TempDirectory();
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            await log.AppendAsync(TestReceipts.V1(1));
+            File.Delete(Directory.GetFiles(dir.Path, "*.jsonl").Single());
+            var r = await log.AppendAsync(TestReceipts.V1(2));
+            Assert.Equal(1, r.Line);
+            Assert.True(File.Exists(r.File));
+        }
+        var b = AuditVerifier.Verify(dir.Path).Break!;
+        Assert.Equal(AuditBreakKind.Deleted, b.Kind);
+        Assert.Equal(1, b.Line);
+    }
+}
+
+public sealed class AuditLogLoggingTests
+{
+    [Fact]
+    public async Task Open_TornTail_ReportedThroughTheLoggerAsWarning()
+    {
+        using var dir = new TempDirectory();
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            await log.AppendAsync(TestReceipts.V1(1));
+        }
+        File.AppendAllText(Directory.GetFiles(dir.Path, "*.jsonl").Single(), "{\"receipt\":");
+
+        var logger = new CapturingLogger();
+        await using (var log = AuditLog.Open(dir.Path, null, logger))
+        {
+            Assert.Single(log.RecoveredTornTails);
+        }
+        var warning = Assert.Single(logger.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
+        Assert.Contains("Torn audit record", warning.Message, StringComparison.Ordinal);
+        Assert.Contains(".torn", warning.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class CapturingLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<(Microsoft.Extensions.Logging.LogLevel Level, string Message)> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Entries)
+            {
+                Entries.Add((logLevel, formatter(state, exception)));
+            }
+        }
+    }
+}
