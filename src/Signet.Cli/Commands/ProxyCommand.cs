@@ -43,7 +43,7 @@ internal static class ProxyCommand
         var url = new Option<string?>("--url") { Description = "Forward to a remote Streamable HTTP MCP server instead of launching a command" };
         var headers = new Option<string[]>("--header") { Description = "HTTP header for --url, as K=V (repeatable)", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false };
         var logFile = new Option<string?>("--log-file") { Description = "Also append the proxy's logs to FILE (they always go to stderr, never stdout)" };
-        var verbose = new Option<bool>("--verbose") { Description = "Log each call and the child's lifecycle (payloads never appear)" };
+        var verbose = new Option<bool>("--verbose") { Description = "Log at Trace level (every call, the child's lifecycle, and payloads: keep such logs private)" };
         var maxLineBytes = new Option<int>("--max-line-bytes")
         {
             Description = "Longest message accepted from the client; a longer one is refused (default 64 MiB)",
