@@ -7,6 +7,8 @@ internal static class Harnesses
     {
         Func<string[], Task<int>>? run = name switch
         {
+            "proxy" => ProxyHarness.RunAsync,
+            "proxy-host" => ProxyHost.RunAsync,
             "audit" => AuditHarness.RunAsync,
             "audit-profile" => AuditProfile.RunAsync,
             "transport" => TransportHarness.RunAsync,

@@ -19,6 +19,12 @@ internal sealed class CliConsole
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Raw stdin for commands that speak a byte protocol on it (the proxy).</summary>
+    public Func<Stream> OpenStandardInput { get; init; } = Console.OpenStandardInput;
+
+    /// <summary>Raw stdout for commands that speak a byte protocol on it (the proxy); nothing else may write there.</summary>
+    public Func<Stream> OpenStandardOutput { get; init; } = Console.OpenStandardOutput;
+
     public static CliConsole System { get; } = new()
     {
         In = Console.In,

@@ -30,6 +30,11 @@ internal static class SignetCli
         }
 
         var config = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false };
+        if (parse.CommandResult.Command.Name == ProxyCommand.Name)
+        {
+            // The proxy handles SIGINT/SIGTERM itself: it passes them on to its child and exits with the child's code.
+            config.ProcessTerminationTimeout = null;
+        }
         try
         {
             return await parse.InvokeAsync(config);

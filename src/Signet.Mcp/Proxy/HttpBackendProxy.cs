@@ -1,0 +1,396 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using Signet.Canonicalization;
+
+namespace Signet.Mcp.Proxy;
+
+/// <summary>Where <see cref="HttpBackendProxy"/> forwards to.</summary>
+public sealed record HttpBackendProxyOptions
+{
+    /// <summary>The remote MCP server's Streamable HTTP endpoint, e.g. <c>https://tools.example/mcp</c>.</summary>
+    public required Uri Endpoint { get; init; }
+
+    /// <summary>Extra HTTP headers sent with every request (e.g. <c>Authorization</c>).</summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+
+    /// <summary>The traffic rules shared with the stdio proxy.</summary>
+    public LineProxyOptions Traffic { get; init; } = new();
+}
+
+/// <summary>
+/// <c>signet proxy --url</c>: speaks newline-delimited JSON-RPC to the client on stdio and Streamable HTTP to a remote
+/// server, signing every <c>tools/call</c> on the way. Messages cross an HTTP hop, so unlike the stdio proxy they are
+/// re-serialized in both directions (same values; whitespace and escaping may differ, batches are split).
+/// </summary>
+public static class HttpBackendProxy
+{
+    private static readonly JsonSerializerOptions WireOptions = new(McpJsonUtilities.DefaultOptions)
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    private static readonly JsonTypeInfo<JsonRpcMessage> MessageInfo =
+        (JsonTypeInfo<JsonRpcMessage>)WireOptions.GetTypeInfo(typeof(JsonRpcMessage));
+
+    /// <summary>
+    /// Runs until the client closes its input (returns 0) or the server ends the session (returns 1).
+    /// Throws <see cref="SignetException"/> when the server cannot be reached at start.
+    /// </summary>
+    public static async Task<int> RunAsync(
+        HttpBackendProxyOptions options,
+        IToolCallRecorder recorder,
+        Stream clientInput,
+        Stream clientOutput,
+        ILoggerFactory? loggerFactory = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(recorder);
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var logger = loggerFactory.CreateLogger("Signet.Proxy");
+
+        var transportOptions = new HttpClientTransportOptions
+        {
+            Endpoint = options.Endpoint,
+            TransportMode = HttpTransportMode.StreamableHttp,
+            AdditionalHeaders = options.Headers?.ToDictionary(h => h.Key, h => h.Value),
+            Name = "signet-proxy",
+        };
+        var posts = new PostObserver { InnerHandler = new SocketsHttpHandler() };
+        // No overall timeout: the server-to-client SSE stream stays open for the whole session.
+        var http = new HttpClient(posts) { Timeout = Timeout.InfiniteTimeSpan };
+        ITransport transport;
+        try
+        {
+            transport = await new HttpClientTransport(transportOptions, http, loggerFactory, ownsHttpClient: true).ConnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TimeoutException)
+        {
+            throw new SignetException($"could not connect to the MCP server at {options.Endpoint}: {e.Message}", e);
+        }
+
+        await using (transport.ConfigureAwait(false))
+        {
+            using var output = new ProxyOutput(clientOutput);
+            var session = new Session(options, recorder, transport, posts, output, logger);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var downstream = session.RunDownstreamAsync(stop.Token);
+            var upstream = session.RunUpstreamAsync(clientInput, stop.Token);
+            var first = await Task.WhenAny(upstream, downstream).ConfigureAwait(false);
+            var exitCode = first == upstream ? 0 : 1;
+            var cause = first == upstream
+                ? "the client closed its input before the server answered this call"
+                : $"the MCP server at {options.Endpoint} ended the session before answering this call";
+            await stop.CancelAsync().ConfigureAwait(false);
+            await session.FailPendingAsync(cause).ConfigureAwait(false);
+            if (first == downstream && downstream.IsFaulted)
+            {
+                logger.LogError("the connection to {Endpoint} failed: {Reason}", options.Endpoint, downstream.Exception?.GetBaseException().Message);
+            }
+            return exitCode;
+        }
+    }
+
+    private sealed class Session(HttpBackendProxyOptions options, IToolCallRecorder recorder, ITransport transport, PostObserver posts, ProxyOutput output, ILogger logger)
+    {
+        private readonly ConcurrentDictionary<string, RequestId> _pending = new(StringComparer.Ordinal);
+        private static readonly TimeSpan HeadersGrace = TimeSpan.FromSeconds(2);
+
+        private readonly string? _sessionId = options.Traffic.SessionId;
+
+        public async Task RunUpstreamAsync(Stream clientInput, CancellationToken cancellationToken)
+        {
+            var reader = PipeReader.Create(clientInput, LineReader.PipeOptions);
+            var overflowBytes = 0L;
+            try
+            {
+                await LineReader.ReadAsync(
+                    reader,
+                    options.Traffic.MaxLineBytes,
+                    line => OnClientLineAsync(line, cancellationToken),
+                    async (piece, isLast) =>
+                    {
+                        overflowBytes += piece.Length;
+                        if (isLast)
+                        {
+                            // Over HTTP there is no forwarding a message unread: it must become one JSON-RPC message.
+                            await WriteAsync(JsonRpcLines.ErrorLine(null,
+                                $"signet: a message of {overflowBytes} bytes exceeds the proxy's line limit of {options.Traffic.MaxLineBytes} bytes and was not forwarded (raise it with --max-line-bytes)"),
+                                cancellationToken).ConfigureAwait(false);
+                            overflowBytes = 0;
+                        }
+                    },
+                    cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await reader.CompleteAsync().ConfigureAwait(false);
+            }
+        }
+
+        public async Task RunDownstreamAsync(CancellationToken cancellationToken)
+        {
+            await foreach (var message in transport.MessageReader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var outgoing = message;
+                if (message is JsonRpcMessageWithId { Id: var id } and (JsonRpcResponse or JsonRpcError)
+                    && CallIdOf(id) is { } callId
+                    && _pending.TryRemove(callId, out _))
+                {
+                    outgoing = await RecordResponseAsync(message, callId, id, cancellationToken).ConfigureAwait(false);
+                }
+                await WriteAsync(Serialize(outgoing), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        public async Task FailPendingAsync(string cause)
+        {
+            foreach (var callId in _pending.Keys.ToArray())
+            {
+                if (_pending.TryRemove(callId, out var id))
+                {
+                    recorder.Forget(callId, _sessionId);
+                    try
+                    {
+                        await WriteAsync(JsonRpcLines.ErrorLine(IdNode(id), "signet: " + cause), CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (IOException)
+                    {
+                        return; // the client is gone
+                    }
+                }
+            }
+        }
+
+        private async ValueTask OnClientLineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken)
+        {
+            var (content, _) = LineReader.Split(LineReader.Contiguous(line));
+            if (content.Span.Trim(" \t\r"u8).IsEmpty)
+            {
+                return;
+            }
+            if (!StrictJson.TryParse(content.Span, out var node, out var parseError))
+            {
+                // Nothing unreadable can cross HTTP; answer as a JSON-RPC server would.
+                await WriteAsync(JsonRpcLines.Serialize(ParseError(parseError!.Message), "\n"u8), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            var messages = node is JsonArray batch ? batch.ToArray() : [node];
+            foreach (var element in messages)
+            {
+                JsonRpcMessage? message;
+                try
+                {
+                    message = element?.Deserialize(MessageInfo);
+                }
+                catch (JsonException e)
+                {
+                    message = null;
+                    logger.LogWarning("not a JSON-RPC message: {Reason}", e.Message);
+                }
+                if (message is null)
+                {
+                    await WriteAsync(JsonRpcLines.Serialize(InvalidRequest(element), "\n"u8), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                await OnClientMessageAsync(message, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        private async ValueTask OnClientMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken)
+        {
+            if (message is JsonRpcNotification { Method: NotificationMethods.CancelledNotification, Params: JsonObject cancelled }
+                && CallId.From(cancelled["requestId"]) is { } cancelledId
+                && _pending.TryRemove(cancelledId, out _))
+            {
+                recorder.Forget(cancelledId, _sessionId);
+            }
+
+            if (message is JsonRpcRequest { Method: RequestMethods.ToolsCall, Params: JsonObject callParams } request
+                && CallIdOf(request.Id) is { } callId)
+            {
+                var refusal = await RecordRequestAsync(callParams, callId, cancellationToken).ConfigureAwait(false);
+                if (refusal is not null && !options.Traffic.FailOpen)
+                {
+                    ProxyLog.CallRefused(logger, callId, refusal);
+                    await WriteAsync(JsonRpcLines.ErrorLine(IdNode(request.Id), "signet: " + refusal), cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                if (refusal is not null)
+                {
+                    ProxyLog.ForwardedUnsigned(logger, callId, refusal);
+                }
+                else
+                {
+                    _pending[callId] = request.Id;
+                }
+            }
+
+            // Order matters (initialized must reach the server before the next request), but a POST can stay open for a
+            // whole tool call, and the client's next messages (a cancellation, the answer to an elicitation) must not
+            // wait behind it. So the next message goes once this one's POST has been answered with headers (the server
+            // has taken it), or its send finished, or, for a server that holds its headers back, after a short grace.
+            var accepted = posts.ExpectPost();
+            var send = SendAsync(message, cancellationToken);
+            using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await Task.WhenAny(accepted, send, Task.Delay(HeadersGrace, grace.Token)).ConfigureAwait(false);
+            await grace.CancelAsync().ConfigureAwait(false);
+        }
+
+        private async Task SendAsync(JsonRpcMessage message, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await transport.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+            catch (Exception e)
+            {
+                logger.LogError("could not send a message to {Endpoint}: {Reason}", options.Endpoint, e.Message);
+                if (message is JsonRpcRequest request)
+                {
+                    if (CallIdOf(request.Id) is { } callId && _pending.TryRemove(callId, out _))
+                    {
+                        recorder.Forget(callId, _sessionId);
+                    }
+                    try
+                    {
+                        await WriteAsync(JsonRpcLines.ErrorLine(IdNode(request.Id), $"signet: the MCP server at {options.Endpoint} could not be reached: {e.Message}"), CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (IOException)
+                    {
+                        // The client is gone too.
+                    }
+                }
+            }
+        }
+
+        private async ValueTask<string?> RecordRequestAsync(JsonObject callParams, string callId, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await recorder.OnRequestAsync(callParams, callId, _sessionId, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception e)
+            {
+                recorder.Forget(callId, _sessionId);
+                return e is ToolCallRefusedException ? e.Message : $"the call could not be signed and logged: {e.Message}";
+            }
+        }
+
+        private async ValueTask<JsonRpcMessage> RecordResponseAsync(JsonRpcMessage message, string callId, RequestId id, CancellationToken cancellationToken)
+        {
+            var result = (message as JsonRpcResponse)?.Result;
+            var error = message is JsonRpcError e ? JsonSerializer.SerializeToNode(e.Error, WireOptions.GetTypeInfo(typeof(JsonRpcErrorDetail))) : null;
+            try
+            {
+                await recorder.OnResponseAsync(callId, _sessionId, result, error, cancellationToken).ConfigureAwait(false);
+                return message;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (ToolCallRefusedException refused) when (!options.Traffic.FailOpen)
+            {
+                ProxyLog.ResponseRefused(logger, callId, refused.Message);
+                return new JsonRpcError { Id = id, Error = new JsonRpcErrorDetail { Code = ToolCallRefusedException.JsonRpcErrorCode, Message = "signet: " + refused.Message } };
+            }
+            catch (ToolCallRefusedException refused)
+            {
+                ProxyLog.DeliveredRefusedResponse(logger, callId, refused.Message);
+                return message;
+            }
+            catch (Exception other)
+            {
+                ProxyLog.ResponseNotRecorded(logger, callId, other.Message);
+                return message;
+            }
+        }
+
+        private ValueTask WriteAsync(ReadOnlyMemory<byte> line, CancellationToken cancellationToken) => output.WriteAsync(line, cancellationToken);
+
+        private static byte[] Serialize(JsonRpcMessage message)
+        {
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(message, MessageInfo);
+            var line = new byte[bytes.Length + 1];
+            bytes.CopyTo(line, 0);
+            line[^1] = (byte)'\n';
+            return line;
+        }
+
+        private static string? CallIdOf(RequestId id) => id.Id switch
+        {
+            string s => CallId.From(s),
+            long n => CallId.From(n),
+            _ => null,
+        };
+
+        private static JsonNode? IdNode(RequestId id) => id.Id switch
+        {
+            string s => JsonValue.Create(s),
+            long n => JsonValue.Create(n),
+            _ => null,
+        };
+
+        private static JsonObject ParseError(string reason) => new()
+        {
+            ["jsonrpc"] = "2.0",
+            ["id"] = null,
+            ["error"] = new JsonObject { ["code"] = -32700, ["message"] = "Parse error: " + reason },
+        };
+
+        private static JsonObject InvalidRequest(JsonNode? element) => new()
+        {
+            ["jsonrpc"] = "2.0",
+            ["id"] = element is JsonObject o && o["id"] is JsonValue id ? id.DeepClone() : null,
+            ["error"] = new JsonObject { ["code"] = -32600, ["message"] = "Invalid Request: not a JSON-RPC 2.0 message" },
+        };
+    }
+
+    /// <summary>Tells the sender when the server has answered a message's POST with response headers.</summary>
+    private sealed class PostObserver : DelegatingHandler
+    {
+        private TaskCompletionSource? _next;
+
+        /// <summary>A task that completes when the next POST gets its response headers (or fails).</summary>
+        public Task ExpectPost()
+        {
+            var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _next, next);
+            return next.Task;
+        }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            // Only message POSTs are awaited; the SDK's GET (server stream) and DELETE (session end) are not.
+            var waiter = request.Method == HttpMethod.Post ? Interlocked.Exchange(ref _next, null) : null;
+            try
+            {
+                return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                waiter?.TrySetResult();
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Signet.Mcp.Proxy;
+
+/// <summary>Writes the few JSON-RPC lines the proxy produces itself, and re-serializes parsed messages compactly.</summary>
+internal static class JsonRpcLines
+{
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        // Keep non-ASCII and HTML-sensitive characters as they are: the TS SDK writes them raw, and escaping them
+        // would change the bytes a server sees for no reason. StrictJson keeps number lexemes, so numbers survive too.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Indented = false,
+        SkipValidation = true,
+    };
+
+    /// <summary>The compact UTF-8 form of a node followed by <paramref name="terminator"/>.</summary>
+    public static byte[] Serialize(JsonNode? node, ReadOnlySpan<byte> terminator)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            if (node is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                node.WriteTo(writer);
+            }
+        }
+        buffer.Write(terminator);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A JSON-RPC error response for <paramref name="id"/> (null: the id could not be read).</summary>
+    public static JsonObject Error(JsonNode? id, string message) => new()
+    {
+        ["jsonrpc"] = "2.0",
+        ["id"] = id?.DeepClone(),
+        ["error"] = new JsonObject
+        {
+            ["code"] = ToolCallRefusedException.JsonRpcErrorCode,
+            ["message"] = message,
+        },
+    };
+
+    /// <summary>The line form of <see cref="Error"/>.</summary>
+    public static byte[] ErrorLine(JsonNode? id, string message) => Serialize(Error(id, message), "\n"u8);
+}

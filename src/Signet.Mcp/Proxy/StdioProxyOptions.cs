@@ -1,0 +1,46 @@
+namespace Signet.Mcp.Proxy;
+
+/// <summary>How <see cref="StdioProxy"/> launches the tool server and treats the traffic between it and the client.</summary>
+public sealed record StdioProxyOptions
+{
+    /// <summary>The default <see cref="LineProxyOptions.MaxLineBytes"/>: 64 MiB.</summary>
+    public const int DefaultMaxLineBytes = 64 * 1024 * 1024;
+
+    /// <summary>The tool server's executable (looked up on PATH; on Windows run through <c>cmd.exe /c</c>).</summary>
+    public required string Command { get; init; }
+
+    /// <summary>The tool server's arguments, passed as they are (no shell).</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>The child's working directory (default: ours).</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>The child's environment: ours, minus Signet's own variables (see <see cref="ChildEnvironment"/>), plus these.</summary>
+    public IReadOnlyDictionary<string, string?>? EnvironmentVariables { get; init; }
+
+    /// <summary>How long the child gets to exit after its stdin is closed before its process tree is killed.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Pass SIGINT and SIGTERM received by this process on to the child (set by the <c>signet proxy</c> command).</summary>
+    public bool ForwardSignals { get; init; }
+
+    /// <summary>The traffic rules shared with the in-memory engine.</summary>
+    public LineProxyOptions Traffic { get; init; } = new();
+}
+
+/// <summary>How the proxy treats the JSON-RPC lines that pass through it.</summary>
+public sealed record LineProxyOptions
+{
+    /// <summary>
+    /// The longest message line accepted from the client, terminator excluded. A longer client line is not forwarded
+    /// (it could be an unsigned <c>tools/call</c>); the client gets a JSON-RPC error with a null id. A longer server
+    /// line is forwarded unchanged without being inspected.
+    /// </summary>
+    public int MaxLineBytes { get; init; } = StdioProxyOptions.DefaultMaxLineBytes;
+
+    /// <summary>Forward a call whose receipt could not be made (and deliver a refused response), logging the failure, instead of answering with an error.</summary>
+    public bool FailOpen { get; init; }
+
+    /// <summary>The session id handed to the recorder (null for a stdio proxy: one client, one session).</summary>
+    public string? SessionId { get; init; }
+}

@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Signet.Audit;
+using Signet.Keys;
+
+namespace Signet.Cli.Tests.Commands;
+
+/// <summary>
+/// The official TypeScript SDK client → <c>signet proxy</c> → the reference MCP servers from npm. Every call must return
+/// exactly what it returns without the proxy, and every receipt must verify.
+/// </summary>
+public sealed class ProxyInteropTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public ProxyInteropTests()
+    {
+        Home = _dir.File("home");
+        KeyStore.ForHome(Home).CreateUnencrypted("default", "interop");
+    }
+
+    private string Home { get; }
+
+    public void Dispose() => _dir.Dispose();
+
+    [Theory]
+    [InlineData("durable")]
+    [InlineData("fast")]
+    public async Task Proxy_ServerEverything_ResultsIdenticalToDirectAndReceiptsVerify(string durability)
+    {
+        string[] server = ["node", InteropPeers.Server("server-everything"), "stdio"];
+
+        var direct = await RunClientAsync("everything", server, new Dictionary<string, string?>());
+        var proxied = await RunClientAsync("everything", ["--durability", durability], server, new Dictionary<string, string?>());
+
+        Assert.Equal(direct, proxied);
+        // 10 single calls and 16 parallel echoes, each with a v1 and a v2 receipt.
+        AssertChain(expectedCalls: 26);
+    }
+
+    [Fact]
+    public async Task Proxy_UrlToServerEverythingOverStreamableHttp_ResultsIdenticalToDirectStdioAndReceiptsVerify()
+    {
+        var direct = await RunClientAsync("everything", ["node", InteropPeers.Server("server-everything"), "stdio"], new Dictionary<string, string?>());
+        var (server, endpoint) = await InteropPeers.StartHttpServerEverythingAsync();
+        try
+        {
+            var proxied = await RunNodeAsync([InteropPeers.Script, "everything", SignetProcess.Executable, "proxy", "--home", Home, "--url", endpoint.ToString()], new Dictionary<string, string?>());
+
+            Assert.Equal(direct, proxied);
+            AssertChain(expectedCalls: 26);
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+            server.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Proxy_ServerFilesystem_ResultsIdenticalToDirectAndReceiptsVerify()
+    {
+        var allowed = Directory.CreateDirectory(_dir.File("files")).FullName;
+        string[] server = ["node", InteropPeers.Server("server-filesystem"), allowed];
+        var env = new Dictionary<string, string?> { ["INTEROP_DIR"] = allowed };
+
+        var direct = await RunClientAsync("filesystem", server, env);
+        File.Delete(Path.Combine(allowed, "note.txt"));
+        var proxied = await RunClientAsync("filesystem", [], server, env);
+
+        Assert.Equal(direct, proxied);
+        AssertChain(expectedCalls: 5);
+    }
+
+    [Fact]
+    public async Task Proxy_ServerMemory_ResultsIdenticalToDirectAndReceiptsVerify()
+    {
+        string[] server = ["node", InteropPeers.Server("server-memory")];
+
+        var direct = await RunClientAsync("memory", server, new Dictionary<string, string?> { ["MEMORY_FILE_PATH"] = _dir.File("direct.jsonl") });
+        var proxied = await RunClientAsync("memory", [], server, new Dictionary<string, string?> { ["MEMORY_FILE_PATH"] = _dir.File("proxied.jsonl") });
+
+        Assert.Equal(direct, proxied);
+        AssertChain(expectedCalls: 4);
+    }
+
+    private void AssertChain(int expectedCalls)
+    {
+        var audit = Path.Combine(Home, "audit");
+        var result = AuditVerifier.Verify(audit, new AuditVerifyOptions { VerifySignatures = true });
+        Assert.True(result.IsValid, result.Break?.Message ?? string.Join("; ", result.SignatureFailures.Select(f => f.Reason)));
+        Assert.Equal(2 * expectedCalls, result.RecordCount);
+        var versions = Directory.GetFiles(audit, "*.jsonl")
+            .SelectMany(File.ReadLines)
+            .Select(line => (int)JsonNode.Parse(line)!["receipt"]!["v"]!)
+            .ToList();
+        Assert.Equal(expectedCalls, versions.Count(v => v == 1));
+        Assert.Equal(expectedCalls, versions.Count(v => v == 2));
+    }
+
+    private Task<string> RunClientAsync(string scenario, string[] server, IReadOnlyDictionary<string, string?> env) =>
+        RunNodeAsync([InteropPeers.Script, scenario, .. server], env);
+
+    private Task<string> RunClientAsync(string scenario, string[] proxyOptions, string[] server, IReadOnlyDictionary<string, string?> env) =>
+        RunNodeAsync([InteropPeers.Script, scenario, SignetProcess.Executable, "proxy", "--home", Home, .. proxyOptions, "--", .. server], env);
+
+    private static async Task<string> RunNodeAsync(string[] args, IReadOnlyDictionary<string, string?> env)
+    {
+        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        foreach (var (name, value) in env)
+        {
+            info.Environment[name] = value;
+        }
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = await process.StandardOutput.ReadToEndAsync().WaitAsync(SignetProcess.Timeout);
+        await process.WaitForExitAsync().WaitAsync(SignetProcess.Timeout);
+        Assert.True(process.ExitCode == 0, $"interop client failed ({process.ExitCode}): {await stderr}");
+        return stdout;
+    }
+}
+
+/// <summary>The pinned npm peers in tests/interop (installed by test.sh with npm ci).</summary>
+internal static class InteropPeers
+{
+    public static string Directory { get; } = Find();
+
+    public static string Script => Path.Combine(Directory, "proxy-interop.mjs");
+
+    public static string Server(string package) => Path.Combine(Directory, "node_modules", "@modelcontextprotocol", package, "dist", "index.js");
+
+    /// <summary>Starts server-everything in Streamable HTTP mode on a free port; returns once it listens.</summary>
+    public static async Task<(Process Process, Uri Endpoint)> StartHttpServerEverythingAsync()
+    {
+        int port;
+        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        var info = new ProcessStartInfo("node") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add(Server("server-everything"));
+        info.ArgumentList.Add("streamableHttp");
+        info.Environment["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var process = Process.Start(info)!;
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("listening on port", StringComparison.Ordinal) == true)
+            {
+                listening.TrySetResult();
+            }
+        };
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        await listening.Task.WaitAsync(SignetProcess.Timeout);
+        return (process, new Uri($"http://127.0.0.1:{port}/mcp"));
+    }
+
+    private static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Signet.sln")))
+            {
+                var interop = Path.Combine(dir.FullName, "tests", "interop");
+                if (!System.IO.Directory.Exists(Path.Combine(interop, "node_modules", "@modelcontextprotocol", "sdk")))
+                {
+                    throw new InvalidOperationException($"npm peers are not installed in {interop}: run 'bash test.sh' (it runs npm ci there)");
+                }
+                return interop;
+            }
+        }
+        throw new InvalidOperationException("repository root (Signet.sln) not found above " + AppContext.BaseDirectory);
+    }
+}

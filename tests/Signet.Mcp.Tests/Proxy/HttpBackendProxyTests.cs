@@ -1,0 +1,90 @@
+using System.IO.Pipelines;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using Signet.Mcp.Proxy;
+
+namespace Signet.Mcp.Tests.Proxy;
+
+/// <summary>stdio client → <see cref="HttpBackendProxy"/> → the real server-everything over Streamable HTTP.</summary>
+public sealed class HttpBackendProxyTests
+{
+    private static readonly McpClientOptions ClientOptions = new() { ProtocolVersion = "2025-11-25" };
+
+    [Fact]
+    public async Task RunAsync_ServerEverythingOverHttp_CallsReturnWhatTheyReturnDirectlyAndAreRecorded()
+    {
+        var (server, endpoint) = await HttpServerEverything.StartAsync();
+        try
+        {
+            var recorder = new RecorderDouble();
+            var clientToProxy = new Pipe();
+            var proxyToClient = new Pipe();
+            var proxy = HttpBackendProxy.RunAsync(new HttpBackendProxyOptions { Endpoint = endpoint }, recorder, clientToProxy.Reader.AsStream(), proxyToClient.Writer.AsStream());
+
+            CallToolResult viaProxy;
+            CallToolResult sumViaProxy;
+            await using (var client = await McpClient.CreateAsync(
+                new StreamClientTransport(clientToProxy.Writer.AsStream(), proxyToClient.Reader.AsStream()), ClientOptions).WaitAsync(PipeHarness.Timeout))
+            {
+                viaProxy = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "hé <&> 😀" }).AsTask().WaitAsync(PipeHarness.Timeout);
+                sumViaProxy = await client.CallToolAsync("get-sum", new Dictionary<string, object?> { ["a"] = 2, ["b"] = 40 }).AsTask().WaitAsync(PipeHarness.Timeout);
+                Assert.Contains((await client.ListToolsAsync()).Select(t => t.Name), n => n == "echo");
+            }
+            await clientToProxy.Writer.CompleteAsync();
+            Assert.Equal(0, await proxy.WaitAsync(PipeHarness.Timeout));
+
+            CallToolResult direct;
+            CallToolResult sumDirect;
+            await using (var client = await McpClient.CreateAsync(
+                new HttpClientTransport(new HttpClientTransportOptions { Endpoint = endpoint, TransportMode = HttpTransportMode.StreamableHttp }), ClientOptions).WaitAsync(PipeHarness.Timeout))
+            {
+                direct = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "hé <&> 😀" }).AsTask().WaitAsync(PipeHarness.Timeout);
+                sumDirect = await client.CallToolAsync("get-sum", new Dictionary<string, object?> { ["a"] = 2, ["b"] = 40 }).AsTask().WaitAsync(PipeHarness.Timeout);
+            }
+
+            Assert.Equal(Text(direct), Text(viaProxy));
+            Assert.Equal(Text(sumDirect), Text(sumViaProxy));
+            Assert.Equal("Echo: hé <&> 😀", Text(viaProxy));
+            Assert.Equal(2, recorder.Requests.Count);
+            Assert.Equal(2, recorder.Responses.Count);
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+            server.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_RefusingRecorder_ClientGetsErrorAndCallIsNotSent()
+    {
+        var (server, endpoint) = await HttpServerEverything.StartAsync();
+        try
+        {
+            var recorder = new RecorderDouble { RefuseRequests = "the key is locked" };
+            var clientToProxy = new Pipe();
+            var proxyToClient = new Pipe();
+            var proxy = HttpBackendProxy.RunAsync(new HttpBackendProxyOptions { Endpoint = endpoint }, recorder, clientToProxy.Reader.AsStream(), proxyToClient.Writer.AsStream());
+            await using (var client = await McpClient.CreateAsync(
+                new StreamClientTransport(clientToProxy.Writer.AsStream(), proxyToClient.Reader.AsStream()), ClientOptions).WaitAsync(PipeHarness.Timeout))
+            {
+                var error = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(
+                    () => client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "x" }).AsTask().WaitAsync(PipeHarness.Timeout));
+                Assert.Contains("signet: the key is locked", error.Message, StringComparison.Ordinal);
+            }
+            await clientToProxy.Writer.CompleteAsync();
+            Assert.Equal(0, await proxy.WaitAsync(PipeHarness.Timeout));
+            Assert.Empty(recorder.Responses);
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+            server.Dispose();
+        }
+    }
+
+    private static string Text(CallToolResult result) =>
+        string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text));
+}

@@ -1,0 +1,239 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using System.Text.Json.Nodes;
+using Signet.Mcp.Proxy;
+
+namespace Signet.Mcp.Tests.Proxy;
+
+/// <summary>The proxy with a real child process (POSIX tools and node) between in-memory client pipes.</summary>
+public sealed class StdioProxyTests
+{
+    private const string Call = """{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}""";
+
+    [Fact]
+    public async Task RunAsync_CatChild_NonCallLinesComeBackByteIdenticalAndExitCodeIsZero()
+    {
+        await using var session = ProxySession.Start(new StdioProxyOptions { Command = "cat" });
+        var big = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"data\":\"" + new string('q', 10 * 1024 * 1024) + "\"}}\n";
+        var lines = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\r\n{broken json\n\"ü 😀 \u2028\"\n" + big;
+        var bytes = Encoding.UTF8.GetBytes(lines);
+        var send = session.ClientSendsAsync(bytes);
+
+        Assert.Equal(bytes, await session.ClientReceivesBytesAsync(bytes.Length));
+        await send;
+        Assert.Equal(0, await session.CloseInputAndWaitAsync());
+    }
+
+    [Fact]
+    public async Task RunAsync_ChildExitsMidCall_PendingCallGetsErrorAndExitCodeIsChilds()
+    {
+        await using var session = ProxySession.Start(new StdioProxyOptions { Command = "sh", Arguments = ["-c", "head -n 1 >/dev/null; exit 7"] });
+        await session.ClientSendsAsync(Encoding.UTF8.GetBytes(Call + "\n"));
+
+        var error = JsonNode.Parse(await session.ClientReceivesLineAsync())!;
+        Assert.Equal(41, (int)error["id"]!);
+        Assert.Equal(ToolCallRefusedException.JsonRpcErrorCode, (int)error["error"]!["code"]!);
+        Assert.Contains("exited with code 7 before answering", (string?)error["error"]!["message"], StringComparison.Ordinal);
+        Assert.Equal(7, await session.Completion.WaitAsync(PipeHarness.Timeout));
+        Assert.Equal("n:41", Assert.Single(session.Recorder.Forgotten));
+    }
+
+    [Fact]
+    public async Task RunAsync_ClientEof_ChildStdinClosedAndItsExitCodeReturned()
+    {
+        await using var session = ProxySession.Start(new StdioProxyOptions { Command = "sh", Arguments = ["-c", "cat >/dev/null; exit 5"] });
+        await session.ClientSendsAsync(Encoding.UTF8.GetBytes("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n"));
+
+        Assert.Equal(5, await session.CloseInputAndWaitAsync());
+    }
+
+    [Fact]
+    public async Task RunAsync_ChildIgnoresStdinEof_ProcessTreeKilledAfterShutdownTimeout()
+    {
+        await using var session = ProxySession.Start(new StdioProxyOptions
+        {
+            Command = "sh",
+            Arguments = ["-c", "sleep 600 & wait"],
+            ShutdownTimeout = TimeSpan.FromMilliseconds(200),
+        });
+
+        var exitCode = await session.CloseInputAndWaitAsync();
+
+        Assert.Equal(137, exitCode); // SIGKILL
+    }
+
+    [Fact]
+    public async Task RunAsync_MissingCommand_ThrowsSignetExceptionNamingIt()
+    {
+        var error = await Assert.ThrowsAsync<SignetException>(() => StdioProxy.RunAsync(
+            new StdioProxyOptions { Command = "/nonexistent/signet-test-server" },
+            new RecorderDouble(),
+            new MemoryStream(),
+            new MemoryStream()));
+
+        Assert.Contains("could not start the tool server '/nonexistent/signet-test-server'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_SignetVariablesInOurEnvironment_OnlySignetHomeReachesChild()
+    {
+        // Inherited variables are the case that matters (an MCP client config's env block reaches the proxy), so they are
+        // set on this process. No test here reads SIGNET_* and every child filters them, so the others are unaffected.
+        var inherited = new Dictionary<string, string>
+        {
+            ["SIGNET_PASSPHRASE"] = "hunter2",
+            ["SIGNET_SECRET_KEY"] = "c2VjcmV0",
+            ["SIGNET_FUTURE_TOKEN"] = "t",
+            ["SIGNET_HOME"] = "/tmp/signet-home-test",
+        };
+        var saved = inherited.Keys.ToDictionary(k => k, Environment.GetEnvironmentVariable);
+        const string script = "process.stdout.write(JSON.stringify({jsonrpc:'2.0',method:'env',params:process.env})+'\\n')";
+        JsonObject env;
+        try
+        {
+            foreach (var (name, value) in inherited)
+            {
+                Environment.SetEnvironmentVariable(name, value);
+            }
+            await using var session = ProxySession.Start(new StdioProxyOptions
+            {
+                Command = "node",
+                Arguments = ["-e", script],
+                EnvironmentVariables = new Dictionary<string, string?> { ["PROXY_TEST_EXTRA"] = "yes" },
+            });
+            env = JsonNode.Parse(await session.ClientReceivesLineAsync())!["params"]!.AsObject();
+        }
+        finally
+        {
+            foreach (var (name, value) in saved)
+            {
+                Environment.SetEnvironmentVariable(name, value);
+            }
+        }
+
+        Assert.Equal("yes", (string?)env["PROXY_TEST_EXTRA"]);
+        Assert.Equal("/tmp/signet-home-test", (string?)env["SIGNET_HOME"]);
+        Assert.DoesNotContain(env, p => p.Key.StartsWith("SIGNET_", StringComparison.Ordinal) && p.Key != "SIGNET_HOME");
+        Assert.NotNull(env["PATH"]);
+    }
+
+    [Fact]
+    public void Filter_Environment_RemovesEverySignetVariableButHome()
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["PATH"] = "/bin",
+            ["SIGNET_PASSPHRASE"] = "x",
+            ["SIGNET_SECRET_KEY"] = "x",
+            ["SIGNET_KEY"] = "agent",
+            ["SIGNET_HOME"] = "/h",
+            ["NOT_SIGNET_PASSPHRASE"] = "kept",
+        };
+
+        ChildEnvironment.Filter(environment);
+
+        Assert.Equal(["NOT_SIGNET_PASSPHRASE", "PATH", "SIGNET_HOME"], environment.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task RunAsync_NodeServerAnswersCalls_ResponsesRecordedAndDelivered()
+    {
+        // A minimal newline-JSON-RPC server: answers every request with its params, after the tools/call has been seen.
+        const string script = """
+            const rl = require('readline').createInterface({ input: process.stdin });
+            rl.on('line', l => { const m = JSON.parse(l); if (m.id !== undefined && m.method) process.stdout.write(JSON.stringify({jsonrpc:'2.0', id:m.id, result:{echo:m.params}})+'\n'); });
+            """;
+        await using var session = ProxySession.Start(new StdioProxyOptions { Command = "node", Arguments = ["-e", script] });
+        await session.ClientSendsAsync(Encoding.UTF8.GetBytes(Call + "\n"));
+
+        var response = JsonNode.Parse(await session.ClientReceivesLineAsync())!;
+
+        Assert.Equal(41, (int)response["id"]!);
+        Assert.Equal("n:41", (string?)response["result"]!["echo"]!["_meta"]![RecorderDouble.MetaKey]);
+        Assert.Equal("n:41", Assert.Single(session.Recorder.Responses).CallId);
+        Assert.Equal(0, await session.CloseInputAndWaitAsync());
+    }
+
+    /// <summary>One proxy run with a real child, driven through in-memory client pipes.</summary>
+    private sealed class ProxySession : IAsyncDisposable
+    {
+        private readonly Pipe _clientToProxy = new();
+        private readonly Pipe _proxyToClient = new();
+
+        private ProxySession(StdioProxyOptions options)
+        {
+            Completion = Task.Run(() => StdioProxy.RunAsync(options, Recorder, _clientToProxy.Reader.AsStream(), _proxyToClient.Writer.AsStream()));
+        }
+
+        public RecorderDouble Recorder { get; } = new();
+
+        public Task<int> Completion { get; }
+
+        public static ProxySession Start(StdioProxyOptions options) => new(options);
+
+        public Task ClientSendsAsync(byte[] bytes) => _clientToProxy.Writer.WriteAsync(bytes).AsTask().WaitAsync(PipeHarness.Timeout);
+
+        public async Task<string> ClientReceivesLineAsync()
+        {
+            var reader = _proxyToClient.Reader;
+            while (true)
+            {
+                var result = await reader.ReadAsync().AsTask().WaitAsync(PipeHarness.Timeout);
+                var buffer = result.Buffer;
+                if (buffer.PositionOf((byte)'\n') is { } position)
+                {
+                    var end = buffer.GetPosition(1, position);
+                    var line = Encoding.UTF8.GetString(buffer.Slice(0, end).ToArray());
+                    reader.AdvanceTo(end);
+                    return line;
+                }
+                if (result.IsCompleted)
+                {
+                    throw new InvalidOperationException("the proxy's output ended before a complete line");
+                }
+                reader.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+
+        public async Task<byte[]> ClientReceivesBytesAsync(int count)
+        {
+            var reader = _proxyToClient.Reader;
+            while (true)
+            {
+                var result = await reader.ReadAsync().AsTask().WaitAsync(PipeHarness.Timeout);
+                var buffer = result.Buffer;
+                if (buffer.Length >= count)
+                {
+                    var bytes = buffer.Slice(0, count).ToArray();
+                    reader.AdvanceTo(buffer.GetPosition(count));
+                    return bytes;
+                }
+                if (result.IsCompleted)
+                {
+                    throw new InvalidOperationException($"the proxy's output ended after {buffer.Length} of {count} bytes");
+                }
+                reader.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+
+        public async Task<int> CloseInputAndWaitAsync()
+        {
+            await _clientToProxy.Writer.CompleteAsync();
+            return await Completion.WaitAsync(PipeHarness.Timeout);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _clientToProxy.Writer.CompleteAsync();
+            try
+            {
+                await Completion.WaitAsync(PipeHarness.Timeout);
+            }
+            catch (SignetException)
+            {
+                // Asserted by the test that expects it.
+            }
+        }
+    }
+}
