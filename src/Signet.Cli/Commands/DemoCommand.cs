@@ -160,7 +160,7 @@ internal static class DemoCommand
             await o.WriteLineAsync("   the tampered copy still verifies: this is a bug, please report it");
             return SignetCli.Failed;
         }
-        await o.WriteLineAsync($"   FAIL  {tampered.Break!.Kind}: {tampered.Break.Message}");
+        await o.WriteLineAsync($"   FAIL  {Path.GetFileName(tampered.Break!.File)} line {tampered.Break.Line} ({tampered.Break.Kind}): {tampered.Break.Message}");
         await o.WriteLineAsync("   The edit is caught at the exact line; the original log still verifies.");
         await o.WriteLineAsync();
         await o.WriteLineAsync("Next: `signet key new NAME`, then put `signet proxy -- <your server>` in your MCP client's config");
