@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
+using Signet.Mcp.Proxy;
 
 namespace Signet.Bridge.Backends;
 
@@ -68,10 +69,7 @@ internal sealed class StdioChild : IAsyncDisposable
         {
             info.ArgumentList.Add(arg);
         }
-        foreach (var key in info.Environment.Keys.Where(IsSecret).ToList())
-        {
-            info.Environment.Remove(key);
-        }
+        ChildEnvironment.Filter(info.Environment);
         foreach (var (key, value) in backend.Env)
         {
             info.Environment[key] = value;
@@ -87,14 +85,6 @@ internal sealed class StdioChild : IAsyncDisposable
         }
         return new StdioChild(process, backend, onLine, onExit, limits.MaxBackendMessageBytes, limits.ChildShutdownTimeout, logger);
     }
-
-    /// <summary>
-    /// True for variables the child must not see: every <c>SIGNET_*</c> variable except <c>SIGNET_HOME</c>
-    /// (deny by default, so a secret added later never leaks to a tool server).
-    /// </summary>
-    internal static bool IsSecret(string name) =>
-        name.StartsWith("SIGNET_", OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal)
-        && !name.Equals("SIGNET_HOME", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Writes one message line (the bytes must not contain a newline).</summary>
     public async ValueTask WriteLineAsync(ReadOnlyMemory<byte> line, CancellationToken cancellationToken)
