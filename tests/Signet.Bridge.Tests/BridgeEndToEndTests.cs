@@ -55,14 +55,31 @@ public sealed class BridgeEndToEndTests
     {
         await using var bridge = await BridgeHarness.StartAsync();
         await using var client = await bridge.ConnectAsync();
-        var updates = new List<ProgressNotificationValue>();
-        var last = new TaskCompletionSource();
-        var progress = new SynchronousProgress(updates, last);
+        // A session-wide handler rather than CallToolAsync's IProgress: the SDK client unregisters the per-call handler
+        // when the response arrives and can drop a last notification that is still being dispatched.
+        var token = new ProgressToken("long-" + Guid.NewGuid().ToString("N"));
+        var updates = new List<float>();
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var registration = client.RegisterNotificationHandler(NotificationMethods.ProgressNotification, (notification, _) =>
+        {
+            var value = notification.Params.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<ProgressNotificationParams>());
+            if (value is not null && value.ProgressToken.Equals(token))
+            {
+                lock (updates)
+                {
+                    updates.Add(value.Progress.Progress);
+                    if (updates.Count == 3)
+                    {
+                        all.TrySetResult();
+                    }
+                }
+            }
+            return ValueTask.CompletedTask;
+        });
         var result = await client.CallToolAsync("trigger-long-running-operation",
-            new Dictionary<string, object?> { ["duration"] = 1, ["steps"] = 3 }, progress).AsTask().WaitAsync(Timeout);
-        // The SDK reports progress from its notification handler, which may run just after the result is returned.
-        await last.Task.WaitAsync(Timeout);
-        Assert.Equal([1f, 2f, 3f], updates.Select(u => u.Progress).Order());
+            new Dictionary<string, object?> { ["duration"] = 1, ["steps"] = 3 }, options: new RequestOptions { ProgressToken = token }).AsTask().WaitAsync(Timeout);
+        await all.Task.WaitAsync(Timeout);
+        Assert.Equal([1f, 2f, 3f], updates.Order());
         Assert.Contains("completed", Text(result), StringComparison.OrdinalIgnoreCase);
     }
 
@@ -215,20 +232,5 @@ public sealed class BridgeEndToEndTests
         Assert.NotNull(client.SessionId);
         Assert.Equal("2025-11-25", client.NegotiatedProtocolVersion);
         Assert.Contains("probe", Text(await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "probe" })), StringComparison.Ordinal);
-    }
-
-    private sealed class SynchronousProgress(List<ProgressNotificationValue> values, TaskCompletionSource done) : IProgress<ProgressNotificationValue>
-    {
-        public void Report(ProgressNotificationValue value)
-        {
-            lock (values)
-            {
-                values.Add(value);
-                if (values.Count == 3)
-                {
-                    done.TrySetResult();
-                }
-            }
-        }
     }
 }

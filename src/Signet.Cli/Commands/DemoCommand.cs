@@ -95,9 +95,16 @@ internal static class DemoCommand
             await Call(client, o, "add", new() { ["a"] = 2, ["b"] = 40 }, ct);
             await Call(client, o, "lookup_customer", new() { ["id"] = "C-1001" }, ct);
             await Call(client, o, "fail", new() { ["reason"] = "disk quota exceeded" }, ct);
-            var progress = new ProgressCounter();
-            var counted = await client.CallToolAsync("count", new Dictionary<string, object?> { ["to"] = 3 }, progress, cancellationToken: ct);
-            await o.WriteLineAsync($"   OK    count {{\"to\":3}}  -> {Summary(counted)}  ({progress.Count} progress notifications passed through)");
+            // Progress through a session-wide handler: the SDK client drops a per-call handler as soon as the response
+            // arrives, and with it a last notification still being dispatched.
+            const string token = "demo-count";
+            var progress = new ProgressCounter(token, expected: 3);
+            await using (client.RegisterNotificationHandler(NotificationMethods.ProgressNotification, progress.OnNotificationAsync))
+            {
+                var counted = await client.CallToolAsync("count", new Dictionary<string, object?> { ["to"] = 3 }, options: new RequestOptions { ProgressToken = new ProgressToken(token) }, cancellationToken: ct);
+                await progress.All.WaitAsync(TimeSpan.FromSeconds(30), ct);
+                await o.WriteLineAsync($"   OK    count {{\"to\":3}}  -> {Summary(counted)}  ({progress.Count} progress notifications passed through)");
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -223,13 +230,23 @@ internal static class DemoCommand
         }
     }
 
-    private sealed class ProgressCounter : IProgress<ProgressNotificationValue>
+    private sealed class ProgressCounter(string token, int expected)
     {
+        private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _count;
 
         public int Count => Volatile.Read(ref _count);
 
-        public void Report(ProgressNotificationValue value) => Interlocked.Increment(ref _count);
+        public Task All => _all.Task;
+
+        public ValueTask OnNotificationAsync(JsonRpcNotification notification, CancellationToken cancellationToken)
+        {
+            if ((notification.Params?["progressToken"] as JsonValue)?.TryGetValue<string>(out var t) == true && t == token && Interlocked.Increment(ref _count) >= expected)
+            {
+                _all.TrySetResult();
+            }
+            return ValueTask.CompletedTask;
+        }
     }
 }
 
