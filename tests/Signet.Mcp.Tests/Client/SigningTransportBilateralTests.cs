@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 using ModelContextProtocol;
@@ -284,25 +285,33 @@ public sealed class SigningTransportBilateralTests
         await using var server = Server();
         var sink = new MemorySink();
         await using var client = await McpClient.CreateAsync(new SigningTransport(server.ClientTransport(), ClientOptions(sink))).WaitAsync(Timeout);
-        var reports = new List<ProgressNotificationValue>();
+        // A session-wide handler rather than CallToolAsync's IProgress: the SDK client unregisters the per-call handler
+        // when the response arrives and can drop a last notification that is still being dispatched.
+        var token = new ProgressToken("steps-" + Guid.NewGuid().ToString("N"));
+        var reports = new List<float>();
         var allReported = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var progress = new SynchronousProgress(v =>
+        await using var registration = client.RegisterNotificationHandler(NotificationMethods.ProgressNotification, (notification, _) =>
         {
-            lock (reports)
+            var value = notification.Params.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<ProgressNotificationParams>());
+            if (value is not null && value.ProgressToken.Equals(token))
             {
-                reports.Add(v);
-                if (reports.Count == 3)
+                lock (reports)
                 {
-                    allReported.TrySetResult();
+                    reports.Add(value.Progress.Progress);
+                    if (reports.Count == 3)
+                    {
+                        allReported.TrySetResult();
+                    }
                 }
             }
+            return ValueTask.CompletedTask;
         });
 
-        var result = await client.CallToolAsync("steps", new Dictionary<string, object?> { ["steps"] = 3 }, progress).AsTask().WaitAsync(Timeout);
+        var result = await client.CallToolAsync("steps", new Dictionary<string, object?> { ["steps"] = 3 }, options: new RequestOptions { ProgressToken = token }).AsTask().WaitAsync(Timeout);
         await allReported.Task.WaitAsync(Timeout);
 
         Assert.Equal("done 3", result.Text());
-        Assert.Equal([1f, 2f, 3f], reports.Select(r => r.Progress).Order());
+        Assert.Equal([1f, 2f, 3f], reports.Order());
 
         using var cts = new CancellationTokenSource();
         var blocked = client.CallToolAsync("block", cancellationToken: cts.Token).AsTask();
@@ -315,10 +324,5 @@ public sealed class SigningTransportBilateralTests
         Assert.Equal(3, sink.OfVersion(1).Count);
         Assert.Equal(2, sink.OfVersion(2).Count);
         AssertAllVerify(sink);
-    }
-
-    private sealed class SynchronousProgress(Action<ProgressNotificationValue> report) : IProgress<ProgressNotificationValue>
-    {
-        public void Report(ProgressNotificationValue value) => report(value);
     }
 }
