@@ -13,4 +13,17 @@ if [ -f tests/interop/package.json ]; then
   fi
 fi
 
-dotnet test Signet.sln "$@"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test Signet.sln "$@" 2>&1 | tee "$log" || status=$?
+# One closing line over every test project: "N passed, N failed, N skipped".
+awk '/^(Passed|Failed)!/ {
+       for (i = 1; i <= NF; i++) {
+         if ($i == "Passed:")  passed  += $(i + 1)
+         if ($i == "Failed:")  failed  += $(i + 1)
+         if ($i == "Skipped:") skipped += $(i + 1)
+       }
+     }
+     END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
+exit "$status"
