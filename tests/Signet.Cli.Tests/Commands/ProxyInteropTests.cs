@@ -85,6 +85,64 @@ public sealed class ProxyInteropTests : IDisposable
         AssertChain(expectedCalls: 4);
     }
 
+    [Theory]
+    [InlineData("claude-desktop")]
+    [InlineData("vscode")]
+    public async Task Wrap_ClientConfigThenLaunchItsEntry_ResultsIdenticalToDirectAndUnwrapRestoresFile(string client)
+    {
+        var server = InteropPeers.Server("server-everything");
+        string path, original;
+        if (client == "vscode")
+        {
+            path = Path.Combine(Directory.CreateDirectory(_dir.File(".vscode")).FullName, "mcp.json");
+            original = $$"""
+                {
+                  // Tool servers for this workspace (JSONC: comments and trailing commas must survive).
+                  "servers": {
+                    "everything": { "type": "stdio", "command": "node", "args": ["{{server}}", "stdio"], },
+                  },
+                }
+
+                """;
+        }
+        else
+        {
+            path = _dir.File("claude_desktop_config.json");
+            original = $$"""
+                {
+                  "mcpServers": {
+                    "everything": { "command": "node", "args": ["{{server}}", "stdio"] }
+                  }
+                }
+
+                """;
+        }
+        await File.WriteAllTextAsync(path, original);
+
+        var wrap = await CliRunner.RunAsync(["wrap", path, "--home", Home, "--signet-command", SignetProcess.Executable]);
+        Assert.True(wrap.ExitCode == 0, wrap.Error);
+        var wrappedText = await File.ReadAllTextAsync(path);
+        Assert.Equal(client == "vscode", wrappedText.Contains("// Tool servers", StringComparison.Ordinal));
+        var config = JsonNode.Parse(wrappedText, documentOptions: new System.Text.Json.JsonDocumentOptions
+        {
+            CommentHandling = System.Text.Json.JsonCommentHandling.Skip,
+            AllowTrailingCommas = true,
+        })!;
+        var entry = config[client == "vscode" ? "servers" : "mcpServers"]!["everything"]!;
+        Assert.Equal(SignetProcess.Executable, entry["command"]!.GetValue<string>());
+        string[] launched = [entry["command"]!.GetValue<string>(), .. entry["args"]!.AsArray().Select(a => a!.GetValue<string>())];
+
+        // Launch the entry exactly as the client would: command and args from the wrapped file.
+        var direct = await RunClientAsync("everything", ["node", server, "stdio"], new Dictionary<string, string?>());
+        var viaConfig = await RunNodeAsync([InteropPeers.Script, "everything", .. launched], new Dictionary<string, string?>());
+        Assert.Equal(direct, viaConfig);
+        AssertChain(expectedCalls: 26);
+
+        var unwrap = await CliRunner.RunAsync(["unwrap", path]);
+        Assert.True(unwrap.ExitCode == 0, unwrap.Error);
+        Assert.Equal(original, await File.ReadAllTextAsync(path));
+    }
+
     private void AssertChain(int expectedCalls)
     {
         var audit = Path.Combine(Home, "audit");
