@@ -91,6 +91,7 @@ public static class ReceiptVerifier
 
         // The signature.
         var signable = Signable.Build(json, version);
+        var signed = JsonCanonicalizer.Canonicalize(signable);
         var sigText = (json["sig"] as JsonValue)?.GetValueKind() == JsonValueKind.String ? json["sig"]!.GetValue<string>() : null;
         if (!ReceiptText.TryParseSignature(sigText, out var signature))
         {
@@ -119,7 +120,7 @@ public static class ReceiptVerifier
             else if (options.Lax)
             {
                 // The reference verifies with the caller's key and never compares it with the named one.
-                var match = options.TrustedKeys.FirstOrDefault(k => k.Verify(JsonCanonicalizer.Canonicalize(signable), signature));
+                var match = options.TrustedKeys.FirstOrDefault(k => k.Verify(signed, signature));
                 if (match is null)
                 {
                     return Invalid("signature mismatch for every trusted key", "sig", json, version);
@@ -132,8 +133,7 @@ public static class ReceiptVerifier
                 anchored = options.TrustedKeys.Contains(namedKey);
                 if (!anchored)
                 {
-                    var bytes = JsonCanonicalizer.Canonicalize(signable);
-                    var actual = options.TrustedKeys.FirstOrDefault(k => k.Verify(bytes, signature));
+                    var actual = options.TrustedKeys.FirstOrDefault(k => k.Verify(signed, signature));
                     return Invalid(actual is null
                         ? $"{keyField} {namedKey} is not one of the trusted keys"
                         : $"{keyField} names {namedKey}, but the receipt was signed by trusted key {actual}: the named signer is not the signing key",
@@ -142,7 +142,7 @@ public static class ReceiptVerifier
             }
         }
 
-        if (!anchorKey.Verify(JsonCanonicalizer.Canonicalize(signable), signature))
+        if (!anchorKey.Verify(signed, signature))
         {
             return Invalid(version == 3 ? "server signature mismatch" : "signature mismatch", "sig", json, version);
         }
@@ -172,7 +172,7 @@ public static class ReceiptVerifier
 
         if (!options.Lax)
         {
-            var binding = CheckBinding(json, version == 3 ? json["agent_receipt"]!.AsObject() : json, options, version == 3 ? "agent_receipt." : "");
+            var binding = CheckBinding(version == 3 ? json["agent_receipt"]!.AsObject() : json, options, version == 3 ? "agent_receipt." : "");
             if (binding is not null)
             {
                 return binding with { Version = version, ReceiptId = receipt.Id, Receipt = receipt };
@@ -478,7 +478,7 @@ public static class ReceiptVerifier
             : Invalid($"params_hash {claimed} does not match the params (they hash to {actual})", prefix + "action.params_hash");
     }
 
-    private static ReceiptVerification? CheckBinding(JsonObject json, JsonObject request, ReceiptVerificationOptions options, string prefix)
+    private static ReceiptVerification? CheckBinding(JsonObject request, ReceiptVerificationOptions options, string prefix)
     {
         var action = request["action"] as JsonObject;
         if (options.ExpectedSession is not null && action?["session"]?.GetValue<string>() != options.ExpectedSession)
@@ -489,7 +489,6 @@ public static class ReceiptVerifier
         {
             return Invalid($"the receipt is for another call (expected {options.ExpectedCallId})", prefix + "action.call_id");
         }
-        _ = json;
         return null;
     }
 
