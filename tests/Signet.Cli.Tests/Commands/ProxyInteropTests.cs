@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Signet.Audit;
 using Signet.Keys;
+using Signet.Mcp.Tests.Interop;
+using Signet.Mcp.Tests.Proxy;
 
 namespace Signet.Cli.Tests.Commands;
 
@@ -183,58 +185,19 @@ public sealed class ProxyInteropTests : IDisposable
     }
 }
 
-/// <summary>The pinned npm peers in tests/interop (installed by test.sh with npm ci).</summary>
+/// <summary>The pinned npm peers in tests/interop (installed by test.sh with npm ci), through the shared locator.</summary>
 internal static class InteropPeers
 {
-    public static string Directory { get; } = Find();
+    public static string Script => Path.Combine(NpmPeers.InteropDirectory, "proxy-interop.mjs");
 
-    public static string Script => Path.Combine(Directory, "proxy-interop.mjs");
-
-    public static string Server(string package) => Path.Combine(Directory, "node_modules", "@modelcontextprotocol", package, "dist", "index.js");
+    public static string Server(string package) => package switch
+    {
+        "server-everything" => NpmPeers.ServerEverything,
+        "server-filesystem" => NpmPeers.ServerFilesystem,
+        "server-memory" => NpmPeers.ServerMemory,
+        _ => throw new ArgumentOutOfRangeException(nameof(package), package, "not a pinned peer"),
+    };
 
     /// <summary>Starts server-everything in Streamable HTTP mode on a free port; returns once it listens.</summary>
-    public static async Task<(Process Process, Uri Endpoint)> StartHttpServerEverythingAsync()
-    {
-        int port;
-        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        var info = new ProcessStartInfo("node") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        info.ArgumentList.Add(Server("server-everything"));
-        info.ArgumentList.Add("streamableHttp");
-        info.Environment["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var process = Process.Start(info)!;
-        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data?.Contains("listening on port", StringComparison.Ordinal) == true)
-            {
-                listening.TrySetResult();
-            }
-        };
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        await listening.Task.WaitAsync(SignetProcess.Timeout);
-        return (process, new Uri($"http://127.0.0.1:{port}/mcp"));
-    }
-
-    private static string Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Signet.sln")))
-            {
-                var interop = Path.Combine(dir.FullName, "tests", "interop");
-                if (!System.IO.Directory.Exists(Path.Combine(interop, "node_modules", "@modelcontextprotocol", "sdk")))
-                {
-                    throw new InvalidOperationException($"npm peers are not installed in {interop}: run 'bash test.sh' (it runs npm ci there)");
-                }
-                return interop;
-            }
-        }
-        throw new InvalidOperationException("repository root (Signet.sln) not found above " + AppContext.BaseDirectory);
-    }
+    public static Task<(Process Process, Uri Endpoint)> StartHttpServerEverythingAsync() => HttpServerEverything.StartAsync();
 }

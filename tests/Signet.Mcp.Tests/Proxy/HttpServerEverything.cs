@@ -28,7 +28,7 @@ internal static class HttpServerEverything
         process.OutputDataReceived += (_, _) => { };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        await listening.Task.WaitAsync(PipeHarness.Timeout);
+        await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
         return (process, new Uri($"http://127.0.0.1:{port}/mcp"));
     }
 
