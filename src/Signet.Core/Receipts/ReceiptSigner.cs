@@ -85,6 +85,34 @@ public sealed class ReceiptSigner
         return Seal(json, 2, canonicalParams);
     }
 
+    /// <summary>
+    /// Signs a v2 receipt binding the call a v1 receipt recorded to the response it got. The v1's action is taken as it
+    /// was signed (same arguments, hash, ids), without serializing and re-reading the arguments again.
+    /// </summary>
+    /// <param name="request">The v1 receipt of the call (from <see cref="SignRequest"/>).</param>
+    /// <param name="response">The response content that is hashed (the JSON-RPC result, or the error object).</param>
+    /// <param name="requestTime">When the request was sent.</param>
+    /// <param name="outcome">Optional outcome, signed.</param>
+    public Receipt SignCompound(Receipt request, JsonNode? response, DateTimeOffset requestTime, ReceiptOutcome? outcome = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Version != 1 || request.Json["action"] is not JsonObject action)
+        {
+            throw new ArgumentException($"a v2 receipt is built from a v1 request receipt with an action, not v{request.Version}", nameof(request));
+        }
+        var json = new JsonObject
+        {
+            ["v"] = 2,
+            ["action"] = action.DeepClone(),
+            ["response"] = ResponseJson(response, outcome),
+            ["signer"] = SignerJson(),
+            ["ts_request"] = ReceiptText.Timestamp(requestTime),
+            ["ts_response"] = ReceiptText.Timestamp(_time.GetUtcNow()),
+            ["nonce"] = ReceiptText.Nonce(_random),
+        };
+        return Seal(json, 2, null);
+    }
+
     /// <summary>Co-signs, as the server, an agent's v1 receipt together with the response: a v3 receipt.</summary>
     /// <param name="agentReceipt">The agent's v1 receipt, embedded whole (id and sig included).</param>
     /// <param name="response">The response content that is hashed.</param>

@@ -151,8 +151,8 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
             cancellationToken).ConfigureAwait(false);
 
         Merge(callParams, receipt);
-        // The v2 receipt signs the same action; keep the signed copy of the arguments, not the live params node.
-        Track(key, new PendingCall(tool, action with { Params = receipt.Json["action"]!["params"] }, receipt, requestTime));
+        // The v2 receipt signs the same action, taken from this receipt: the signed copy of the arguments, not the live node.
+        Track(key, new PendingCall(tool, receipt, requestTime));
         LogRequestSigned(_logger, callId, tool, receipt.Id);
         if (_logger.IsEnabled(LogLevel.Trace))
         {
@@ -178,7 +178,7 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         Receipt compound;
         try
         {
-            compound = _signer.SignCompound(call.Action, content, call.RequestTime, outcome);
+            compound = _signer.SignCompound(call.Receipt, content, call.RequestTime, outcome);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -462,11 +462,9 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
 
     private readonly record struct PendingKey(string? SessionId, string CallId);
 
-    private sealed class PendingCall(string tool, ReceiptAction action, Receipt receipt, DateTimeOffset requestTime)
+    private sealed class PendingCall(string tool, Receipt receipt, DateTimeOffset requestTime)
     {
         public string Tool { get; } = tool;
-
-        public ReceiptAction Action { get; } = action;
 
         public Receipt Receipt { get; } = receipt;
 

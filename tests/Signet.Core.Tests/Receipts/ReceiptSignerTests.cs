@@ -48,6 +48,26 @@ public sealed class ReceiptSignerTests
     }
 
     [Fact]
+    public void SignCompound_FromTheRequestReceipt_ReproducesReferenceReceiptExactly()
+    {
+        var vector = SharedVectors.Load("vectors", "v2-compound.json");
+        var expected = vector["receipt"]!.AsObject();
+        using var key = TestKeys.Agent();
+        var clock = TestKeys.ClockAt(expected["ts_response"]!.GetValue<string>());
+        var signer = new ReceiptSigner(key, "peer-agent", "peer-owner", clock,
+            ScriptedRandom.ForNonces("rnd_00000000000000000000000000000001", expected["nonce"]!.GetValue<string>()));
+        var action = expected["action"]!;
+        var request = signer.SignRequest(
+            new ReceiptAction { Tool = action["tool"]!.GetValue<string>(), Params = action["params"]!.DeepClone(), Target = action["target"]!.GetValue<string>() });
+
+        var receipt = signer.SignCompound(request, vector["response_content"],
+            DateTimeOffset.Parse(expected["ts_request"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(expected.ToJsonString(), receipt.Json.ToJsonString());
+        Assert.Throws<ArgumentException>(() => signer.SignCompound(receipt, null, DateTimeOffset.UnixEpoch));
+    }
+
+    [Fact]
     public void CoSign_SameInputs_ReproducesReferenceReceiptExactly()
     {
         var vector = SharedVectors.Load("vectors", "v3-bilateral.json");
