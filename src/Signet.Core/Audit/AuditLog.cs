@@ -12,8 +12,9 @@ namespace Signet.Audit;
 /// <c>audit/YYYY-MM-DD.jsonl</c> day files chosen by the UTC date of the append.
 /// </summary>
 /// <remarks>
-/// Thread-safe. In durable mode, appends from any number of threads are queued to one writer thread, which writes each
-/// batch with one write and then one fsync; the fsync runs outside the write lock, so the next batch is gathered (and
+/// Thread-safe. In durable mode, an append that finds no write in progress is written and fsynced by its caller; appends
+/// that arrive meanwhile are queued to one writer thread, which writes each batch with one write and then one fsync
+/// (group commit). The fsync runs outside the write lock, so the next batch is gathered (and
 /// deferred appends are written) while it is in flight. Fast-mode appends and deferred appends
 /// (<see cref="AppendDeferredAsync"/>) are written by the calling thread under the write lock, with no thread hop, and
 /// fsynced on a short timer (<see cref="AuditLogOptions.FastFlushInterval"/>), by the next batch's fsync, and on close.
@@ -40,6 +41,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     private List<Pending> _queue = [];
     private List<Pending> _spare = [];
     private bool _closing;
+    private bool _writerBusy;
     private ITimer? _flushTimer;
     private AuditFileLock? _dayLock;
     private SafeFileHandle? _handle;
@@ -196,20 +198,35 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         {
             return AppendInline(new Pending(json, canonical, queued: false));
         }
-        var pending = new Pending(json, canonical, queued: true);
+        Pending pending;
         lock (_queueLock)
         {
             if (_closing)
             {
                 return ValueTask.FromException<AuditAppendResult>(new ObjectDisposedException(nameof(AuditLog), "the audit log is closed"));
             }
-            _queue.Add(pending);
-            if (_queue.Count == 1)
+            if (!_writerBusy && _queue.Count == 0)
             {
-                Monitor.Pulse(_queueLock);
+                // Nobody is writing: this caller writes and fsyncs its own record, with no hop to the writer thread
+                // and back. Appends that arrive meanwhile queue up and form the next batch.
+                _writerBusy = true;
+                pending = new Pending(json, canonical, queued: false);
+            }
+            else
+            {
+                pending = new Pending(json, canonical, queued: true);
+                _queue.Add(pending);
+                if (_queue.Count == 1 && !_writerBusy)
+                {
+                    Monitor.Pulse(_queueLock);
+                }
             }
         }
-        var task = pending.Completion!.Task;
+        if (pending.Completion is null)
+        {
+            return AppendAsLeader(pending);
+        }
+        var task = pending.Completion.Task;
         return ct.CanBeCanceled ? new ValueTask<AuditAppendResult>(task.WaitAsync(ct)) : new ValueTask<AuditAppendResult>(task);
     }
 
@@ -242,6 +259,34 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     /// <summary>Appends a receipt of what already happened (the <see cref="Signet.Receipts.IReceiptSink"/> view of <see cref="AppendDeferredAsync"/>).</summary>
     async ValueTask Signet.Receipts.IReceiptSink.AppendDeferredAsync(Signet.Receipts.Receipt receipt, CancellationToken cancellationToken) =>
         await AppendDeferredAsync(receipt.Json, cancellationToken).ConfigureAwait(false);
+
+    private ValueTask<AuditAppendResult> AppendAsLeader(Pending pending)
+    {
+        try
+        {
+            var written = AppendInline(pending);
+            if (written.IsCompletedSuccessfully)
+            {
+                SyncWritten();
+            }
+            return written;
+        }
+        catch (AuditLogFailedException e)
+        {
+            return ValueTask.FromException<AuditAppendResult>(e);
+        }
+        finally
+        {
+            lock (_queueLock)
+            {
+                _writerBusy = false;
+                if (_queue.Count > 0 || _closing)
+                {
+                    Monitor.Pulse(_queueLock);
+                }
+            }
+        }
+    }
 
     private ValueTask<AuditAppendResult> AppendInline(Pending pending)
     {
@@ -321,7 +366,12 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
                 List<Pending> batch;
                 lock (_queueLock)
                 {
-                    while (_queue.Count == 0 && !_closing)
+                    // A caller writing its own record (AppendAsLeader) has the turn until it is done.
+                    while ((_queue.Count == 0 || _writerBusy) && !_closing)
+                    {
+                        Monitor.Wait(_queueLock);
+                    }
+                    while (_writerBusy)
                     {
                         Monitor.Wait(_queueLock);
                     }
@@ -332,12 +382,23 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
                     batch = _queue;
                     _queue = _spare;
                     _spare = batch;
+                    _writerBusy = true;
                 }
-                for (var start = 0; start < batch.Count; start += _options.MaxBatchSize)
+                try
                 {
-                    WriteBatch(batch, start, Math.Min(_options.MaxBatchSize, batch.Count - start));
+                    for (var start = 0; start < batch.Count; start += _options.MaxBatchSize)
+                    {
+                        WriteBatch(batch, start, Math.Min(_options.MaxBatchSize, batch.Count - start));
+                    }
                 }
-                batch.Clear();
+                finally
+                {
+                    batch.Clear();
+                    lock (_queueLock)
+                    {
+                        _writerBusy = false;
+                    }
+                }
             }
         }
         finally

@@ -302,6 +302,44 @@ public sealed class AuditLogTests
     }
 
     [Fact]
+    public async Task AppendAsync_SixteenConcurrentDurableWriters_ShareFsyncs()
+    {
+        using var dir = new TempDirectory();
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            var syncsBefore = log.Statistics.Syncs;
+            var writers = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
+            {
+                for (var i = 0; i < 50; i++)
+                {
+                    await log.AppendAsync(TestReceipts.V1(w * 1000 + i));
+                }
+            }));
+            await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(60));
+
+            var (batches, records, syncs) = log.Statistics;
+            Assert.Equal(800, records);
+            Assert.True(syncs - syncsBefore < records, $"{syncs - syncsBefore} fsyncs for {records} records: no group commit");
+            Assert.True(batches < records, $"{batches} writes for {records} records: no batching");
+        }
+        AuditAssert.Intact(dir.Path, 800);
+    }
+
+    [Fact]
+    public async Task AppendAsync_SequentialDurable_OneFsyncPerRecordWrittenByTheCaller()
+    {
+        using var dir = new TempDirectory();
+        await using var log = AuditLog.Open(dir.Path);
+        var syncsBefore = log.Statistics.Syncs;
+        for (var i = 0; i < 5; i++)
+        {
+            // No write in progress: the caller writes and fsyncs its record itself, so the append is already complete.
+            Assert.True(log.AppendAsync(TestReceipts.V1(i)).IsCompletedSuccessfully);
+            Assert.Equal(syncsBefore + i + 1, log.Statistics.Syncs);
+        }
+    }
+
+    [Fact]
     public async Task AppendAsync_TwoWritersOnOneDirectory_InterleaveIntoOneChain()
     {
         using var dir = new TempDirectory();
