@@ -29,12 +29,18 @@ internal sealed class MemorySink : IReceiptSink
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask AppendDeferredAsync(Receipt receipt, CancellationToken cancellationToken = default)
+    /// <summary>Runs before a deferred append is stored; the append waits for the task it returns.</summary>
+    public Func<Receipt, Task>? BeforeDeferred { get; init; }
+
+    public async ValueTask AppendDeferredAsync(Receipt receipt, CancellationToken cancellationToken = default)
     {
+        if (BeforeDeferred?.Invoke(receipt) is { } wait)
+        {
+            await wait.WaitAsync(cancellationToken);
+        }
         OnAppend?.Invoke(receipt);
         _receipts.Enqueue(receipt);
         _appends.Enqueue($"v{receipt.Version} deferred");
-        return ValueTask.CompletedTask;
     }
 }
 

@@ -280,6 +280,39 @@ public sealed class SigningTransportBilateralTests
     }
 
     [Fact]
+    public async Task CallToolAsync_ResponseReceiptStillBeingStored_HeldBackWhileOtherResponsesFlow()
+    {
+        await using var server = Server();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sink = new MemorySink
+        {
+            BeforeDeferred = r =>
+            {
+                if (r.Version == 2 && r.Action!["params"]!["message"]!.GetValue<string>() == "first")
+                {
+                    holding.TrySetResult();
+                    return release.Task;
+                }
+                return Task.CompletedTask;
+            },
+        };
+        await using var client = await McpClient.CreateAsync(new SigningTransport(server.ClientTransport(), ClientOptions(sink))).WaitAsync(Timeout);
+
+        var first = client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "first" }).AsTask();
+        await holding.Task.WaitAsync(Timeout);
+        var second = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "second" }).AsTask().WaitAsync(Timeout);
+
+        // The second call's response was delivered while the first one's receipt was still being stored.
+        Assert.Equal("Echo: second", second.Text());
+        Assert.False(first.IsCompleted);
+        release.SetResult();
+        Assert.Equal("Echo: first", (await first.WaitAsync(Timeout)).Text());
+        Assert.Equal((2, 2, 2), (sink.OfVersion(1).Count, sink.OfVersion(2).Count, sink.OfVersion(3).Count));
+        AssertAllVerify(sink);
+    }
+
+    [Fact]
     public async Task CallToolAsync_ProgressAndCancellation_WorkAsWithoutWrapper()
     {
         await using var server = Server();
