@@ -35,6 +35,9 @@ internal static class AuditProfile
         var parsed = AuditRecordFormat.TryParse(line, out _, out _)!;
         Measure("RecordHash(prev, parsed receipt)", () => AuditRecordFormat.RecordHash(parsed.PrevHash, parsed.Receipt));
         Measure("AuditRecordFormat.TryParse + RecordHash", () => AuditRecordFormat.RecordHash(SignetHash.Genesis, AuditRecordFormat.TryParse(line, out _, out _)!.Receipt));
+        var compact = AuditRecordFormat.SerializeCompact(receipt);
+        Measure("JsonCanonicalizer.Canonicalize(receipt bytes)", () => JsonCanonicalizer.Canonicalize(compact.AsSpan()));
+        Measure("AuditRecordFormat.TryHashRecord(line) (what verify does per record)", () => AuditRecordFormat.TryHashRecord(line, out _, out _, out _));
 
         var dir = Path.Combine(Path.GetTempPath(), "signet-audit-profile");
         if (Directory.Exists(dir))
