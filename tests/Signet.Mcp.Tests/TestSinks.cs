@@ -16,10 +16,24 @@ internal sealed class MemorySink : IReceiptSink
 
     public IReadOnlyList<Receipt> OfVersion(int version) => [.. _receipts.Where(r => r.Version == version)];
 
+    /// <summary>Each append as "v1 durable" or "v2 deferred": how the recorder asked for it to be stored.</summary>
+    public IReadOnlyList<string> Appends => [.. _appends];
+
+    private readonly ConcurrentQueue<string> _appends = new();
+
     public ValueTask AppendAsync(Receipt receipt, CancellationToken cancellationToken = default)
     {
         OnAppend?.Invoke(receipt);
         _receipts.Enqueue(receipt);
+        _appends.Enqueue($"v{receipt.Version} durable");
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask AppendDeferredAsync(Receipt receipt, CancellationToken cancellationToken = default)
+    {
+        OnAppend?.Invoke(receipt);
+        _receipts.Enqueue(receipt);
+        _appends.Enqueue($"v{receipt.Version} deferred");
         return ValueTask.CompletedTask;
     }
 }

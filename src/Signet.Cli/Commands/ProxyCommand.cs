@@ -34,10 +34,11 @@ internal static class ProxyCommand
         var target = new Option<string?>("--target") { Description = "Target URI written into receipts (default: mcp://<server program>, or the --url)" };
         var durability = new Option<string>("--durability")
         {
-            Description = "durable: a call is forwarded only after its receipt is fsync'ed (default); fast: flushed to the OS, fsync'ed on a short timer",
+            Description = "durable: a call is forwarded only after its receipt is fsync'ed, and its response's receipt is fsync'ed with the next call's or within 100 ms (default); fast: flushed to the OS, fsync'ed on a short timer",
             DefaultValueFactory = _ => "durable",
         };
         durability.AcceptOnlyFromAmong("durable", "fast");
+        var syncResponses = new Option<bool>("--sync-responses") { Description = "With durable: deliver a response only after its receipt is fsync'ed too (two fsyncs per call)" };
         var failOpen = new Option<bool>("--fail-open") { Description = "Forward calls that cannot be signed or logged (logged loudly) instead of answering them with an error" };
         var metaKey = MetaKeyOption();
         var url = new Option<string?>("--url") { Description = "Forward to a remote Streamable HTTP MCP server instead of launching a command" };
@@ -57,7 +58,7 @@ internal static class ProxyCommand
 
         var command = new Command(Name, "Sign every tools/call between an MCP client and a server: signet proxy [options] -- COMMAND [ARGS...]")
         {
-            home, signerName, target, durability, failOpen, metaKey, url, headers, logFile, verbose, maxLineBytes, commandLine,
+            home, signerName, target, durability, syncResponses, failOpen, metaKey, url, headers, logFile, verbose, maxLineBytes, commandLine,
         };
         keys.AddTo(command);
 
@@ -108,7 +109,7 @@ internal static class ProxyCommand
             var targetUri = parse.GetValue(target) ?? endpointUri?.ToString() ?? DefaultTarget(server);
             var traffic = new LineProxyOptions { MaxLineBytes = limit, FailOpen = parse.GetValue(failOpen) };
             await using var recording = Recording.Open(key, parse.GetValue(signerName) ?? key.Name, homeDirectory, targetUri,
-                endpointUri is null ? "stdio" : "http", parse.GetValue(durability) == "fast", parse.GetValue(metaKey), traffic.FailOpen, console.Time, logging);
+                endpointUri is null ? "stdio" : "http", parse.GetValue(durability) == "fast", parse.GetValue(syncResponses), parse.GetValue(metaKey), traffic.FailOpen, console.Time, logging);
             var recorder = recording.Recorder;
 
             if (endpointUri is not null)
@@ -218,7 +219,7 @@ internal static class ProxyCommand
         /// the client instead of a server that failed to start.
         /// </summary>
         public static Recording Open(LoadedKey key, string signerName, string home, string target, string transport, bool fast,
-            ReceiptMetaKeyMode metaKey, bool failOpen, TimeProvider time, ILoggerFactory logging)
+            bool syncResponses, ReceiptMetaKeyMode metaKey, bool failOpen, TimeProvider time, ILoggerFactory logging)
         {
             var directory = SignetHome.AuditDirectory(home);
             AuditLog audit;
@@ -245,6 +246,7 @@ internal static class ProxyCommand
                 Transport = transport,
                 MetaKeyMode = metaKey,
                 FailureMode = failOpen ? RecordingFailureMode.FailOpen : RecordingFailureMode.FailClosed,
+                SyncResponseReceipts = syncResponses,
                 LoggerFactory = logging,
             });
             return new Recording(recorder, audit);

@@ -12,8 +12,12 @@ namespace Signet.Audit;
 /// <c>audit/YYYY-MM-DD.jsonl</c> day files chosen by the UTC date of the append.
 /// </summary>
 /// <remarks>
-/// Thread-safe. Appends from any number of threads are queued to one writer thread, which writes each batch with one
-/// write and (in durable mode) one fsync. Across processes, each batch holds an exclusive flock on
+/// Thread-safe. In durable mode, appends from any number of threads are queued to one writer thread, which writes each
+/// batch with one write and then one fsync; the fsync runs outside the write lock, so the next batch is gathered (and
+/// deferred appends are written) while it is in flight. Fast-mode appends and deferred appends
+/// (<see cref="AppendDeferredAsync"/>) are written by the calling thread under the write lock, with no thread hop, and
+/// fsynced on a short timer (<see cref="AuditLogOptions.FastFlushInterval"/>), by the next batch's fsync, and on close.
+/// Across processes, each batch holds an exclusive flock on
 /// <c>append.lock</c> and on the day file's <c>YYYY-MM-DD.jsonl.lock</c> (the reference's lock), so several
 /// processes on one home build one chain. After a write or fsync error the writer refuses every later append.
 /// Dispose it to fsync and close.
@@ -42,8 +46,10 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     private string? _handlePath;
     private Cursor _cursor;
     private string _tailHash = SignetHash.Genesis;
-    private bool _dirty;
     private bool _directoryDirty;
+    private bool _closed;
+    private long _writeSeq;
+    private long _syncedSeq;
     private volatile AuditLogFailedException? _failure;
     private long _batches;
     private long _records;
@@ -160,11 +166,9 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         }
 
         log._writer.Start();
-        if (options.Durability == AuditDurability.Fast)
-        {
-            log._flushTimer = options.TimeProvider.CreateTimer(static s => ((AuditLog)s!).FlushOnTimer(), log,
-                options.FastFlushInterval, options.FastFlushInterval);
-        }
+        // Fast-mode appends, and deferred appends in durable mode, are fsynced on this timer at the latest.
+        log._flushTimer = options.TimeProvider.CreateTimer(static s => ((AuditLog)s!).FlushOnTimer(), log,
+            options.FastFlushInterval, options.FastFlushInterval);
         LogOpened(log._logger, directory, options.Durability, log._tailHash);
         return log;
     }
@@ -188,7 +192,11 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         }
         var canonical = JsonCanonicalizer.Canonicalize(receipt);
         var json = AuditRecordFormat.SerializeCompact(receipt);
-        var pending = new Pending(json, canonical);
+        if (_options.Durability == AuditDurability.Fast)
+        {
+            return AppendInline(new Pending(json, canonical, queued: false));
+        }
+        var pending = new Pending(json, canonical, queued: true);
         lock (_queueLock)
         {
             if (_closing)
@@ -201,13 +209,60 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
                 Monitor.Pulse(_queueLock);
             }
         }
-        var task = pending.Completion.Task;
+        var task = pending.Completion!.Task;
         return ct.CanBeCanceled ? new ValueTask<AuditAppendResult>(task.WaitAsync(ct)) : new ValueTask<AuditAppendResult>(task);
+    }
+
+    /// <summary>
+    /// Appends one receipt and completes once the record is written to the OS, in either mode, without waiting for an
+    /// fsync: for receipts of something that has already happened (the response to a call whose request receipt was
+    /// made durable first). The record is fsynced with the next durable batch, by the flush timer
+    /// (<see cref="AuditLogOptions.FastFlushInterval"/>), or on close, whichever comes first.
+    /// </summary>
+    /// <remarks>Written by the calling thread; it never waits for an fsync in flight.</remarks>
+    /// <exception cref="AuditLogFailedException">The writer failed earlier, or this write failed.</exception>
+    /// <exception cref="CanonicalizationException">The receipt cannot be canonicalized (it could never be verified).</exception>
+    public ValueTask<AuditAppendResult> AppendDeferredAsync(JsonObject receipt, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(receipt);
+        ct.ThrowIfCancellationRequested();
+        if (_failure is { } failure)
+        {
+            return ValueTask.FromException<AuditAppendResult>(failure);
+        }
+        var canonical = JsonCanonicalizer.Canonicalize(receipt);
+        var json = AuditRecordFormat.SerializeCompact(receipt);
+        return AppendInline(new Pending(json, canonical, queued: false));
     }
 
     /// <summary>Appends a signed receipt (the <see cref="Signet.Receipts.IReceiptSink"/> view of <see cref="AppendAsync(JsonObject, CancellationToken)"/>).</summary>
     async ValueTask Signet.Receipts.IReceiptSink.AppendAsync(Signet.Receipts.Receipt receipt, CancellationToken cancellationToken) =>
         await AppendAsync(receipt.Json, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Appends a receipt of what already happened (the <see cref="Signet.Receipts.IReceiptSink"/> view of <see cref="AppendDeferredAsync"/>).</summary>
+    async ValueTask Signet.Receipts.IReceiptSink.AppendDeferredAsync(Signet.Receipts.Receipt receipt, CancellationToken cancellationToken) =>
+        await AppendDeferredAsync(receipt.Json, cancellationToken).ConfigureAwait(false);
+
+    private ValueTask<AuditAppendResult> AppendInline(Pending pending)
+    {
+        Span<AuditAppendResult> result = new AuditAppendResult[1];
+        try
+        {
+            lock (_io)
+            {
+                if (_closed)
+                {
+                    throw new ObjectDisposedException(nameof(AuditLog), "the audit log is closed");
+                }
+                WriteLocked(new ReadOnlySpan<Pending>(ref pending), result);
+            }
+        }
+        catch (Exception e) when (e is AuditLogFailedException or ObjectDisposedException)
+        {
+            return ValueTask.FromException<AuditAppendResult>(e);
+        }
+        return ValueTask.FromResult(result[0]);
+    }
 
     /// <summary>Writes what is queued, fsyncs, and closes the files. Later appends fail.</summary>
     public async ValueTask DisposeAsync()
@@ -227,23 +282,31 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         {
             await _flushTimer.DisposeAsync().ConfigureAwait(false);
         }
+        bool unsynced;
         lock (_io)
         {
-            try
+            if (_failure is null)
             {
-                SyncIfDirty();
+                try
+                {
+                    SyncIfDirty();
+                }
+                catch (AuditLogFailedException)
+                {
+                    // Fail() recorded it; it is thrown below.
+                }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                Fail($"fsync of {_handlePath} on close failed", e);
-            }
+            unsynced = _writeSeq > Volatile.Read(ref _syncedSeq);
             _handle?.Dispose();
             _handle = null;
             _dayLock?.Dispose();
             _dayLock = null;
             _globalLock.Dispose();
+            _closed = true;
         }
-        if (_failure is { } failure && _options.Durability == AuditDurability.Fast)
+        // Records whose append completed before an fsync (fast mode, deferred appends) were never confirmed durable:
+        // their callers must hear of the failure here.
+        if (_failure is { } failure && unsynced)
         {
             throw failure;
         }
@@ -285,71 +348,78 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
 
     private void WriteBatch(List<Pending> batch, int start, int count)
     {
+        var records = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batch).Slice(start, count);
         var results = new AuditAppendResult[count];
-        lock (_io)
+        try
         {
-            if (_failure is { } earlier)
+            lock (_io)
             {
-                for (var i = 0; i < count; i++)
-                {
-                    batch[start + i].Completion.TrySetException(earlier);
-                }
-                return;
+                WriteLocked(records, results);
             }
-            try
-            {
-                var dayName = AuditRecordFormat.DayFileName(_options.TimeProvider.GetUtcNow());
-                _globalLock.Acquire();
-                try
-                {
-                    CatchUp();
-                    var target = ChooseTarget(dayName);
-                    var dayLock = DayLock(target);
-                    dayLock.Acquire();
-                    try
-                    {
-                        if (!string.Equals(target, _cursor.Path, StringComparison.Ordinal))
-                        {
-                            SwitchTo(target);
-                        }
-                        WriteRecords(batch, start, count, results);
-                    }
-                    finally
-                    {
-                        dayLock.Release();
-                    }
-                }
-                finally
-                {
-                    _globalLock.Release();
-                }
-            }
-            catch (AuditLogFailedException e)
-            {
-                for (var i = 0; i < count; i++)
-                {
-                    batch[start + i].Completion.TrySetException(e);
-                }
-                return;
-            }
-            catch (Exception e)
-            {
-                // Whatever went wrong, the callers must hear of it and no later append may pretend all is well.
-                var failure = Fail($"the audit log in {_directory} could not be appended to", e);
-                for (var i = 0; i < count; i++)
-                {
-                    batch[start + i].Completion.TrySetException(failure);
-                }
-                return;
-            }
+            // Outside the write lock: deferred appends and the next batch's gathering go on during the fsync.
+            SyncWritten();
         }
-        for (var i = 0; i < count; i++)
+        catch (AuditLogFailedException e)
         {
-            batch[start + i].Completion.TrySetResult(results[i]);
+            foreach (var pending in records)
+            {
+                pending.Completion!.TrySetException(e);
+            }
+            return;
+        }
+        for (var i = 0; i < records.Length; i++)
+        {
+            records[i].Completion!.TrySetResult(results[i]);
         }
     }
 
-    private void WriteRecords(List<Pending> batch, int start, int count, AuditAppendResult[] results)
+    /// <summary>Writes records to the chain (held: <see cref="_io"/>); no fsync. Throws <see cref="AuditLogFailedException"/>.</summary>
+    private void WriteLocked(ReadOnlySpan<Pending> records, Span<AuditAppendResult> results)
+    {
+        if (_failure is { } earlier)
+        {
+            throw earlier;
+        }
+        try
+        {
+            var dayName = AuditRecordFormat.DayFileName(_options.TimeProvider.GetUtcNow());
+            _globalLock.Acquire();
+            try
+            {
+                CatchUp();
+                var target = ChooseTarget(dayName);
+                var dayLock = DayLock(target);
+                dayLock.Acquire();
+                try
+                {
+                    if (!string.Equals(target, _cursor.Path, StringComparison.Ordinal))
+                    {
+                        SwitchTo(target);
+                    }
+                    WriteRecords(records, results);
+                }
+                finally
+                {
+                    dayLock.Release();
+                }
+            }
+            finally
+            {
+                _globalLock.Release();
+            }
+        }
+        catch (AuditLogFailedException)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            // Whatever went wrong, the callers must hear of it and no later append may pretend all is well.
+            throw Fail($"the audit log in {_directory} could not be appended to", e);
+        }
+    }
+
+    private void WriteRecords(ReadOnlySpan<Pending> records, Span<AuditAppendResult> results)
     {
         var path = _cursor.Path!;
         var handle = EnsureHandle(path);
@@ -357,9 +427,9 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         var line = _cursor.Lines;
         var prev = _tailHash;
         _buffer.ResetWrittenCount();
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < records.Length; i++)
         {
-            var pending = batch[start + i];
+            var pending = records[i];
             var hash = AuditRecordFormat.RecordHash(prev, pending.Canonical);
             AuditRecordFormat.WriteLine(_buffer, pending.Json, prev, hash);
             results[i] = new AuditAppendResult(hash, prev, path, ++line);
@@ -387,28 +457,95 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         _cursor = new Cursor(path, offset + _buffer.WrittenCount, line);
         _tailHash = prev;
         _batches++;
-        _records += count;
-        _dirty = true;
-        if (_options.Durability == AuditDurability.Durable)
+        _records += records.Length;
+        _writeSeq++;
+    }
+
+    /// <summary>
+    /// Makes everything written so far durable (not held: <see cref="_io"/>). The handle is pinned while the fsync runs,
+    /// so a day switch or close cannot free it underneath; concurrent callers may both fsync, which is harmless.
+    /// </summary>
+    private void SyncWritten()
+    {
+        SafeFileHandle? handle;
+        long target;
+        bool directory;
+        var pinned = false;
+        lock (_io)
         {
-            SyncIfDirty();
+            if (_failure is { } failure)
+            {
+                throw failure;
+            }
+            target = _writeSeq;
+            directory = _directoryDirty;
+            if (target <= Volatile.Read(ref _syncedSeq) && !directory)
+            {
+                return;
+            }
+            _directoryDirty = false;
+            handle = _handle;
+            handle?.DangerousAddRef(ref pinned);
+        }
+        try
+        {
+            if (handle is not null)
+            {
+                RandomAccess.FlushToDisk(handle);
+                Interlocked.Increment(ref _syncs);
+            }
+            if (directory)
+            {
+                NativeFile.FsyncDirectory(_directory);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            lock (_io)
+            {
+                throw Fail(directory && handle is null ? $"fsync of the directory {_directory} failed" : $"fsync of {_handlePath} failed", e);
+            }
+        }
+        finally
+        {
+            if (pinned)
+            {
+                handle!.DangerousRelease();
+            }
+        }
+        AdvanceSynced(target);
+    }
+
+    private void AdvanceSynced(long target)
+    {
+        var seen = Volatile.Read(ref _syncedSeq);
+        while (seen < target)
+        {
+            var before = Interlocked.CompareExchange(ref _syncedSeq, target, seen);
+            if (before == seen)
+            {
+                return;
+            }
+            seen = before;
         }
     }
 
+    /// <summary>Fsyncs what is written (held: <see cref="_io"/>): before a handle is closed, and on close.</summary>
     private void SyncIfDirty()
     {
-        if (_dirty && _handle is not null)
+        var target = _writeSeq;
+        if (target > Volatile.Read(ref _syncedSeq) && _handle is not null)
         {
             try
             {
                 RandomAccess.FlushToDisk(_handle);
-                _syncs++;
+                Interlocked.Increment(ref _syncs);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw Fail($"fsync of {_handlePath} failed", e);
             }
-            _dirty = false;
+            AdvanceSynced(target);
         }
         if (_directoryDirty)
         {
@@ -426,20 +563,17 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
 
     private void FlushOnTimer()
     {
-        lock (_io)
+        if (_failure is not null || Volatile.Read(ref _closed))
         {
-            if (_failure is not null)
-            {
-                return;
-            }
-            try
-            {
-                SyncIfDirty();
-            }
-            catch (AuditLogFailedException)
-            {
-                // Fail() recorded it; every later append reports it.
-            }
+            return;
+        }
+        try
+        {
+            SyncWritten();
+        }
+        catch (AuditLogFailedException)
+        {
+            // Fail() recorded it; every later append reports it.
         }
     }
 
@@ -547,10 +681,11 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
                 // Someone removed the file under us. Writing on through the old handle would put records in an
                 // unlinked inode; start the file again instead, and let verify report the removed records.
                 LogFileRemoved(_logger, path);
+                // Its records are gone with the file; nothing written through the old handle is left to fsync.
                 _handle?.Dispose();
                 _handle = null;
                 _handlePath = null;
-                _dirty = false;
+                AdvanceSynced(_writeSeq);
                 _cursor = new Cursor(path, 0, 0);
             }
             return;
@@ -672,13 +807,15 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
 
     private readonly record struct Cursor(string? Path, long End, long Lines);
 
-    private sealed class Pending(byte[] json, byte[] canonical)
+    private sealed class Pending(byte[] json, byte[] canonical, bool queued)
     {
         public byte[] Json { get; } = json;
 
         public byte[] Canonical { get; } = canonical;
 
-        public TaskCompletionSource<AuditAppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Completed by the writer thread for a queued (durable) append; null for one written by its caller.</summary>
+        public TaskCompletionSource<AuditAppendResult>? Completion { get; } =
+            queued ? new(TaskCreationOptions.RunContinuationsAsynchronously) : null;
     }
 
     [LoggerMessage(1, LogLevel.Debug, "Audit log opened in {Directory} ({Durability}); chain tip {TipHash}")]

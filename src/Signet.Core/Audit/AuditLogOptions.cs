@@ -19,7 +19,7 @@ public sealed record AuditLogOptions
     /// <summary>The clock that picks the day file (UTC date of the append).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
-    /// <summary>In fast mode, how often written records are fsynced (default 100 ms).</summary>
+    /// <summary>How often records written without an fsync (fast mode; deferred appends in durable mode) are fsynced at the latest (default 100 ms).</summary>
     public TimeSpan FastFlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The most records one write and fsync may carry (default 4096).</summary>

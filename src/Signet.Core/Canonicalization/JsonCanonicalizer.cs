@@ -79,21 +79,22 @@ public static partial class JsonCanonicalizer
         }
     }
 
-    private static CanonicalWriter Rent()
+    /// <summary>Borrows this thread's canonical writer (for building canonical objects with known keys); give it back with <see cref="Return"/>.</summary>
+    internal static CanonicalWriter Rent()
     {
         var writer = t_writer ?? new CanonicalWriter();
         t_writer = null; // re-entrancy (a custom value serialized mid-write) gets its own writer
         return writer;
     }
 
-    private static void Return(CanonicalWriter writer)
+    internal static void Return(CanonicalWriter writer)
     {
         writer.Reset();
         t_writer = writer;
     }
 
     /// <summary>Writes canonical UTF-8 into a growable buffer; keeps the JSON path only for error messages.</summary>
-    private sealed class CanonicalWriter
+    internal sealed class CanonicalWriter
     {
         private const int MaxRetainedBuffer = 1 << 20;
 
@@ -103,6 +104,8 @@ public static partial class JsonCanonicalizer
         private readonly StringBuilder _number = new(32);
 
         public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _length);
+
+        public int Length => _length;
 
         public void Reset()
         {
@@ -288,7 +291,7 @@ public static partial class JsonCanonicalizer
             }
         }
 
-        private void String(string s)
+        public void String(string s)
         {
             Byte((byte)'"');
             var span = s.AsSpan();
@@ -386,14 +389,14 @@ public static partial class JsonCanonicalizer
             }
         }
 
-        private void Bytes(ReadOnlySpan<byte> bytes)
+        public void Bytes(ReadOnlySpan<byte> bytes)
         {
             Ensure(bytes.Length);
             bytes.CopyTo(_buffer.AsSpan(_length));
             _length += bytes.Length;
         }
 
-        private void Byte(byte b)
+        public void Byte(byte b)
         {
             Ensure(1);
             _buffer[_length++] = b;

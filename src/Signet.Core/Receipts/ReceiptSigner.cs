@@ -53,7 +53,7 @@ public sealed class ReceiptSigner
         var json = new JsonObject
         {
             ["v"] = 1,
-            ["action"] = ActionJson(action),
+            ["action"] = ActionJson(action, out var canonicalParams),
             ["signer"] = SignerJson(),
             ["ts"] = ReceiptText.Timestamp(_time.GetUtcNow()),
         };
@@ -62,7 +62,7 @@ public sealed class ReceiptSigner
             json["exp"] = ReceiptText.Timestamp(exp);
         }
         json["nonce"] = ReceiptText.Nonce(_random);
-        return Seal(json, 1);
+        return Seal(json, 1, canonicalParams);
     }
 
     /// <summary>Signs a v2 receipt binding a request and the response it got.</summary>
@@ -75,14 +75,14 @@ public sealed class ReceiptSigner
         var json = new JsonObject
         {
             ["v"] = 2,
-            ["action"] = ActionJson(action),
+            ["action"] = ActionJson(action, out var canonicalParams),
             ["response"] = ResponseJson(response, outcome),
             ["signer"] = SignerJson(),
             ["ts_request"] = ReceiptText.Timestamp(requestTime),
             ["ts_response"] = ReceiptText.Timestamp(_time.GetUtcNow()),
             ["nonce"] = ReceiptText.Nonce(_random),
         };
-        return Seal(json, 2);
+        return Seal(json, 2, canonicalParams);
     }
 
     /// <summary>Co-signs, as the server, an agent's v1 receipt together with the response: a v3 receipt.</summary>
@@ -105,28 +105,29 @@ public sealed class ReceiptSigner
             ["ts_response"] = ReceiptText.Timestamp(_time.GetUtcNow()),
             ["nonce"] = ReceiptText.Nonce(_random),
         };
-        return Seal(json, 3);
+        return Seal(json, 3, null);
     }
 
     /// <summary>The <c>params_hash</c> of arguments: sha256 of their canonical form (null hashes as <c>{}</c>).</summary>
     public static string ParamsHash(JsonNode? parameters) => JsonCanonicalizer.Sha256(parameters ?? new JsonObject());
 
-    private Receipt Seal(JsonObject json, int version)
+    private Receipt Seal(JsonObject json, int version, byte[]? canonicalParams)
     {
-        var signable = JsonCanonicalizer.Canonicalize(Signable.Build(json, version));
-        var signature = _key.Sign(signable);
-        // Emitted order: v, id, …, sig — id goes right after v.
-        var ordered = new JsonObject { ["v"] = version, ["id"] = ReceiptText.ReceiptId(signature) };
-        foreach (var (key, value) in json.ToArray())
+        byte[] signature;
+        var writer = JsonCanonicalizer.Rent();
+        try
         {
-            if (key != "v")
-            {
-                json.Remove(key);
-                ordered[key] = value;
-            }
+            Signable.Write(writer, json, version, canonicalParams);
+            signature = _key.Sign(writer.Written);
         }
-        ordered["sig"] = ReceiptText.FormatSignature(signature);
-        return new Receipt(ordered);
+        finally
+        {
+            JsonCanonicalizer.Return(writer);
+        }
+        // Emitted order: v, id, …, sig — id goes right after v.
+        json.Insert(1, "id", ReceiptText.ReceiptId(signature));
+        json["sig"] = ReceiptText.FormatSignature(signature);
+        return new Receipt(json);
     }
 
     private JsonObject SignerJson() => new()
@@ -146,12 +147,14 @@ public sealed class ReceiptSigner
         return o;
     }
 
-    internal static JsonObject ActionJson(ReceiptAction action)
+    /// <summary>The action object; <paramref name="canonicalParams"/> gets the canonical bytes of its params (null when there are none).</summary>
+    internal static JsonObject ActionJson(ReceiptAction action, out byte[]? canonicalParams)
     {
         ArgumentException.ThrowIfNullOrEmpty(action.Tool);
         ArgumentException.ThrowIfNullOrEmpty(action.Target);
         string hash;
         JsonNode? parameters = null;
+        canonicalParams = null;
         if (action.Params is null && !string.IsNullOrEmpty(action.ParamsHash))
         {
             if (!SignetHash.IsWellFormed(action.ParamsHash))
@@ -172,7 +175,15 @@ public sealed class ReceiptSigner
             // Sign what will be written: a CLR number can serialize to a lexeme that reads back differently
             // (an integral double ≥ 2^53 is written without a fraction and reads back as an integer).
             parameters = Reparse(action.Params);
-            hash = ParamsHash(parameters);
+            if (parameters is null)
+            {
+                hash = ParamsHash(null);
+            }
+            else
+            {
+                canonicalParams = JsonCanonicalizer.Canonicalize(parameters);
+                hash = SignetHash.Sha256(canonicalParams);
+            }
         }
 
         var o = new JsonObject
@@ -203,10 +214,26 @@ public sealed class ReceiptSigner
         ? null
         : StrictJson.Parse(ReceiptText.ToUtf8(node), new StrictJsonOptions { MaxDepth = MaxParamsDepth + 1 });
 
-    internal static int Depth(JsonNode? node) => node switch
+    /// <summary>How deeply a value nests: 0 for a scalar, 1 for a flat object or array.</summary>
+    internal static int Depth(JsonNode? node)
     {
-        JsonObject obj => 1 + obj.Select(p => Depth(p.Value)).DefaultIfEmpty(0).Max(),
-        JsonArray arr => 1 + arr.Select(Depth).DefaultIfEmpty(0).Max(),
-        _ => 0,
-    };
+        var deepest = 0;
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var member in obj)
+                {
+                    deepest = Math.Max(deepest, Depth(member.Value));
+                }
+                return deepest + 1;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    deepest = Math.Max(deepest, Depth(item));
+                }
+                return deepest + 1;
+            default:
+                return 0;
+        }
+    }
 }

@@ -89,16 +89,31 @@ public static class ReceiptVerifier
             }
         }
 
-        // The signature.
-        var signable = Signable.Build(json, version);
-        var signed = JsonCanonicalizer.Canonicalize(signable);
+        // The signature. The canonical params are written once, into the signable, and hashed from there.
+        byte[] signed;
+        string? paramsHash = null;
+        SignableLayout layout;
+        var writer = JsonCanonicalizer.Rent();
+        try
+        {
+            layout = Signable.Write(writer, json, version, canonicalParams: null);
+            signed = writer.Written.ToArray();
+            if (!layout.ParamsIsNull)
+            {
+                paramsHash = SignetHash.Sha256(writer.Written.Slice(layout.ParamsStart, layout.ParamsLength));
+            }
+        }
+        finally
+        {
+            JsonCanonicalizer.Return(writer);
+        }
         var sigText = (json["sig"] as JsonValue)?.GetValueKind() == JsonValueKind.String ? json["sig"]!.GetValue<string>() : null;
         if (!ReceiptText.TryParseSignature(sigText, out var signature))
         {
             return Invalid("sig is not ed25519: + 88 characters of padded base64", "sig", json, version);
         }
         var keyField = version == 3 ? "server.pubkey" : "signer.pubkey";
-        var keyText = version == 3 ? signable["server"]!["pubkey"]!.GetValue<string>() : signable["signer"]!["pubkey"]!.GetValue<string>();
+        var keyText = layout.SignerKey;
         if (!PublicKey.TryParse(keyText, out var namedKey, out var keyError) || !keyText.StartsWith(PublicKey.Prefix, StringComparison.Ordinal))
         {
             return Invalid(keyError ?? $"{keyField} must start with ed25519:", keyField, json, version);
@@ -160,10 +175,10 @@ public static class ReceiptVerifier
         // Version-specific checks.
         var failure = version switch
         {
-            1 => CheckRequest(json, options, "", warnings),
-            2 => CheckCompound(json, options),
+            1 => CheckRequest(json, options, "", warnings, paramsHash),
+            2 => CheckCompound(json, options, paramsHash),
             3 => CheckBilateral(json, options, warnings),
-            _ => CheckAuthorized(json, options),
+            _ => CheckAuthorized(json, options, paramsHash),
         };
         if (failure is not null)
         {
@@ -191,11 +206,11 @@ public static class ReceiptVerifier
         };
     }
 
-    private static ReceiptVerification? CheckRequest(JsonObject json, ReceiptVerificationOptions options, string prefix, List<string> warnings)
+    private static ReceiptVerification? CheckRequest(JsonObject json, ReceiptVerificationOptions options, string prefix, List<string> warnings, string? paramsHash)
     {
         if (!options.Lax)
         {
-            var params_ = CheckParamsHash(json, prefix);
+            var params_ = CheckParamsHash(json, prefix, paramsHash);
             if (params_ is not null)
             {
                 return params_;
@@ -224,13 +239,13 @@ public static class ReceiptVerifier
         return null;
     }
 
-    private static ReceiptVerification? CheckCompound(JsonObject json, ReceiptVerificationOptions options)
+    private static ReceiptVerification? CheckCompound(JsonObject json, ReceiptVerificationOptions options, string? paramsHash)
     {
         if (options.Lax)
         {
             return null;
         }
-        var p = CheckParamsHash(json, "");
+        var p = CheckParamsHash(json, "", paramsHash);
         if (p is not null)
         {
             return p;
@@ -301,9 +316,9 @@ public static class ReceiptVerifier
         return null;
     }
 
-    private static ReceiptVerification? CheckAuthorized(JsonObject json, ReceiptVerificationOptions options)
+    private static ReceiptVerification? CheckAuthorized(JsonObject json, ReceiptVerificationOptions options, string? paramsHash)
     {
-        var expiry = CheckRequest(json, options, "", []);
+        var expiry = CheckRequest(json, options, "", [], paramsHash);
         if (expiry is not null)
         {
             return expiry;
@@ -454,24 +469,14 @@ public static class ReceiptVerifier
         return scope[list] is JsonArray items && items.All(i => i?.GetValue<string>() != "*" && InScope(parent, list, i!.GetValue<string>()));
     }
 
-    private static ReceiptVerification? CheckParamsHash(JsonObject json, string prefix)
+    /// <summary>Checks <c>params_hash</c> against <paramref name="actual"/>, the hash of the canonical params taken from the signable (null when params is null: hash-only).</summary>
+    private static ReceiptVerification? CheckParamsHash(JsonObject json, string prefix, string? actual)
     {
-        var action = json["action"]!.AsObject();
-        var claimed = action["params_hash"]!.GetValue<string>();
-        var parameters = action["params"];
-        if (parameters is null)
+        var claimed = json["action"]!["params_hash"]!.GetValue<string>();
+        if (actual is null)
         {
             // Hash-only mode: the arguments are not in the receipt, only their hash.
             return SignetHash.IsWellFormed(claimed) ? null : Invalid("params_hash is not sha256: + 64 lowercase hex", prefix + "action.params_hash");
-        }
-        string actual;
-        try
-        {
-            actual = ReceiptSigner.ParamsHash(parameters);
-        }
-        catch (CanonicalizationException e)
-        {
-            return Invalid($"params cannot be canonicalized: {e.Message}", prefix + "action.params");
         }
         return claimed == actual
             ? null

@@ -62,6 +62,7 @@ public sealed class SigningTransport : IClientTransport, IAsyncDisposable
             FailureMode = _options.FailureMode,
             TrustedServerKeys = _options.TrustedServerKeys,
             RequireCoSignature = _options.RequireCoSignature,
+            SyncResponseReceipts = _options.SyncResponseReceipts,
             OnReceipt = _options.OnReceipt,
             OnError = _options.OnError,
             MaxPendingCalls = _options.MaxPendingCalls,

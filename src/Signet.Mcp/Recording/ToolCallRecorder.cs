@@ -293,7 +293,15 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         }
         try
         {
-            await sink.AppendAsync(receipt, cancellationToken).ConfigureAwait(false);
+            if (kind == RecordedReceiptKind.Request || _options.SyncResponseReceipts)
+            {
+                await sink.AppendAsync(receipt, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // The call already ran: its receipt is written now and made durable with the sink's next fsync.
+                await sink.AppendDeferredAsync(receipt, cancellationToken).ConfigureAwait(false);
+            }
             return true;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -34,6 +34,14 @@ public sealed class ToolCallRecorderOptions
     /// <summary>Refuse a response that carries no valid co-signature (from a trusted key, when any are configured).</summary>
     public bool RequireCoSignature { get; init; }
 
+    /// <summary>
+    /// Wait for each response (v2) and co-signature (v3) receipt to be durable, not only written, before the response is
+    /// delivered. By default the request receipt is made durable before the call is forwarded, and the receipts of its
+    /// response are written before the response is delivered and made durable with the sink's next fsync (the next call's
+    /// group commit, or the audit log's flush timer, 100 ms by default): one fsync per call instead of two.
+    /// </summary>
+    public bool SyncResponseReceipts { get; init; }
+
     /// <summary>Called for every receipt after it is stored (or signed, without a sink). Exceptions are logged, not propagated.</summary>
     public Action<RecordedReceipt>? OnReceipt { get; init; }
 

@@ -208,6 +208,100 @@ public sealed class AuditLogTests
     }
 
     [Fact]
+    public async Task AppendDeferredAsync_DurableLog_WrittenAtOnceAndFsyncedByTheFlushTimer()
+    {
+        using var dir = new TempDirectory();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Day1);
+        await using var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time, FastFlushInterval = TimeSpan.FromMilliseconds(100) });
+        var syncsBefore = log.Statistics.Syncs;
+
+        var append = log.AppendDeferredAsync(TestReceipts.V1(1));
+
+        // Written by the caller: complete on return, on disk in the page cache, not yet fsynced.
+        Assert.True(append.IsCompletedSuccessfully);
+        Assert.Single(TestReceipts.Lines((await append).File));
+        Assert.Equal(syncsBefore, log.Statistics.Syncs);
+
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(syncsBefore + 1, log.Statistics.Syncs);
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(syncsBefore + 1, log.Statistics.Syncs); // nothing new: no fsync
+    }
+
+    [Fact]
+    public async Task AppendAsync_AfterDeferredAppend_OneFsyncCoversBoth()
+    {
+        using var dir = new TempDirectory();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Day1);
+        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
+        {
+            var syncsBefore = log.Statistics.Syncs;
+            var deferred = await log.AppendDeferredAsync(TestReceipts.V1(1));
+            var durable = await log.AppendAsync(TestReceipts.V1(2));
+
+            Assert.Equal(syncsBefore + 1, log.Statistics.Syncs);
+            Assert.Equal(deferred.RecordHash, durable.PrevHash);
+            time.Advance(TimeSpan.FromSeconds(1));
+            Assert.Equal(syncsBefore + 1, log.Statistics.Syncs); // the timer finds nothing left to fsync
+        }
+        AuditAssert.Intact(dir.Path, 2);
+    }
+
+    [Fact]
+    public async Task AppendAsync_FastMode_CompletesOnTheCallersThreadWithoutFsync()
+    {
+        using var dir = new TempDirectory();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Day1);
+        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time, Durability = AuditDurability.Fast }))
+        {
+            var syncsBefore = log.Statistics.Syncs;
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.True(log.AppendAsync(TestReceipts.V1(i)).IsCompletedSuccessfully);
+            }
+            Assert.Equal(syncsBefore, log.Statistics.Syncs);
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            Assert.Equal(syncsBefore + 1, log.Statistics.Syncs);
+        }
+        AuditAssert.Intact(dir.Path, 10);
+    }
+
+    [Fact]
+    public async Task AppendDeferredAsync_MixedWithDurableWritersConcurrently_OneChainWithEveryRecord()
+    {
+        using var dir = new TempDirectory();
+        var hashes = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            var writers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+            {
+                for (var i = 0; i < 100; i++)
+                {
+                    var receipt = TestReceipts.V1(w * 1000 + i);
+                    var result = w % 2 == 0 ? await log.AppendAsync(receipt) : await log.AppendDeferredAsync(receipt);
+                    hashes.Add(result.RecordHash);
+                }
+            }));
+            await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        AuditAssert.Intact(dir.Path, 800);
+        Assert.Equal(hashes.ToHashSet(), AuditQuery.Read(dir.Path).Select(e => e.RecordHash).ToHashSet());
+    }
+
+    [Fact]
+    public async Task AppendDeferredAsync_AfterDispose_FailsWithObjectDisposed()
+    {
+        using var dir = new TempDirectory();
+        var log = AuditLog.Open(dir.Path);
+        await log.AppendDeferredAsync(TestReceipts.V1(1));
+        await log.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await log.AppendDeferredAsync(TestReceipts.V1(2)));
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await log.AppendAsync(TestReceipts.V1(3)));
+        AuditAssert.Intact(dir.Path, 1);
+    }
+
+    [Fact]
     public async Task AppendAsync_TwoWritersOnOneDirectory_InterleaveIntoOneChain()
     {
         using var dir = new TempDirectory();

@@ -82,6 +82,23 @@ public sealed class ToolCallRecorderTests
         Assert.Equal(1, recorder.PendingCount);
     }
 
+    [Theory]
+    [InlineData(false, "v2 deferred")]
+    [InlineData(true, "v2 durable")]
+    public async Task OnResponseAsync_SyncResponseReceipts_ChoosesHowTheResponseReceiptIsStored(bool sync, string expected)
+    {
+        var (recorder, sink, _, _) = Create(o => new ToolCallRecorderOptions
+        {
+            Signer = o.Signer, Sink = o.Sink, Target = o.Target, OnReceipt = o.OnReceipt, OnError = o.OnError, SyncResponseReceipts = sync,
+        });
+
+        await recorder.OnRequestAsync(CallParams("echo", new JsonObject { ["message"] = "hi" }), "n:1", null);
+        await recorder.OnResponseAsync("n:1", null, EchoResult("hi"), null);
+
+        // The request receipt always waits for durability: the call is forwarded only after it.
+        Assert.Equal(["v1 durable", expected], sink.Appends);
+    }
+
     [Fact]
     public async Task OnRequestAsync_NoArguments_SignsEmptyObject()
     {
