@@ -106,6 +106,120 @@ internal static class AuditRecordFormat
         output.Advance(n);
     }
 
+    /// <summary>
+    /// Checks and hashes an ordinary record line without building a tree: the line is read once, the receipt is
+    /// canonicalized from its bytes straight into the hashed frame, and every other value is validated as the strict
+    /// parser would. Returns false for anything unusual (any error, a repeated key, a prev_hash that is not
+    /// well-formed, an escaped hash string); <see cref="TryParse"/> and <see cref="RecordHash(string, JsonNode)"/>
+    /// then give the exact answer or error.
+    /// </summary>
+    public static bool TryHashRecord(ReadOnlySpan<byte> line, out string prevHash, out string recordHash, out string recomputed)
+    {
+        prevHash = recordHash = recomputed = "";
+        if (line.StartsWith("\uFEFF"u8))
+        {
+            return false;
+        }
+        var writer = Utf8CanonicalWriter.Rent();
+        try
+        {
+            writer.Configure(StrictJsonOptions.Default);
+            // The frame {"prev_hash":"…","receipt":…}: prev_hash is filled in when it is read (it follows the receipt in a line).
+            writer.Bytes(HashPrefix);
+            var prevAt = writer.Length;
+            writer.Bytes(GenesisBytes); // a placeholder of the right length
+            writer.Bytes(HashMiddle);
+            var reader = Utf8CanonicalWriter.NewReader(line, StrictJsonOptions.Default.MaxDepth);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+            var firstKey = writer.MemberCount;
+            var receiptEnd = -1;
+            ReadOnlySpan<byte> prev = default, hash = default;
+            bool havePrev = false, haveHash = false;
+            while (true)
+            {
+                if (!reader.Read())
+                {
+                    return false;
+                }
+                if (reader.TokenType == JsonTokenType.EndObject)
+                {
+                    break;
+                }
+                var field = reader.ValueTextEquals("receipt"u8) ? 1 : reader.ValueTextEquals("prev_hash"u8) ? 2 : reader.ValueTextEquals("record_hash"u8) ? 3 : 0;
+                if (!writer.TryAddKey(ref reader) || !reader.Read())
+                {
+                    return false;
+                }
+                switch (field)
+                {
+                    case 1:
+                        if (receiptEnd >= 0 || reader.TokenType != JsonTokenType.StartObject || !writer.TryWriteValue(ref reader, depth: 1, canonicalNumbers: true))
+                        {
+                            return false;
+                        }
+                        receiptEnd = writer.Length;
+                        break;
+                    case 2 or 3:
+                        if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped || !System.Text.Unicode.Utf8.IsValid(reader.ValueSpan))
+                        {
+                            return false;
+                        }
+                        if (field == 2)
+                        {
+                            prev = reader.ValueSpan;
+                            havePrev = true;
+                        }
+                        else
+                        {
+                            hash = reader.ValueSpan;
+                            haveHash = true;
+                        }
+                        break;
+                    default:
+                        {
+                            // Another member: validated like the strict parser (numbers only need to be finite), not hashed.
+                            var mark = writer.Length;
+                            if (!writer.TryWriteValue(ref reader, depth: 1, canonicalNumbers: false))
+                            {
+                                return false;
+                            }
+                            writer.Truncate(mark);
+                            break;
+                        }
+                }
+            }
+            if (reader.Read() || receiptEnd < 0 || !havePrev || !haveHash || !IsWellFormedHash(prev) || writer.HasRepeatedKey(firstKey))
+            {
+                return false;
+            }
+            prev.CopyTo(writer.Slice(prevAt, prev.Length));
+            writer.Truncate(receiptEnd);
+            writer.Bytes(HashSuffix);
+            Span<byte> digest = stackalloc byte[32];
+            SHA256.HashData(writer.Written, digest);
+            recomputed = "sha256:" + Convert.ToHexStringLower(digest);
+            prevHash = Encoding.ASCII.GetString(prev);
+            recordHash = hash.SequenceEqual(Encoding.ASCII.GetBytes(recomputed)) ? recomputed : Encoding.UTF8.GetString(hash);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        finally
+        {
+            Utf8CanonicalWriter.Return(writer);
+        }
+    }
+
+    private static readonly byte[] GenesisBytes = Encoding.ASCII.GetBytes(SignetHash.Genesis);
+
+    private static bool IsWellFormedHash(ReadOnlySpan<byte> value) =>
+        value.Length == 71 && value.StartsWith("sha256:"u8) && value[7..].IndexOfAnyExcept("0123456789abcdef"u8) < 0;
+
     /// <summary>Parses one record line. Returns null and a reason when the line is not a record.</summary>
     public static ParsedRecord? TryParse(ReadOnlySpan<byte> line, out string? error, out bool duplicateKey)
     {

@@ -189,20 +189,19 @@ public static class AuditVerifier
                             "the last line has no newline: a write was cut short. Opening the log for writing moves it aside and continues the chain.");
                         break;
                     }
-                    if (item.Record is null)
+                    if (!item.IsRecord)
                     {
                         var kind = item.DuplicateKey ? AuditBreakKind.DuplicateKey : AuditBreakKind.Unparseable;
                         found = new AuditBreak(kind, file, item.Line.Number, expected, null, $"line is not a valid record: {item.Error}");
                         break;
                     }
-                    var record = item.Record;
-                    if (!string.Equals(item.Recomputed, record.RecordHash, StringComparison.Ordinal))
+                    if (!string.Equals(item.Recomputed, item.RecordHash, StringComparison.Ordinal))
                     {
-                        found = new AuditBreak(AuditBreakKind.Edited, file, item.Line.Number, item.Recomputed, record.RecordHash,
+                        found = new AuditBreak(AuditBreakKind.Edited, file, item.Line.Number, item.Recomputed, item.RecordHash,
                             "the record was changed after it was written: its content no longer hashes to its record_hash");
                         break;
                     }
-                    if (!string.Equals(record.PrevHash, expected, StringComparison.Ordinal))
+                    if (!string.Equals(item.PrevHash, expected, StringComparison.Ordinal))
                     {
                         found = ClassifyLinkBreak(files, item, expected);
                         break;
@@ -210,12 +209,12 @@ public static class AuditVerifier
                     if (options.VerifySignatures)
                     {
                         signaturesChecked++;
-                        if (AuditSignatures.Check(record.Receipt, options.TrustedKeys) is { } reason)
+                        if (AuditSignatures.Check(item.Receipt!, options.TrustedKeys) is { } reason)
                         {
-                            failures.Add(new AuditSignatureFailure(file, item.Line.Number, ReceiptFields.Id(record.Receipt), reason));
+                            failures.Add(new AuditSignatureFailure(file, item.Line.Number, ReceiptFields.Id(item.Receipt!), reason));
                         }
                     }
-                    expected = record.RecordHash;
+                    expected = item.RecordHash;
                     tip = expected;
                     tipFile = file;
                     tipLine = item.Line.Number;
@@ -254,7 +253,7 @@ public static class AuditVerifier
         {
             foreach (var item in block)
             {
-                item.Compute();
+                item.Compute(options.VerifySignatures);
             }
             return;
         }
@@ -264,18 +263,18 @@ public static class AuditVerifier
         for (var s = 1; s < slices; s++)
         {
             var from = s * size;
-            tasks[s - 1] = Task.Factory.StartNew(() => ComputeRange(block, from, Math.Min(block.Count, from + size)),
+            tasks[s - 1] = Task.Factory.StartNew(() => ComputeRange(block, from, Math.Min(block.Count, from + size), options.VerifySignatures),
                 CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default);
         }
-        ComputeRange(block, 0, Math.Min(block.Count, size));
+        ComputeRange(block, 0, Math.Min(block.Count, size), options.VerifySignatures);
         Task.WaitAll(tasks);
     }
 
-    private static void ComputeRange(List<Item> block, int from, int to)
+    private static void ComputeRange(List<Item> block, int from, int to, bool needReceipt)
     {
         for (var i = from; i < to; i++)
         {
-            block[i].Compute();
+            block[i].Compute(needReceipt);
         }
     }
 
@@ -285,7 +284,7 @@ public static class AuditVerifier
     /// </summary>
     private static AuditBreak ClassifyLinkBreak(string[] files, Item item, string expected)
     {
-        var linksTo = item.Record!.PrevHash;
+        var linksTo = item.PrevHash;
         var present = linksTo != SignetHash.Genesis && ContainsRecordHash(files, linksTo, item);
         return present
             ? new AuditBreak(AuditBreakKind.Reordered, item.File, item.Line.Number, expected, linksTo,
@@ -332,7 +331,15 @@ public static class AuditVerifier
 
         public AuditLine Line { get; } = line;
 
-        public ParsedRecord? Record { get; private set; }
+        /// <summary>True when the line is a record whose receipt could be canonicalized.</summary>
+        public bool IsRecord { get; private set; }
+
+        public string PrevHash { get; private set; } = "";
+
+        public string RecordHash { get; private set; } = "";
+
+        /// <summary>The parsed receipt; only when signatures are checked (or the byte path handed over).</summary>
+        public JsonObject? Receipt { get; private set; }
 
         public string? Recomputed { get; private set; }
 
@@ -340,22 +347,28 @@ public static class AuditVerifier
 
         public bool DuplicateKey { get; private set; }
 
-        public void Compute()
+        public void Compute(bool needReceipt)
         {
-            Record = AuditRecordFormat.TryParse(Line.Bytes, out var error, out var duplicate);
+            // Ordinary records are hashed from their bytes; a tree is built only to check a signature or to explain a problem.
+            if (!needReceipt && AuditRecordFormat.TryHashRecord(Line.Bytes, out var prev, out var hash, out var recomputed))
+            {
+                (IsRecord, PrevHash, RecordHash, Recomputed) = (true, prev, hash, recomputed);
+                return;
+            }
+            var record = AuditRecordFormat.TryParse(Line.Bytes, out var error, out var duplicate);
             Error = error;
             DuplicateKey = duplicate;
-            if (Record is null)
+            if (record is null)
             {
                 return;
             }
             try
             {
-                Recomputed = AuditRecordFormat.RecordHash(Record.PrevHash, Record.Receipt);
+                Recomputed = AuditRecordFormat.RecordHash(record.PrevHash, record.Receipt);
+                (IsRecord, PrevHash, RecordHash, Receipt) = (true, record.PrevHash, record.RecordHash, record.Receipt);
             }
             catch (CanonicalizationException e)
             {
-                Record = null;
                 Error = $"the receipt cannot be canonicalized: {e.Message}";
             }
         }

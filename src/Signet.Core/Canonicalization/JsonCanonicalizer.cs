@@ -15,7 +15,7 @@ namespace Signet.Canonicalization;
 /// except integer lexemes, which follow FORMAT.md §2. Values built in code (CLR numbers and strings) are accepted as
 /// well as parsed ones. Thread-safe: it holds no state.
 /// </remarks>
-public static class JsonCanonicalizer
+public static partial class JsonCanonicalizer
 {
     [ThreadStatic]
     private static CanonicalWriter? t_writer;
@@ -51,8 +51,18 @@ public static class JsonCanonicalizer
     }
 
     /// <summary>Parses JSON text (strictly, duplicate keys rejected) and returns its canonical text.</summary>
-    public static string CanonicalizeJson(ReadOnlySpan<byte> utf8Json, StrictJsonOptions? options = null) =>
-        CanonicalizeToString(StrictJson.Parse(utf8Json, options));
+    public static string CanonicalizeJson(ReadOnlySpan<byte> utf8Json, StrictJsonOptions? options = null)
+    {
+        var writer = Utf8CanonicalWriter.Rent();
+        try
+        {
+            return Encoding.UTF8.GetString(WriteUtf8(utf8Json, writer, options));
+        }
+        finally
+        {
+            Utf8CanonicalWriter.Return(writer);
+        }
+    }
 
     /// <summary><c>"sha256:"</c> + lowercase hex of SHA-256 over the canonical bytes: Signet's content hash.</summary>
     public static string Sha256(JsonNode? node)
