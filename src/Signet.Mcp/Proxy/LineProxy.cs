@@ -98,12 +98,13 @@ public sealed class LineProxy : IDisposable
         ExceptionDispatchInfo? readFailure = null;
         try
         {
+            // Reading stops when the pipeline fails (its destination closed), as it would on a failed write.
             await LineReader.ReadAsync(
                 reader,
                 _options.MaxLineBytes,
                 line => onLine(line, cancellationToken),
                 (piece, isLast) => onOverflow(piece, isLast, overflow, cancellationToken),
-                cancellationToken).ConfigureAwait(false);
+                pipeline.Failed).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -120,20 +121,26 @@ public sealed class LineProxy : IDisposable
         }
 
         // The lines still queued go out (or, once the destination has failed, are answered) before the loop ends.
-        if (readFailure is null)
-        {
-            await pipeline.CompleteAsync().ConfigureAwait(false);
-            return;
-        }
+        Exception? pipelineFailure = null;
         try
         {
             await pipeline.CompleteAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e)
         {
-            // The read loop's own failure is the one to report.
+            pipelineFailure = e;
         }
-        readFailure.Throw();
+        var stoppedByPipeline = pipelineFailure is not null
+            && readFailure?.SourceException is OperationCanceledException
+            && !cancellationToken.IsCancellationRequested;
+        if (readFailure is not null && !stoppedByPipeline)
+        {
+            readFailure.Throw();
+        }
+        if (pipelineFailure is not null)
+        {
+            ExceptionDispatchInfo.Throw(pipelineFailure);
+        }
     }
 
     /// <summary>

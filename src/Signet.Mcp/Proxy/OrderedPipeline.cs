@@ -37,6 +37,7 @@ internal sealed class OrderedPipeline
     });
 
     private readonly CancellationToken _cancellationToken;
+    private readonly CancellationTokenSource _failed;
     private readonly Task _runner;
     private int _queued;
     private volatile ExceptionDispatchInfo? _failure;
@@ -45,8 +46,12 @@ internal sealed class OrderedPipeline
     public OrderedPipeline(CancellationToken cancellationToken)
     {
         _cancellationToken = cancellationToken;
+        _failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _runner = Task.Run(RunAsync, CancellationToken.None);
     }
+
+    /// <summary>Cancelled when the pipeline fails (or the loop's token is): the producer stops reading then.</summary>
+    public CancellationToken Failed => _failed.Token;
 
     /// <summary>Applies a step to a line, given the line and the token of the loop.</summary>
     public delegate ValueTask Apply(ReadOnlySequence<byte> line, CancellationToken cancellationToken);
@@ -123,6 +128,7 @@ internal sealed class OrderedPipeline
     {
         _steps.Writer.TryComplete();
         await _runner.ConfigureAwait(false);
+        _failed.Dispose();
         _failure?.Throw();
     }
 
@@ -177,6 +183,7 @@ internal sealed class OrderedPipeline
             // The destination is gone or the loop was stopped: nothing more is written; what is queued is abandoned.
             _failure = ExceptionDispatchInfo.Capture(e);
             _steps.Writer.TryComplete();
+            await _failed.CancelAsync().ConfigureAwait(false);
             var cause = CauseOf(e);
             if (unapplied is { } first)
             {
@@ -215,8 +222,8 @@ internal sealed class OrderedPipeline
     }
 
     private static string CauseOf(Exception e) => e is OperationCanceledException
-        ? "the proxy stopped before forwarding it"
-        : $"the destination's stream closed before it could be forwarded ({e.Message})";
+        ? "the proxy was shutting down"
+        : $"the server stopped accepting messages ({e.Message})";
 
     private readonly record struct Step(Task Ready, ReadOnlySequence<byte> Line, Apply Apply, Abandon? Abandon);
 }
