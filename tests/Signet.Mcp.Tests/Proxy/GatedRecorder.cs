@@ -34,6 +34,9 @@ internal sealed class GatedRecorder : IToolCallRecorder
 
     public ConcurrentQueue<string> Forgotten { get; } = new();
 
+    /// <summary>The call id of each call seen, by its <c>arguments.message</c> (for clients that choose their own ids).</summary>
+    public ConcurrentDictionary<string, string> CallIdByMessage { get; } = new();
+
     /// <summary>Lets the request recording of <paramref name="callId"/> finish: signed, or refused with <paramref name="refusal"/>.</summary>
     public void ReleaseRequest(string callId, string? refusal = null) => Gate(_requestGates, callId).SetResult(refusal);
 
@@ -42,6 +45,10 @@ internal sealed class GatedRecorder : IToolCallRecorder
 
     public async ValueTask OnRequestAsync(JsonObject callParams, string callId, string? sessionId, CancellationToken cancellationToken = default)
     {
+        if (callParams["arguments"]?["message"] is JsonValue message && message.TryGetValue<string>(out var text))
+        {
+            CallIdByMessage[text] = callId;
+        }
         if (Interlocked.Increment(ref _requestsInFlight) == _expectedRequests)
         {
             _requestsStarted.TrySetResult();
