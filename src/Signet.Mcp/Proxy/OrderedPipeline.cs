@@ -14,8 +14,8 @@ namespace Signet.Mcp.Proxy;
 /// appended concurrently (the audit log then commits them with shared fsyncs), and a later line, whatever it is,
 /// never overtakes an earlier one.</para>
 /// <para>Bounded: at most <see cref="MaxQueuedSteps"/> steps wait, and a line longer than
-/// <see cref="MaxQueuedLineBytes"/> is not copied into the queue: the producer first waits until everything before it
-/// has gone out and then handles it directly. A full queue stops the producer from reading, so backpressure reaches
+/// <see cref="MaxQueuedLineBytes"/> is not queued: the producer first waits until everything before it has gone out
+/// and then handles it directly (waiting for its preparation before reading on). A full queue stops the producer from reading, so backpressure reaches
 /// the sender as before.</para>
 /// <para>When the destination fails (its stream closed) or the loop is cancelled, the steps not yet applied are
 /// abandoned in order: each gets its abandon callback (a call that was signed but not forwarded is answered with an
@@ -83,8 +83,9 @@ internal sealed class OrderedPipeline
             await apply(line, cancellationToken).ConfigureAwait(false);
             return;
         }
-        if (keepsLine && line.Length > MaxQueuedLineBytes)
+        if (line.Length > MaxQueuedLineBytes)
         {
+            // A big message (held as bytes or as the parsed call) is not queued: memory stays bounded.
             await DrainAsync(cancellationToken).ConfigureAwait(false);
             await ready.ConfigureAwait(false);
             await apply(line, cancellationToken).ConfigureAwait(false);
