@@ -124,6 +124,25 @@ public sealed class LineProxyConcurrencyTests
     }
 
     [Fact]
+    public async Task Upstream_BigLinesBehindCallBeingRecorded_WaitForItAndKeepOrder()
+    {
+        var recorder = new GatedRecorder(expectedRequests: 1);
+        await using var harness = new PipeHarness(recorder, new LineProxyOptions { MaxLineBytes = 3 * 1024 * 1024, FailOpen = true });
+        var big = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"data\":\"" + new string('b', 2 * 1024 * 1024) + "\"}}\n";
+        var oversized = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"data\":\"" + new string('o', 4 * 1024 * 1024) + "\"}}\n";
+        var send = Task.Run(() => harness.ClientSendsAsync(Call(1) + "\n" + big + oversized + Ping + "\n"));
+
+        await recorder.RequestsInFlight;
+        recorder.ReleaseRequest("n:1");
+
+        Assert.Equal(1, (int)JsonNode.Parse(await harness.ServerReceivesLineAsync())!["id"]!);
+        Assert.Equal(big, Encoding.UTF8.GetString(await harness.ServerReceivesBytesAsync(big.Length)));
+        Assert.Equal(oversized, Encoding.UTF8.GetString(await harness.ServerReceivesBytesAsync(oversized.Length)));
+        Assert.Equal(Ping + "\n", await harness.ServerReceivesLineAsync());
+        await send.WaitAsync(PipeHarness.Timeout);
+    }
+
+    [Fact]
     public async Task Upstream_ClientEofWhileCallsAreRecorded_EndsOnlyAfterTheyAreForwarded()
     {
         var recorder = new GatedRecorder(expectedRequests: 2);
