@@ -64,7 +64,7 @@ internal static class DemoCommand
         await o.WriteLineAsync();
 
         // 2. A real MCP client, a real signet proxy process, a real tool server process.
-        var launcher = SignetLauncher.Resolve(null, null, Environment.ProcessPath, typeof(DemoCommand).Assembly.Location);
+        var launcher = SignetLauncher.Resolve(null, null, Environment.ProcessPath, SignetLauncher.RunningSignetDll());
         var self = launcher.PrefixArguments.ToList();
         var proxyArgs = new List<string>(self) { "proxy", "--home", home, "--key", KeyName, "--name", "demo", "--target", "mcp://demo-server", "--" };
         proxyArgs.Add(launcher.Command);

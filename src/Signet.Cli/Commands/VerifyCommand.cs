@@ -62,7 +62,8 @@ internal static class VerifyCommand
                 var array = new JsonArray();
                 foreach (var (where, result) in results)
                 {
-                    array.Add(new JsonObject
+                    // The JsonNode overload: Add<T> serializes through reflection and is not trim-safe.
+                    array.Add((JsonNode)new JsonObject
                     {
                         ["source"] = where,
                         ["valid"] = result.IsValid,

@@ -97,7 +97,7 @@ internal static class WrapCommands
                 ? Path.GetFullPath(sc, console.WorkingDirectory)
                 : parse.GetValue(signetCommand);
             var launcher = SignetLauncher.Resolve(explicitCommand, console.GetEnvironmentVariable("PATH"),
-                Environment.ProcessPath, typeof(WrapCommands).Assembly.Location);
+                Environment.ProcessPath, SignetLauncher.RunningSignetDll());
             var selection = Selection(parse.GetValue(servers));
             var options = new McpWrapOptions { Launcher = launcher, ProxyOptions = proxyOptions, Servers = selection };
             return await RewriteAsync(console, parse.GetValue(config), parse.GetValue(client), selection, parse.GetValue(dryRun),
@@ -211,7 +211,7 @@ internal static class WrapCommands
         {
             text.Append($"{location.Path} ({McpClients.Name(location.Client)}, {location.Scope})\n");
             var file = new JsonObject { ["path"] = location.Path, ["client"] = McpClients.Name(location.Client), ["scope"] = location.Scope };
-            files.Add(file);
+            files.Add((JsonNode)file);
             try
             {
                 var servers = McpConfigRewriter.Inspect(McpConfigFile.Read(location.Path), location.Client);
@@ -232,7 +232,7 @@ internal static class WrapCommands
                     };
                     var name = nested ? $"{server.Location}.{server.Name}" : server.Name;
                     text.Append($"  {state,-12} {name}  {server.Summary}\n");
-                    entries.Add(new JsonObject
+                    entries.Add((JsonNode)new JsonObject
                     {
                         ["location"] = server.Location,
                         ["name"] = server.Name,

@@ -56,6 +56,16 @@ public sealed record SignetLauncher
     }
 
     /// <summary>
+    /// The <c>signet.dll</c> next to the running program, or null when there is none (a Native AOT build is a single
+    /// executable). Used instead of <c>Assembly.Location</c>, which is empty in a single-file or Native AOT build.
+    /// </summary>
+    public static string? RunningSignetDll()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "signet.dll");
+        return File.Exists(path) ? path : null;
+    }
+
+    /// <summary>
     /// True when <paramref name="command"/> and <paramref name="args"/> start a signet proxy in any of the forms
     /// <see cref="Resolve"/> writes; <paramref name="proxyIndex"/> is the index of <c>proxy</c> in the arguments.
     /// </summary>

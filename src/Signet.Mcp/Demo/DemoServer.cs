@@ -123,6 +123,27 @@ internal static partial class DemoServer
         InputSchema = ParseElement(inputSchema),
     };
 
+    /// <summary>The arguments as compact JSON, written element by element (no reflection-based serializer: trim-safe).</summary>
+    private static string ArgumentsText(IDictionary<string, JsonElement>? arguments)
+    {
+        if (arguments is null)
+        {
+            return "null";
+        }
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var (name, value) in arguments)
+            {
+                writer.WritePropertyName(name);
+                value.WriteTo(writer);
+            }
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
     private static async ValueTask<CallToolResult> CallToolAsync(
         RequestContext<CallToolRequestParams> request, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -130,7 +151,7 @@ internal static partial class DemoServer
         LogToolCall(logger, call.Name);
         if (logger.IsEnabled(LogLevel.Trace))
         {
-            LogToolArguments(logger, call.Name, JsonSerializer.Serialize(call.Arguments, McpJsonUtilities.DefaultOptions));
+            LogToolArguments(logger, call.Name, ArgumentsText(call.Arguments));
         }
         var args = new ToolArguments(call.Arguments);
         try

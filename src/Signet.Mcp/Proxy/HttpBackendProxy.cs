@@ -111,45 +111,62 @@ public static class HttpBackendProxy
         public async Task RunUpstreamAsync(Stream clientInput, CancellationToken cancellationToken)
         {
             var reader = PipeReader.Create(clientInput, LineReader.PipeOptions);
+            var pipeline = new OrderedPipeline(cancellationToken);
             var overflowBytes = 0L;
             try
             {
                 await LineReader.ReadAsync(
                     reader,
                     options.Traffic.MaxLineBytes,
-                    line => OnClientLineAsync(line, cancellationToken),
+                    line => OnClientLineAsync(pipeline, line, cancellationToken),
                     async (piece, isLast) =>
                     {
                         overflowBytes += piece.Length;
                         if (isLast)
                         {
                             // Over HTTP there is no forwarding a message unread: it must become one JSON-RPC message.
-                            await WriteAsync(JsonRpcLines.ErrorLine(null,
-                                $"signet: a message of {overflowBytes} bytes exceeds the proxy's line limit of {options.Traffic.MaxLineBytes} bytes and was not forwarded (raise it with --max-line-bytes)"),
-                                cancellationToken).ConfigureAwait(false);
+                            var error = JsonRpcLines.ErrorLine(null,
+                                $"signet: a message of {overflowBytes} bytes exceeds the proxy's line limit of {options.Traffic.MaxLineBytes} bytes and was not forwarded (raise it with --max-line-bytes)");
                             overflowBytes = 0;
+                            await ToClientInOrderAsync(pipeline, error, cancellationToken).ConfigureAwait(false);
                         }
                     },
-                    cancellationToken).ConfigureAwait(false);
+                    pipeline.Failed).ConfigureAwait(false);
             }
             finally
             {
                 await reader.CompleteAsync().ConfigureAwait(false);
+                // What was read is sent (in order) before the loop ends.
+                await pipeline.CompleteAsync().ConfigureAwait(false);
             }
         }
 
         public async Task RunDownstreamAsync(CancellationToken cancellationToken)
         {
-            await foreach (var message in transport.MessageReader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            var pipeline = new OrderedPipeline(cancellationToken);
+            try
             {
-                var outgoing = message;
-                if (message is JsonRpcMessageWithId { Id: var id } and (JsonRpcResponse or JsonRpcError)
-                    && CallIdOf(id) is { } callId
-                    && _pending.TryRemove(callId, out _))
+                await foreach (var message in transport.MessageReader.ReadAllAsync(pipeline.Failed).ConfigureAwait(false))
                 {
-                    outgoing = await RecordResponseAsync(message, callId, id, cancellationToken).ConfigureAwait(false);
+                    if (message is JsonRpcMessageWithId { Id: var id } and (JsonRpcResponse or JsonRpcError)
+                        && CallIdOf(id) is { } callId
+                        && _pending.TryRemove(callId, out _))
+                    {
+                        // Recording overlaps with the messages that follow; delivery keeps the server's order.
+                        var recording = RecordResponseAsync(message, callId, id, cancellationToken);
+                        await pipeline.RunAsync(ReadOnlySequence<byte>.Empty, recording,
+                            (_, ct) => WriteAsync(Serialize(recording.Result), ct), null, keepsLine: false, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await pipeline.RunAsync(ReadOnlySequence<byte>.Empty, Task.CompletedTask,
+                            (_, ct) => WriteAsync(Serialize(message), ct), null, keepsLine: false, cancellationToken).ConfigureAwait(false);
+                    }
                 }
-                await WriteAsync(Serialize(outgoing), cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await pipeline.CompleteAsync().ConfigureAwait(false);
             }
         }
 
@@ -172,7 +189,7 @@ public static class HttpBackendProxy
             }
         }
 
-        private async ValueTask OnClientLineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken)
+        private async ValueTask OnClientLineAsync(OrderedPipeline pipeline, ReadOnlySequence<byte> line, CancellationToken cancellationToken)
         {
             var (content, _) = LineReader.Split(LineReader.Contiguous(line));
             if (content.Span.Trim(" \t\r"u8).IsEmpty)
@@ -182,7 +199,7 @@ public static class HttpBackendProxy
             if (!StrictJson.TryParse(content.Span, out var node, out var parseError))
             {
                 // Nothing unreadable can cross HTTP; answer as a JSON-RPC server would.
-                await WriteAsync(JsonRpcLines.Serialize(ParseError(parseError!.Message), "\n"u8), cancellationToken).ConfigureAwait(false);
+                await ToClientInOrderAsync(pipeline, JsonRpcLines.Serialize(ParseError(parseError!.Message), "\n"u8), cancellationToken).ConfigureAwait(false);
                 return;
             }
 
@@ -201,52 +218,86 @@ public static class HttpBackendProxy
                 }
                 if (message is null)
                 {
-                    await WriteAsync(JsonRpcLines.Serialize(InvalidRequest(element), "\n"u8), cancellationToken).ConfigureAwait(false);
+                    await ToClientInOrderAsync(pipeline, JsonRpcLines.Serialize(InvalidRequest(element), "\n"u8), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
-                await OnClientMessageAsync(message, cancellationToken).ConfigureAwait(false);
+                await OnClientMessageAsync(pipeline, message, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        private async ValueTask OnClientMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken)
+        private ValueTask OnClientMessageAsync(OrderedPipeline pipeline, JsonRpcMessage message, CancellationToken cancellationToken)
         {
-            if (message is JsonRpcNotification { Method: NotificationMethods.CancelledNotification, Params: JsonObject cancelled }
-                && CallId.From(cancelled["requestId"]) is { } cancelledId
-                && _pending.TryRemove(cancelledId, out _))
-            {
-                recorder.Forget(cancelledId, _sessionId);
-            }
-
             if (message is JsonRpcRequest { Method: RequestMethods.ToolsCall, Params: JsonObject callParams } request
                 && CallIdOf(request.Id) is { } callId)
             {
-                var refusal = await RecordRequestAsync(callParams, callId, cancellationToken).ConfigureAwait(false);
-                if (refusal is not null && !options.Traffic.FailOpen)
-                {
-                    ProxyLog.CallRefused(logger, callId, refusal);
-                    await WriteAsync(JsonRpcLines.ErrorLine(IdNode(request.Id), "signet: " + refusal), cancellationToken).ConfigureAwait(false);
-                    return;
-                }
-                if (refusal is not null)
-                {
-                    ProxyLog.ForwardedUnsigned(logger, callId, refusal);
-                }
-                else
-                {
-                    _pending[callId] = request.Id;
-                }
+                // Signing and the durable append start now and overlap with the messages that follow; sending waits its turn.
+                var recording = RecordRequestAsync(callParams, callId, cancellationToken);
+                return pipeline.RunAsync(
+                    ReadOnlySequence<byte>.Empty,
+                    recording,
+                    (_, ct) => SendCallAsync(request, callId, recording.Result, ct),
+                    async cause =>
+                    {
+                        recorder.Forget(callId, _sessionId);
+                        var reason = recording.IsCompletedSuccessfully && recording.Result is { } refusal && !options.Traffic.FailOpen
+                            ? refusal
+                            : "the call was not forwarded: " + cause;
+                        await WriteAsync(JsonRpcLines.ErrorLine(IdNode(request.Id), "signet: " + reason), CancellationToken.None).ConfigureAwait(false);
+                    },
+                    keepsLine: false,
+                    cancellationToken);
             }
 
-            // Order matters (initialized must reach the server before the next request), but a POST can stay open for a
-            // whole tool call, and the client's next messages (a cancellation, the answer to an elicitation) must not
-            // wait behind it. So the next message goes once this one's POST has been answered with headers (the server
-            // has taken it), or its send finished, or, for a server that holds its headers back, after a short grace.
+            return pipeline.RunAsync(ReadOnlySequence<byte>.Empty, Task.CompletedTask, (empty, ct) =>
+            {
+                // A cancellation is applied in order: after the call it cancels has been sent (and is pending).
+                if (message is JsonRpcNotification { Method: NotificationMethods.CancelledNotification, Params: JsonObject cancelled }
+                    && CallId.From(cancelled["requestId"]) is { } cancelledId
+                    && _pending.TryRemove(cancelledId, out _))
+                {
+                    recorder.Forget(cancelledId, _sessionId);
+                }
+                return SendInOrderAsync(message, ct);
+            }, null, keepsLine: false, cancellationToken);
+        }
+
+        private async ValueTask SendCallAsync(JsonRpcRequest request, string callId, string? refusal, CancellationToken cancellationToken)
+        {
+            if (refusal is not null && !options.Traffic.FailOpen)
+            {
+                ProxyLog.CallRefused(logger, callId, refusal);
+                await WriteAsync(JsonRpcLines.ErrorLine(IdNode(request.Id), "signet: " + refusal), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            if (refusal is not null)
+            {
+                ProxyLog.ForwardedUnsigned(logger, callId, refusal);
+            }
+            else
+            {
+                _pending[callId] = request.Id;
+            }
+            await SendInOrderAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// Order matters (initialized must reach the server before the next request), but a POST can stay open for a
+        /// whole tool call, and the client's next messages (a cancellation, the answer to an elicitation) must not
+        /// wait behind it. So the next message goes once this one's POST has been answered with headers (the server
+        /// has taken it), or its send finished, or, for a server that holds its headers back, after a short grace.
+        /// </summary>
+        private async ValueTask SendInOrderAsync(JsonRpcMessage message, CancellationToken cancellationToken)
+        {
             var accepted = posts.ExpectPost();
             var send = SendAsync(message, cancellationToken);
             using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             await Task.WhenAny(accepted, send, Task.Delay(HeadersGrace, grace.Token)).ConfigureAwait(false);
             await grace.CancelAsync().ConfigureAwait(false);
         }
+
+        /// <summary>A line of the proxy's own for the client, after the client's earlier messages have been handled.</summary>
+        private ValueTask ToClientInOrderAsync(OrderedPipeline pipeline, byte[] line, CancellationToken cancellationToken) =>
+            pipeline.RunAsync(ReadOnlySequence<byte>.Empty, Task.CompletedTask, (_, ct) => WriteAsync(line, ct), null, keepsLine: false, cancellationToken);
 
         private async Task SendAsync(JsonRpcMessage message, CancellationToken cancellationToken)
         {
@@ -278,7 +329,7 @@ public static class HttpBackendProxy
             }
         }
 
-        private async ValueTask<string?> RecordRequestAsync(JsonObject callParams, string callId, CancellationToken cancellationToken)
+        private async Task<string?> RecordRequestAsync(JsonObject callParams, string callId, CancellationToken cancellationToken)
         {
             try
             {
@@ -296,7 +347,7 @@ public static class HttpBackendProxy
             }
         }
 
-        private async ValueTask<JsonRpcMessage> RecordResponseAsync(JsonRpcMessage message, string callId, RequestId id, CancellationToken cancellationToken)
+        private async Task<JsonRpcMessage> RecordResponseAsync(JsonRpcMessage message, string callId, RequestId id, CancellationToken cancellationToken)
         {
             var result = (message as JsonRpcResponse)?.Result;
             var error = message is JsonRpcError e ? JsonSerializer.SerializeToNode(e.Error, WireOptions.GetTypeInfo(typeof(JsonRpcErrorDetail))) : null;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
@@ -16,8 +17,11 @@ namespace Signet.Mcp.Proxy;
 /// are shown to the recorder on the way.
 /// </summary>
 /// <remarks>
-/// Each direction is processed in order by one loop, so a later line never overtakes a call being signed.
-/// The two loops run concurrently; writes to the client are serialized so lines never interleave.
+/// Each direction is read by one loop. Signing a call and appending its receipt (and recording a response) start as
+/// soon as the line is read and overlap with the following lines' (up to 64 in flight), so concurrent calls share the
+/// audit log's fsyncs; the lines themselves go out strictly in arrival order, each once everything before it has gone
+/// out, so a later line (a cancellation, a notification) never overtakes a call being signed. The two loops run
+/// concurrently; writes to the client are serialized so lines never interleave.
 /// </remarks>
 public sealed class LineProxy : IDisposable
 {
@@ -29,6 +33,10 @@ public sealed class LineProxy : IDisposable
     private readonly ProxyOutput _client;
     private readonly ProxyOutput _server;
     private readonly ConcurrentDictionary<string, JsonNode?> _pending = new(StringComparer.Ordinal);
+    private readonly OrderedPipeline.Apply _forwardToServer;
+    private readonly OrderedPipeline.Apply _forwardToClient;
+    private OrderedPipeline? _toServer;
+    private OrderedPipeline? _toClient;
 
     /// <summary>Creates the engine over the client's output stream and the server's input stream.</summary>
     public LineProxy(IToolCallRecorder recorder, Stream clientOutput, Stream serverInput, LineProxyOptions? options = null, ILogger? logger = null)
@@ -38,27 +46,26 @@ public sealed class LineProxy : IDisposable
         _server = new ProxyOutput(serverInput ?? throw new ArgumentNullException(nameof(serverInput)));
         _options = options ?? new LineProxyOptions();
         _logger = logger ?? NullLogger.Instance;
+        _forwardToServer = _server.WriteAsync;
+        _forwardToClient = _client.WriteAsync;
     }
 
     /// <summary>The number of forwarded calls still waiting for their response.</summary>
     public int PendingCalls => _pending.Count;
 
     /// <summary>
-    /// Forwards the client's lines to the server until the client's stream ends (returns true) or the server's
-    /// input is closed (returns false). Throws only on cancellation.
+    /// Forwards the client's lines to the server until the client's stream ends and every line read has gone out
+    /// (returns true) or the server's input is closed (returns false). Throws only on cancellation.
     /// </summary>
     public async Task<bool> RunUpstreamAsync(Stream clientInput, CancellationToken cancellationToken = default)
     {
         var reader = PipeReader.Create(clientInput, LineReader.PipeOptions);
         var overflow = new OverflowState();
+        var pipeline = new OrderedPipeline(cancellationToken);
+        _toServer = pipeline;
         try
         {
-            await LineReader.ReadAsync(
-                reader,
-                _options.MaxLineBytes,
-                line => OnClientLineAsync(line, cancellationToken),
-                (piece, isLast) => OnClientOverflowAsync(piece, isLast, overflow, cancellationToken),
-                cancellationToken).ConfigureAwait(false);
+            await RunAsync(pipeline, reader, overflow, _server, OnClientLineAsync, OnClientOverflowAsync, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
@@ -67,37 +74,72 @@ public sealed class LineProxy : IDisposable
             ProxyLog.ServerInputClosed(_logger, e.Message);
             return false;
         }
-        finally
-        {
-            if (overflow.HoldsLock)
-            {
-                _server.Release();
-            }
-            await reader.CompleteAsync().ConfigureAwait(false);
-        }
     }
 
-    /// <summary>Forwards the server's lines to the client until the server's stream ends.</summary>
-    public async Task RunDownstreamAsync(Stream serverOutput, CancellationToken cancellationToken = default)
+    /// <summary>Forwards the server's lines to the client until the server's stream ends and every line read has gone out.</summary>
+    public Task RunDownstreamAsync(Stream serverOutput, CancellationToken cancellationToken = default)
     {
         var reader = PipeReader.Create(serverOutput, LineReader.PipeOptions);
-        var overflow = new OverflowState();
+        var pipeline = new OrderedPipeline(cancellationToken);
+        _toClient = pipeline;
+        return RunAsync(pipeline, reader, new OverflowState(), _client, OnServerLineAsync, OnServerOverflowAsync, cancellationToken);
+    }
+
+    /// <summary>One direction: read lines, hand them to the pipeline, then wait until all of them went out.</summary>
+    private async Task RunAsync(
+        OrderedPipeline pipeline,
+        PipeReader reader,
+        OverflowState overflow,
+        ProxyOutput destination,
+        Func<ReadOnlySequence<byte>, CancellationToken, ValueTask> onLine,
+        Func<ReadOnlySequence<byte>, bool, OverflowState, CancellationToken, ValueTask> onOverflow,
+        CancellationToken cancellationToken)
+    {
+        ExceptionDispatchInfo? readFailure = null;
         try
         {
+            // Reading stops when the pipeline fails (its destination closed), as it would on a failed write.
             await LineReader.ReadAsync(
                 reader,
                 _options.MaxLineBytes,
-                line => OnServerLineAsync(line, cancellationToken),
-                (piece, isLast) => OnServerOverflowAsync(piece, isLast, overflow, cancellationToken),
-                cancellationToken).ConfigureAwait(false);
+                line => onLine(line, cancellationToken),
+                (piece, isLast) => onOverflow(piece, isLast, overflow, cancellationToken),
+                pipeline.Failed).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            readFailure = ExceptionDispatchInfo.Capture(e);
         }
         finally
         {
             if (overflow.HoldsLock)
             {
-                _client.Release();
+                overflow.HoldsLock = false;
+                destination.Release();
             }
             await reader.CompleteAsync().ConfigureAwait(false);
+        }
+
+        // The lines still queued go out (or, once the destination has failed, are answered) before the loop ends.
+        Exception? pipelineFailure = null;
+        try
+        {
+            await pipeline.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            pipelineFailure = e;
+        }
+        var stoppedByPipeline = pipelineFailure is not null
+            && readFailure?.SourceException is OperationCanceledException
+            && !cancellationToken.IsCancellationRequested;
+        if (readFailure is not null && !stoppedByPipeline)
+        {
+            readFailure.Throw();
+        }
+        if (pipelineFailure is not null)
+        {
+            ExceptionDispatchInfo.Throw(pipelineFailure);
         }
     }
 
@@ -131,50 +173,59 @@ public sealed class LineProxy : IDisposable
 
     // ---- client → server ----
 
-    private async ValueTask OnClientLineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken)
+    private ValueTask OnClientLineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken)
     {
+        var pipeline = _toServer!;
         var memory = LineReader.Contiguous(line);
-        var (content, terminator) = LineReader.Split(memory);
+        var (content, terminatorMemory) = LineReader.Split(memory);
         if (!MightCarryCall(content.Span))
         {
-            await _server.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-            return;
+            return pipeline.RunAsync(line, Task.CompletedTask, _forwardToServer, null, keepsLine: true, cancellationToken);
         }
 
         if (!StrictJson.TryParse(content.Span, out var node, out var parseError))
         {
-            await OnUnreadableClientLineAsync(line, content, parseError!, cancellationToken).ConfigureAwait(false);
-            return;
+            return OnUnreadableClientLineAsync(pipeline, line, content, parseError!, cancellationToken);
         }
 
-        switch (node)
+        var terminator = terminatorMemory.ToArray();
+        return node switch
         {
-            case JsonObject message:
-                await OnClientMessageAsync(line, message, terminator, cancellationToken).ConfigureAwait(false);
-                break;
-            case JsonArray batch:
-                await OnClientBatchAsync(line, batch, terminator, cancellationToken).ConfigureAwait(false);
-                break;
-            default:
-                await _server.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-                break;
-        }
+            JsonObject message => OnClientMessageAsync(pipeline, line, message, terminator, cancellationToken),
+            JsonArray batch => OnClientBatchAsync(pipeline, line, batch, terminator, cancellationToken),
+            _ => pipeline.RunAsync(line, Task.CompletedTask, _forwardToServer, null, keepsLine: true, cancellationToken),
+        };
     }
 
-    private async ValueTask OnClientMessageAsync(ReadOnlySequence<byte> line, JsonObject message, ReadOnlyMemory<byte> terminator, CancellationToken cancellationToken)
+    private ValueTask OnClientMessageAsync(OrderedPipeline pipeline, ReadOnlySequence<byte> line, JsonObject message, byte[] terminator, CancellationToken cancellationToken)
     {
-        ForgetIfCancelled(message);
         if (!TryGetCall(message, out var callId, out var id, out var callParams))
         {
-            await _server.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-            return;
+            // A cancellation is applied in order: after the call it cancels has been forwarded (and is pending).
+            return pipeline.RunAsync(line, Task.CompletedTask, (l, ct) =>
+            {
+                ForgetIfCancelled(message);
+                return _server.WriteAsync(l, ct);
+            }, null, keepsLine: true, cancellationToken);
         }
 
-        var refusal = await RecordRequestAsync(callParams, callId, cancellationToken).ConfigureAwait(false);
+        // Signing and the durable append start now and overlap with the lines that follow; forwarding waits its turn.
+        var recording = RecordRequestAsync(callParams, callId, cancellationToken);
+        return pipeline.RunAsync(
+            line,
+            recording,
+            (l, ct) => ForwardCallAsync(l, message, callId, id, recording.Result, terminator, ct),
+            cause => AbandonCallAsync(id, callId, recording, cause),
+            keepsLine: _options.FailOpen,
+            cancellationToken);
+    }
+
+    private async ValueTask ForwardCallAsync(ReadOnlySequence<byte> line, JsonObject message, string callId, JsonNode id, string? refusal, byte[] terminator, CancellationToken cancellationToken)
+    {
         if (refusal is null)
         {
             _pending[callId] = id.DeepClone();
-            await _server.WriteAsync(JsonRpcLines.Serialize(message, terminator.Span), cancellationToken).ConfigureAwait(false);
+            await _server.WriteAsync(JsonRpcLines.Serialize(message, terminator), cancellationToken).ConfigureAwait(false);
         }
         else if (_options.FailOpen)
         {
@@ -188,49 +239,105 @@ public sealed class LineProxy : IDisposable
         }
     }
 
-    private async ValueTask OnClientBatchAsync(ReadOnlySequence<byte> line, JsonArray batch, ReadOnlyMemory<byte> terminator, CancellationToken cancellationToken)
+    /// <summary>A call read but never forwarded (the server's input closed, or the proxy stopped): the client gets an error.</summary>
+    private async ValueTask AbandonCallAsync(JsonNode id, string callId, Task<string?> recording, string cause)
     {
-        var anyCall = false;
+        _recorder.Forget(callId, _options.SessionId);
+        var message = recording.IsCompletedSuccessfully && recording.Result is { } refusal && !_options.FailOpen
+            ? refusal
+            : "the call was not forwarded: " + cause;
+        ProxyLog.PendingFailed(_logger, callId, message);
+        await _client.WriteAsync(JsonRpcLines.ErrorLine(id, "signet: " + message), CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private ValueTask OnClientBatchAsync(OrderedPipeline pipeline, ReadOnlySequence<byte> line, JsonArray batch, byte[] terminator, CancellationToken cancellationToken)
+    {
+        List<BatchCall>? calls = null;
         for (var i = 0; i < batch.Count; i++)
         {
-            if (batch[i] is not JsonObject message)
+            if (batch[i] is JsonObject message && TryGetCall(message, out var callId, out var id, out var callParams))
             {
-                continue;
-            }
-            ForgetIfCancelled(message);
-            if (!TryGetCall(message, out var callId, out var id, out var callParams))
-            {
-                continue;
-            }
-
-            anyCall = true;
-            var original = _options.FailOpen ? message.DeepClone() : null;
-            var refusal = await RecordRequestAsync(callParams, callId, cancellationToken).ConfigureAwait(false);
-            if (refusal is null)
-            {
-                _pending[callId] = id.DeepClone();
-            }
-            else if (_options.FailOpen)
-            {
-                ProxyLog.ForwardedUnsigned(_logger, callId, refusal);
-                batch[i] = original;
-            }
-            else
-            {
-                ProxyLog.CallRefused(_logger, callId, refusal);
-                await _client.WriteAsync(JsonRpcLines.ErrorLine(id, "signet: " + refusal), cancellationToken).ConfigureAwait(false);
-                batch.RemoveAt(i);
-                i--;
+                var original = _options.FailOpen ? message.DeepClone() : null;
+                calls ??= [];
+                calls.Add(new BatchCall(i, callId, id, original, RecordRequestAsync(callParams, callId, cancellationToken)));
             }
         }
 
-        if (!anyCall)
+        if (calls is null)
         {
-            await _server.WriteAsync(line, cancellationToken).ConfigureAwait(false);
+            return pipeline.RunAsync(line, Task.CompletedTask, (l, ct) =>
+            {
+                ForgetCancelled(batch);
+                return _server.WriteAsync(l, ct);
+            }, null, keepsLine: true, cancellationToken);
         }
-        else if (batch.Count > 0)
+
+        return pipeline.RunAsync(
+            line,
+            Task.WhenAll(calls.Select(c => c.Recording)),
+            (_, ct) => ForwardBatchAsync(batch, calls, terminator, ct),
+            async cause =>
+            {
+                foreach (var call in calls)
+                {
+                    await AbandonCallAsync(call.Id, call.CallId, call.Recording, cause).ConfigureAwait(false);
+                }
+            },
+            keepsLine: false,
+            cancellationToken);
+    }
+
+    /// <summary>Applies a batch's recordings in batch order: signed calls become pending, refused ones are answered and removed.</summary>
+    private async ValueTask ForwardBatchAsync(JsonArray batch, List<BatchCall> calls, byte[] terminator, CancellationToken cancellationToken)
+    {
+        var next = 0;
+        var removed = new List<int>();
+        for (var i = 0; i < batch.Count; i++)
         {
-            await _server.WriteAsync(JsonRpcLines.Serialize(batch, terminator.Span), cancellationToken).ConfigureAwait(false);
+            if (next < calls.Count && calls[next].Index == i)
+            {
+                var call = calls[next++];
+                var refusal = call.Recording.Result;
+                if (refusal is null)
+                {
+                    _pending[call.CallId] = call.Id.DeepClone();
+                }
+                else if (_options.FailOpen)
+                {
+                    ProxyLog.ForwardedUnsigned(_logger, call.CallId, refusal);
+                    batch[i] = call.Original;
+                }
+                else
+                {
+                    ProxyLog.CallRefused(_logger, call.CallId, refusal);
+                    await _client.WriteAsync(JsonRpcLines.ErrorLine(call.Id, "signet: " + refusal), cancellationToken).ConfigureAwait(false);
+                    removed.Add(i);
+                }
+            }
+            else if (batch[i] is JsonObject message)
+            {
+                ForgetIfCancelled(message);
+            }
+        }
+
+        for (var k = removed.Count - 1; k >= 0; k--)
+        {
+            batch.RemoveAt(removed[k]);
+        }
+        if (batch.Count > 0)
+        {
+            await _server.WriteAsync(JsonRpcLines.Serialize(batch, terminator), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void ForgetCancelled(JsonArray batch)
+    {
+        foreach (var element in batch)
+        {
+            if (element is JsonObject message)
+            {
+                ForgetIfCancelled(message);
+            }
         }
     }
 
@@ -239,28 +346,32 @@ public sealed class LineProxy : IDisposable
     /// server answers it). Valid but ambiguous JSON (duplicate keys, lone surrogates, numbers beyond a double, deep
     /// nesting) that holds a tools/call request is refused: the server would run a call Signet cannot sign faithfully.
     /// </summary>
-    private async ValueTask OnUnreadableClientLineAsync(ReadOnlySequence<byte> line, ReadOnlyMemory<byte> content, JsonParseException parseError, CancellationToken cancellationToken)
+    private ValueTask OnUnreadableClientLineAsync(OrderedPipeline pipeline, ReadOnlySequence<byte> line, ReadOnlyMemory<byte> content, JsonParseException parseError, CancellationToken cancellationToken)
     {
         var ids = LenientCallIds(content);
         if (ids is null)
         {
-            await _server.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-            return;
+            return pipeline.RunAsync(line, Task.CompletedTask, _forwardToServer, null, keepsLine: true, cancellationToken);
         }
 
         var refusal = $"the tools/call message is valid JSON but not strict JSON, so it cannot be signed unambiguously ({parseError.Message})";
         if (_options.FailOpen)
         {
-            ProxyLog.ForwardedUnsigned(_logger, "(unreadable)", refusal);
-            await _server.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-            return;
+            return pipeline.RunAsync(line, Task.CompletedTask, (l, ct) =>
+            {
+                ProxyLog.ForwardedUnsigned(_logger, "(unreadable)", refusal);
+                return _server.WriteAsync(l, ct);
+            }, null, keepsLine: true, cancellationToken);
         }
 
-        ProxyLog.CallRefused(_logger, "(unreadable)", refusal);
-        foreach (var id in ids)
+        return pipeline.RunAsync(line, Task.CompletedTask, async (_, ct) =>
         {
-            await _client.WriteAsync(JsonRpcLines.ErrorLine(id, "signet: " + refusal), cancellationToken).ConfigureAwait(false);
-        }
+            ProxyLog.CallRefused(_logger, "(unreadable)", refusal);
+            foreach (var id in ids)
+            {
+                await _client.WriteAsync(JsonRpcLines.ErrorLine(id, "signet: " + refusal), ct).ConfigureAwait(false);
+            }
+        }, null, keepsLine: false, cancellationToken);
     }
 
     private async ValueTask OnClientOverflowAsync(ReadOnlySequence<byte> piece, bool isLast, OverflowState state, CancellationToken cancellationToken)
@@ -269,6 +380,8 @@ public sealed class LineProxy : IDisposable
         {
             if (!state.HoldsLock)
             {
+                // The pieces are written as they arrive, so everything read before this line must have gone out.
+                await _toServer!.DrainAsync(cancellationToken).ConfigureAwait(false);
                 ProxyLog.ForwardedUnsigned(_logger, "(oversized)", $"a client message longer than {_options.MaxLineBytes} bytes is forwarded without inspection");
                 await _server.AcquireAsync(cancellationToken).ConfigureAwait(false);
                 state.HoldsLock = true;
@@ -288,12 +401,15 @@ public sealed class LineProxy : IDisposable
         {
             var refusal = $"a message of {state.Bytes} bytes exceeds the proxy's line limit of {_options.MaxLineBytes} bytes and was not forwarded (raise it with --max-line-bytes)";
             state.Bytes = 0;
-            ProxyLog.CallRefused(_logger, "(oversized)", refusal);
-            await _client.WriteAsync(JsonRpcLines.ErrorLine(null, "signet: " + refusal), cancellationToken).ConfigureAwait(false);
+            await _toServer!.RunAsync(ReadOnlySequence<byte>.Empty, Task.CompletedTask, (_, ct) =>
+            {
+                ProxyLog.CallRefused(_logger, "(oversized)", refusal);
+                return _client.WriteAsync(JsonRpcLines.ErrorLine(null, "signet: " + refusal), ct);
+            }, null, keepsLine: false, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async ValueTask<string?> RecordRequestAsync(JsonObject callParams, string callId, CancellationToken cancellationToken)
+    private async Task<string?> RecordRequestAsync(JsonObject callParams, string callId, CancellationToken cancellationToken)
     {
         try
         {
@@ -423,66 +539,70 @@ public sealed class LineProxy : IDisposable
 
     // ---- server → client ----
 
-    private async ValueTask OnServerLineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken)
+    private ValueTask OnServerLineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken)
     {
+        var pipeline = _toClient!;
         if (_pending.IsEmpty)
         {
-            await _client.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-            return;
+            return pipeline.RunAsync(line, Task.CompletedTask, _forwardToClient, null, keepsLine: true, cancellationToken);
         }
 
         var memory = LineReader.Contiguous(line);
-        var (content, terminator) = LineReader.Split(memory);
+        var (content, terminatorMemory) = LineReader.Split(memory);
         if (!MightBeResponse(content.Span) || !StrictJson.TryParse(content.Span, out var node, out _, LastWins))
         {
-            await _client.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-            return;
+            return pipeline.RunAsync(line, Task.CompletedTask, _forwardToClient, null, keepsLine: true, cancellationToken);
         }
 
         switch (node)
         {
-            case JsonObject message:
+            case JsonObject message when RecordResponse(message, cancellationToken) is { } recording:
                 {
-                    var replacement = await OnServerMessageAsync(message, cancellationToken).ConfigureAwait(false);
-                    if (replacement is null)
-                    {
-                        await _client.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await _client.WriteAsync(JsonRpcLines.Serialize(replacement, terminator.Span), cancellationToken).ConfigureAwait(false);
-                    }
-                    break;
+                    // Recording overlaps with the lines that follow; delivery keeps the server's order.
+                    var terminator = terminatorMemory.ToArray();
+                    return pipeline.RunAsync(line, recording, (l, ct) => recording.Result is { } replacement
+                        ? _client.WriteAsync(JsonRpcLines.Serialize(replacement, terminator), ct)
+                        : _client.WriteAsync(l, ct), null, keepsLine: true, cancellationToken);
                 }
             case JsonArray batch:
                 {
-                    var replaced = false;
+                    List<(int Index, Task<JsonObject?> Recording)>? recordings = null;
                     for (var i = 0; i < batch.Count; i++)
                     {
-                        if (batch[i] is JsonObject message && await OnServerMessageAsync(message, cancellationToken).ConfigureAwait(false) is { } replacement)
+                        if (batch[i] is JsonObject message && RecordResponse(message, cancellationToken) is { } recording)
                         {
-                            batch[i] = replacement;
-                            replaced = true;
+                            recordings ??= [];
+                            recordings.Add((i, recording));
                         }
                     }
-                    if (replaced)
+                    if (recordings is null)
                     {
-                        await _client.WriteAsync(JsonRpcLines.Serialize(batch, terminator.Span), cancellationToken).ConfigureAwait(false);
+                        break;
                     }
-                    else
+                    var terminator = terminatorMemory.ToArray();
+                    return pipeline.RunAsync(line, Task.WhenAll(recordings.Select(r => r.Recording)), (l, ct) =>
                     {
-                        await _client.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-                    }
-                    break;
+                        var replaced = false;
+                        foreach (var (index, recording) in recordings)
+                        {
+                            if (recording.Result is { } replacement)
+                            {
+                                batch[index] = replacement;
+                                replaced = true;
+                            }
+                        }
+                        return replaced ? _client.WriteAsync(JsonRpcLines.Serialize(batch, terminator), ct) : _client.WriteAsync(l, ct);
+                    }, null, keepsLine: true, cancellationToken);
                 }
-            default:
-                await _client.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-                break;
         }
+        return pipeline.RunAsync(line, Task.CompletedTask, _forwardToClient, null, keepsLine: true, cancellationToken);
     }
 
-    /// <summary>Records a response to a pending call; returns the error that replaces it when the recorder refuses it.</summary>
-    private async ValueTask<JsonObject?> OnServerMessageAsync(JsonObject message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts recording a response to a pending call (null when the message is not one); the task gives the error that
+    /// replaces the response when the recorder refuses it.
+    /// </summary>
+    private Task<JsonObject?>? RecordResponse(JsonObject message, CancellationToken cancellationToken)
     {
         if (message.ContainsKey("method")
             || !message.TryGetPropertyValue("id", out var idNode)
@@ -494,6 +614,11 @@ public sealed class LineProxy : IDisposable
 
         message.TryGetPropertyValue("result", out var result);
         message.TryGetPropertyValue("error", out var error);
+        return RecordResponseAsync(callId, id, result, error, cancellationToken);
+    }
+
+    private async Task<JsonObject?> RecordResponseAsync(string callId, JsonNode? id, JsonNode? result, JsonNode? error, CancellationToken cancellationToken)
+    {
         try
         {
             await _recorder.OnResponseAsync(callId, _options.SessionId, result, error, cancellationToken).ConfigureAwait(false);
@@ -528,6 +653,8 @@ public sealed class LineProxy : IDisposable
     {
         if (!state.HoldsLock)
         {
+            // The pieces are written as they arrive, so everything read before this line must have gone out.
+            await _toClient!.DrainAsync(cancellationToken).ConfigureAwait(false);
             ProxyLog.OversizedServerLine(_logger, _options.MaxLineBytes);
             await _client.AcquireAsync(cancellationToken).ConfigureAwait(false);
             state.HoldsLock = true;
@@ -540,6 +667,8 @@ public sealed class LineProxy : IDisposable
             _client.Release();
         }
     }
+
+    private readonly record struct BatchCall(int Index, string CallId, JsonNode Id, JsonNode? Original, Task<string?> Recording);
 
     private sealed class OverflowState
     {

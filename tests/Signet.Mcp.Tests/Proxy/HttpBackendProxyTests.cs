@@ -85,6 +85,49 @@ public sealed class HttpBackendProxyTests
         }
     }
 
+    [Fact]
+    public async Task RunAsync_ConcurrentCallsWithOneRefused_RecordedTogetherAndEachAnswered()
+    {
+        var (server, endpoint) = await HttpServerEverything.StartAsync();
+        try
+        {
+            var recorder = new GatedRecorder(expectedRequests: 3, expectedResponses: 2);
+            var clientToProxy = new Pipe();
+            var proxyToClient = new Pipe();
+            var proxy = HttpBackendProxy.RunAsync(new HttpBackendProxyOptions { Endpoint = endpoint }, recorder, clientToProxy.Reader.AsStream(), proxyToClient.Writer.AsStream());
+            await using (var client = await McpClient.CreateAsync(
+                new StreamClientTransport(clientToProxy.Writer.AsStream(), proxyToClient.Reader.AsStream()), ClientOptions).WaitAsync(PipeHarness.Timeout))
+            {
+                var calls = new[] { "m1", "m2", "m3" }
+                    .Select(m => client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = m }).AsTask())
+                    .ToArray();
+
+                // All three are being recorded at once; the middle one is refused, the others finish in reverse order.
+                await recorder.RequestsInFlight;
+                recorder.ReleaseRequest(recorder.CallIdByMessage["m2"], "the key is locked");
+                recorder.ReleaseRequest(recorder.CallIdByMessage["m3"]);
+                recorder.ReleaseRequest(recorder.CallIdByMessage["m1"]);
+                await recorder.ResponsesInFlight;
+                recorder.ReleaseResponse(recorder.CallIdByMessage["m3"]);
+                recorder.ReleaseResponse(recorder.CallIdByMessage["m1"]);
+
+                Assert.Equal("Echo: m1", Text(await calls[0].WaitAsync(PipeHarness.Timeout)));
+                var refused = await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => calls[1].WaitAsync(PipeHarness.Timeout));
+                Assert.Contains("signet: the key is locked", refused.Message, StringComparison.Ordinal);
+                Assert.Equal("Echo: m3", Text(await calls[2].WaitAsync(PipeHarness.Timeout)));
+            }
+            await clientToProxy.Writer.CompleteAsync();
+            Assert.Equal(0, await proxy.WaitAsync(PipeHarness.Timeout));
+            Assert.Equal([recorder.CallIdByMessage["m2"]], recorder.Forgotten);
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+            server.Dispose();
+        }
+    }
+
     private static string Text(CallToolResult result) =>
         string.Join("\n", result.Content.OfType<TextContentBlock>().Select(b => b.Text));
 }

@@ -15,15 +15,18 @@ internal sealed class PipeHarness : IAsyncDisposable
     private readonly Pipe _serverToProxy = new();
     private readonly Pipe _proxyToClient = new();
 
-    public PipeHarness(RecorderDouble recorder, LineProxyOptions? options = null)
+    private readonly IToolCallRecorder _recorder;
+
+    public PipeHarness(IToolCallRecorder recorder, LineProxyOptions? options = null)
     {
-        Recorder = recorder;
+        _recorder = recorder;
         Engine = new LineProxy(recorder, _proxyToClient.Writer.AsStream(), _proxyToServer.Writer.AsStream(), options);
         Upstream = Engine.RunUpstreamAsync(_clientToProxy.Reader.AsStream());
         Downstream = Engine.RunDownstreamAsync(_serverToProxy.Reader.AsStream());
     }
 
-    public RecorderDouble Recorder { get; }
+    /// <summary>The recorder, when it is a <see cref="RecorderDouble"/>.</summary>
+    public RecorderDouble Recorder => (RecorderDouble)_recorder;
 
     public LineProxy Engine { get; }
 

@@ -2,7 +2,10 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json.Nodes;
+using Signet.Audit;
 using Signet.Mcp.Proxy;
+using Signet.Mcp.Recording;
+using Signet.Receipts;
 
 namespace Signet.Mcp.Tests.Proxy;
 
@@ -155,22 +158,111 @@ public sealed class StdioProxyTests
         Assert.Equal(0, await session.CloseInputAndWaitAsync());
     }
 
+    [Fact]
+    public async Task RunAsync_SixteenConcurrentCallsIntoDurableAuditLog_ShareFsyncs()
+    {
+        const int calls = 16;
+        var directory = Directory.CreateTempSubdirectory("signet-proxy-group-commit-");
+        try
+        {
+            var log = AuditLog.Open(directory.FullName, new AuditLogOptions { Durability = AuditDurability.Durable });
+            var gathering = new GatheringSink(log, calls);
+            var recorder = new ToolCallRecorder(new ToolCallRecorderOptions { Signer = TestKeys.AgentSigner(), Sink = gathering, Target = "mcp://cat" });
+            await using (var session = ProxySession.Start(new StdioProxyOptions { Command = "cat" }, recorder))
+            {
+                var lines = new StringBuilder();
+                for (var id = 1; id <= calls; id++)
+                {
+                    lines.Append("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"message\":\"m" + id + "\"}}}").Append('\n');
+                }
+                await session.ClientSendsAsync(Encoding.UTF8.GetBytes(lines.ToString()));
+
+                // cat sends each forwarded line back: the calls reach the server in the client's order, each with its receipt.
+                for (var id = 1; id <= calls; id++)
+                {
+                    var echoed = JsonNode.Parse(await session.ClientReceivesLineAsync())!;
+                    Assert.Equal(id, (int)echoed["id"]!);
+                    Assert.Equal($"n:{id}", (string?)echoed["params"]!["_meta"]![SignetMetaKeys.Receipt]!["action"]!["call_id"]);
+                }
+                Assert.Equal(0, await session.CloseInputAndWaitAsync());
+            }
+
+            var (_, records, syncs) = Statistics(log);
+            await log.DisposeAsync();
+            Assert.Equal(calls, records);
+            Assert.InRange(syncs, 1, calls - 1); // appends made together were committed together
+            var verified = AuditVerifier.Verify(directory.FullName);
+            Assert.True(verified.IsIntact);
+            Assert.Equal(calls, verified.RecordCount);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The audit log's own counters of records written and fsyncs done (internal to Signet.Core).</summary>
+    private static (long Batches, long Records, long Syncs) Statistics(AuditLog log)
+    {
+        var property = typeof(AuditLog).GetProperty("Statistics", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic);
+        Assert.NotNull(property);
+        return ((long, long, long))property.GetValue(log)!;
+    }
+
+    /// <summary>
+    /// Holds appends until <paramref name="count"/> are waiting at once (which only happens when the proxy records calls
+    /// concurrently), then passes them all to the audit log together.
+    /// </summary>
+    private sealed class GatheringSink(AuditLog log, int count) : IReceiptSink
+    {
+        private readonly List<(Receipt Receipt, TaskCompletionSource Done)> _held = [];
+
+        public async ValueTask AppendAsync(Receipt receipt, CancellationToken cancellationToken = default)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            List<(Receipt Receipt, TaskCompletionSource Done)>? release = null;
+            lock (_held)
+            {
+                _held.Add((receipt, done));
+                if (_held.Count == count)
+                {
+                    release = [.. _held];
+                    _held.Clear();
+                }
+            }
+            if (release is not null)
+            {
+                var appends = release.Select(r => (r.Done, Append: log.AppendAsync(r.Receipt.Json).AsTask())).ToList();
+                foreach (var (held, append) in appends)
+                {
+                    _ = append.ContinueWith(t => held.TrySetException(t.Exception!.InnerExceptions), TaskContinuationOptions.OnlyOnFaulted);
+                    _ = append.ContinueWith(_ => held.TrySetResult(), TaskContinuationOptions.OnlyOnRanToCompletion);
+                }
+            }
+            await done.Task.WaitAsync(PipeHarness.Timeout, cancellationToken);
+        }
+    }
+
     /// <summary>One proxy run with a real child, driven through in-memory client pipes.</summary>
     private sealed class ProxySession : IAsyncDisposable
     {
         private readonly Pipe _clientToProxy = new();
         private readonly Pipe _proxyToClient = new();
 
-        private ProxySession(StdioProxyOptions options)
+        private readonly IToolCallRecorder _recorder;
+
+        private ProxySession(StdioProxyOptions options, IToolCallRecorder recorder)
         {
-            Completion = Task.Run(() => StdioProxy.RunAsync(options, Recorder, _clientToProxy.Reader.AsStream(), _proxyToClient.Writer.AsStream()));
+            _recorder = recorder;
+            Completion = Task.Run(() => StdioProxy.RunAsync(options, recorder, _clientToProxy.Reader.AsStream(), _proxyToClient.Writer.AsStream()));
         }
 
-        public RecorderDouble Recorder { get; } = new();
+        /// <summary>The recorder, when the session was started with the default <see cref="RecorderDouble"/>.</summary>
+        public RecorderDouble Recorder => (RecorderDouble)_recorder;
 
         public Task<int> Completion { get; }
 
-        public static ProxySession Start(StdioProxyOptions options) => new(options);
+        public static ProxySession Start(StdioProxyOptions options, IToolCallRecorder? recorder = null) => new(options, recorder ?? new RecorderDouble());
 
         public Task ClientSendsAsync(byte[] bytes) => _clientToProxy.Writer.WriteAsync(bytes).AsTask().WaitAsync(PipeHarness.Timeout);
 
