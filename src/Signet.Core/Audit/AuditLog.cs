@@ -192,8 +192,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         {
             return ValueTask.FromException<AuditAppendResult>(failure);
         }
-        var canonical = JsonCanonicalizer.Canonicalize(receipt);
-        var json = AuditRecordFormat.SerializeCompact(receipt);
+        var (json, canonical) = Encode(receipt);
         if (_options.Durability == AuditDurability.Fast)
         {
             return AppendInline(new Pending(json, canonical, queued: false));
@@ -247,8 +246,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         {
             return ValueTask.FromException<AuditAppendResult>(failure);
         }
-        var canonical = JsonCanonicalizer.Canonicalize(receipt);
-        var json = AuditRecordFormat.SerializeCompact(receipt);
+        var (json, canonical) = Encode(receipt);
         return AppendInline(new Pending(json, canonical, queued: false));
     }
 
@@ -259,6 +257,26 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     /// <summary>Appends a receipt of what already happened (the <see cref="Signet.Receipts.IReceiptSink"/> view of <see cref="AppendDeferredAsync"/>).</summary>
     async ValueTask Signet.Receipts.IReceiptSink.AppendDeferredAsync(Signet.Receipts.Receipt receipt, CancellationToken cancellationToken) =>
         await AppendDeferredAsync(receipt.Json, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// The record's receipt bytes, and their canonical form read back from those very bytes: the hash then covers
+    /// exactly what a verifier will read from the file.
+    /// </summary>
+    private static (byte[] Json, byte[] Canonical) Encode(JsonObject receipt)
+    {
+        var json = AuditRecordFormat.SerializeCompact(receipt);
+        try
+        {
+            return (json, JsonCanonicalizer.Canonicalize(json, RecordReceipt));
+        }
+        catch (JsonParseException e)
+        {
+            // Only a value built in code can do this (a lone surrogate in a string, say): refuse it before it is written.
+            throw new CanonicalizationException($"the receipt cannot be written as verifiable JSON: {e.Reason}", e.Path);
+        }
+    }
+
+    private static readonly StrictJsonOptions RecordReceipt = new() { MaxDepth = 256 };
 
     private ValueTask<AuditAppendResult> AppendAsLeader(Pending pending)
     {

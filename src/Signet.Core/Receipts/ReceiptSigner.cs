@@ -200,17 +200,20 @@ public sealed class ReceiptSigner
                     $"arguments nest {depth} levels deep; a receipt can carry at most {MaxParamsDepth} and stay verifiable by every Signet verifier",
                     "$");
             }
-            // Sign what will be written: a CLR number can serialize to a lexeme that reads back differently
-            // (an integral double ≥ 2^53 is written without a fraction and reads back as an integer).
-            parameters = Reparse(action.Params);
-            if (parameters is null)
+            if (action.Params is null)
             {
                 hash = ParamsHash(null);
             }
             else
             {
-                canonicalParams = JsonCanonicalizer.Canonicalize(parameters);
+                // Sign what will be written: the arguments are serialized once, canonicalized from those bytes (which
+                // also checks them strictly), and the receipt holds a node read back from the same bytes. A CLR number
+                // can serialize to a lexeme that reads back differently (an integral double ≥ 2^53 is written without a
+                // fraction and reads back as an integer), so nothing is taken from the caller's node directly.
+                var utf8 = ReceiptText.ToUtf8(action.Params);
+                canonicalParams = JsonCanonicalizer.Canonicalize(utf8, ParamsParse);
                 hash = SignetHash.Sha256(canonicalParams);
+                parameters = JsonNode.Parse(utf8, documentOptions: new System.Text.Json.JsonDocumentOptions { MaxDepth = MaxParamsDepth + 2 });
             }
         }
 
@@ -238,9 +241,7 @@ public sealed class ReceiptSigner
         }
     }
 
-    private static JsonNode? Reparse(JsonNode? node) => node is null
-        ? null
-        : StrictJson.Parse(ReceiptText.ToUtf8(node), new StrictJsonOptions { MaxDepth = MaxParamsDepth + 1 });
+    private static readonly StrictJsonOptions ParamsParse = new() { MaxDepth = MaxParamsDepth + 1 };
 
     /// <summary>How deeply a value nests: 0 for a scalar, 1 for a flat object or array.</summary>
     internal static int Depth(JsonNode? node)
