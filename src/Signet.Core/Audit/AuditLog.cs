@@ -12,9 +12,8 @@ namespace Signet.Audit;
 /// <c>audit/YYYY-MM-DD.jsonl</c> day files chosen by the UTC date of the append.
 /// </summary>
 /// <remarks>
-/// Thread-safe. In durable mode, an append that finds no write in progress is written and fsynced by its caller; appends
-/// that arrive meanwhile are queued to one writer thread, which writes each batch with one write and then one fsync
-/// (group commit). The fsync runs outside the write lock, so the next batch is gathered (and
+/// Thread-safe. In durable mode, appends from any number of threads are queued to one writer thread, which writes each
+/// batch with one write and then one fsync; the fsync runs outside the write lock, so the next batch is gathered (and
 /// deferred appends are written) while it is in flight. Fast-mode appends and deferred appends
 /// (<see cref="AppendDeferredAsync"/>) are written by the calling thread under the write lock, with no thread hop, and
 /// fsynced on a short timer (<see cref="AuditLogOptions.FastFlushInterval"/>), by the next batch's fsync, and on close.
@@ -41,7 +40,6 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     private List<Pending> _queue = [];
     private List<Pending> _spare = [];
     private bool _closing;
-    private bool _writerBusy;
     private ITimer? _flushTimer;
     private AuditFileLock? _dayLock;
     private SafeFileHandle? _handle;
@@ -197,35 +195,20 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         {
             return AppendInline(new Pending(json, canonical, queued: false));
         }
-        Pending pending;
+        var pending = new Pending(json, canonical, queued: true);
         lock (_queueLock)
         {
             if (_closing)
             {
                 return ValueTask.FromException<AuditAppendResult>(new ObjectDisposedException(nameof(AuditLog), "the audit log is closed"));
             }
-            if (!_writerBusy && _queue.Count == 0)
+            _queue.Add(pending);
+            if (_queue.Count == 1)
             {
-                // Nobody is writing: this caller writes and fsyncs its own record, with no hop to the writer thread
-                // and back. Appends that arrive meanwhile queue up and form the next batch.
-                _writerBusy = true;
-                pending = new Pending(json, canonical, queued: false);
-            }
-            else
-            {
-                pending = new Pending(json, canonical, queued: true);
-                _queue.Add(pending);
-                if (_queue.Count == 1 && !_writerBusy)
-                {
-                    Monitor.Pulse(_queueLock);
-                }
+                Monitor.Pulse(_queueLock);
             }
         }
-        if (pending.Completion is null)
-        {
-            return AppendAsLeader(pending);
-        }
-        var task = pending.Completion.Task;
+        var task = pending.Completion!.Task;
         return ct.CanBeCanceled ? new ValueTask<AuditAppendResult>(task.WaitAsync(ct)) : new ValueTask<AuditAppendResult>(task);
     }
 
@@ -277,34 +260,6 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     }
 
     private static readonly StrictJsonOptions RecordReceipt = new() { MaxDepth = 256 };
-
-    private ValueTask<AuditAppendResult> AppendAsLeader(Pending pending)
-    {
-        try
-        {
-            var written = AppendInline(pending);
-            if (written.IsCompletedSuccessfully)
-            {
-                SyncWritten();
-            }
-            return written;
-        }
-        catch (AuditLogFailedException e)
-        {
-            return ValueTask.FromException<AuditAppendResult>(e);
-        }
-        finally
-        {
-            lock (_queueLock)
-            {
-                _writerBusy = false;
-                if (_queue.Count > 0 || _closing)
-                {
-                    Monitor.Pulse(_queueLock);
-                }
-            }
-        }
-    }
 
     private ValueTask<AuditAppendResult> AppendInline(Pending pending)
     {
@@ -384,12 +339,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
                 List<Pending> batch;
                 lock (_queueLock)
                 {
-                    // A caller writing its own record (AppendAsLeader) has the turn until it is done.
-                    while ((_queue.Count == 0 || _writerBusy) && !_closing)
-                    {
-                        Monitor.Wait(_queueLock);
-                    }
-                    while (_writerBusy)
+                    while (_queue.Count == 0 && !_closing)
                     {
                         Monitor.Wait(_queueLock);
                     }
@@ -400,23 +350,12 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
                     batch = _queue;
                     _queue = _spare;
                     _spare = batch;
-                    _writerBusy = true;
                 }
-                try
+                for (var start = 0; start < batch.Count; start += _options.MaxBatchSize)
                 {
-                    for (var start = 0; start < batch.Count; start += _options.MaxBatchSize)
-                    {
-                        WriteBatch(batch, start, Math.Min(_options.MaxBatchSize, batch.Count - start));
-                    }
+                    WriteBatch(batch, start, Math.Min(_options.MaxBatchSize, batch.Count - start));
                 }
-                finally
-                {
-                    batch.Clear();
-                    lock (_queueLock)
-                    {
-                        _writerBusy = false;
-                    }
-                }
+                batch.Clear();
             }
         }
         finally
