@@ -13,25 +13,18 @@ namespace Signet.Mcp.Client;
 
 /// <summary>
 /// One connection of a <see cref="SigningTransport"/>: outgoing <c>tools/call</c> requests are recorded before they
-/// are sent; each response is recorded as the client reads it, before it is delivered.
+/// are sent; a pump over the inner reader records each response before delivering it.
 /// </summary>
-/// <remarks>
-/// The client's reader reads through to the inner transport's reader (no pump, no extra thread hop): a response to a
-/// recorded call is recorded on the reading thread when the recording completes synchronously (signing, and a fast or
-/// deferred audit append); when it has to wait (a durable append), other messages keep flowing and the response is
-/// delivered once its receipt is stored.
-/// </remarks>
 internal sealed partial class SigningSessionTransport : ITransport
 {
     private readonly ITransport _inner;
     private readonly ToolCallRecorder _recorder;
     private readonly ILogger _logger;
-    // Responses whose recording finished asynchronously, waiting to be read.
-    private readonly Channel<JsonRpcMessage> _recorded = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly Channel<JsonRpcMessage> _incoming = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleWriter = false });
     private readonly ConcurrentDictionary<RequestId, PendingCall> _calls = new();
     private readonly ConcurrentDictionary<Task, byte> _recordings = new();
     private readonly CancellationTokenSource _stop = new();
-    private readonly RecordingReader _reader;
+    private readonly Task _pump;
     private int _disposed;
 
     public SigningSessionTransport(ITransport inner, ToolCallRecorder recorder, ILoggerFactory? loggerFactory)
@@ -39,12 +32,12 @@ internal sealed partial class SigningSessionTransport : ITransport
         _inner = inner;
         _recorder = recorder;
         _logger = (ILogger?)loggerFactory?.CreateLogger<SigningTransport>() ?? NullLogger.Instance;
-        _reader = new RecordingReader(this);
+        _pump = Task.Run(PumpAsync);
     }
 
     public string? SessionId => _inner.SessionId;
 
-    public ChannelReader<JsonRpcMessage> MessageReader => _reader;
+    public ChannelReader<JsonRpcMessage> MessageReader => _incoming.Reader;
 
     public async Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default)
     {
@@ -97,72 +90,43 @@ internal sealed partial class SigningSessionTransport : ITransport
         }
     }
 
-    /// <summary>
-    /// What the reader hands on for a message from the server: the message itself, or for a response to a recorded call
-    /// the response once recorded (or the error that replaces it). Null when the message is not delivered now: its
-    /// recording goes on in the background and delivers it through <see cref="_recorded"/>, or the session is stopping.
-    /// </summary>
-    private JsonRpcMessage? Intercept(JsonRpcMessage message)
+    private async Task PumpAsync()
     {
-        if (message is not (JsonRpcResponse or JsonRpcError) || !_calls.TryRemove(((JsonRpcMessageWithId)message).Id, out var call))
-        {
-            return message;
-        }
-        var recording = RecordAsync(message, call);
-        if (recording.IsCompletedSuccessfully)
-        {
-            return recording.Result;
-        }
-        var task = recording.AsTask();
-        _recordings.TryAdd(task, 0);
-        _ = task.ContinueWith(static (t, state) =>
-        {
-            var self = (SigningSessionTransport)state!;
-            // Delivered before it stops counting as in flight, so a reader that saw no recordings sees the message.
-            if (t.IsCompletedSuccessfully && t.Result is { } deliver)
-            {
-                self._recorded.Writer.TryWrite(deliver);
-            }
-            self._recordings.TryRemove(t, out _);
-        }, this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return null;
-    }
-
-    private async ValueTask<JsonRpcMessage?> RecordAsync(JsonRpcMessage message, PendingCall call)
-    {
+        Exception? failure = null;
+        var reader = _inner.MessageReader;
         try
         {
-            if (message is JsonRpcResponse response)
+            while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
             {
-                await _recorder.OnResponseAsync(call.CallId, call.SessionId, response.Result, null, _stop.Token).ConfigureAwait(false);
+                while (reader.TryRead(out var message))
+                {
+                    if (message is JsonRpcResponse or JsonRpcError
+                        && _calls.TryRemove(((JsonRpcMessageWithId)message).Id, out var call))
+                    {
+                        // Responses are recorded concurrently, so durable appends can share a flush; each is delivered
+                        // only once its receipt is stored.
+                        var recording = RecordAndDeliverAsync(message, call);
+                        if (!recording.IsCompleted)
+                        {
+                            _recordings.TryAdd(recording, 0);
+                            _ = recording.ContinueWith(static (t, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(t, out _),
+                                _recordings, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                        }
+                        continue;
+                    }
+                    _incoming.Writer.TryWrite(message);
+                }
             }
-            else
-            {
-                var error = (JsonRpcError)message;
-                var errorNode = JsonSerializer.SerializeToNode(error.Error, ErrorDetailType);
-                await _recorder.OnResponseAsync(call.CallId, call.SessionId, null, errorNode, _stop.Token).ConfigureAwait(false);
-            }
-            return message;
-        }
-        catch (ToolCallRefusedException e)
-        {
-            return Refusal(message, e.Message);
+            await reader.Completion.ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
-            return null;
         }
         catch (Exception e)
         {
-            // Never leave the caller waiting: an unexpected recording failure becomes an error for that call.
-            LogPumpFailure(_logger, e);
-            return Refusal(message, $"Signet could not record the response to this tools/call: {e.Message}");
+            failure = e;
         }
-    }
 
-    /// <summary>The inner reader has completed: let recordings in flight finish, and forget calls that got no response.</summary>
-    private async Task DrainAsync()
-    {
         try
         {
             await Task.WhenAll(_recordings.Keys).ConfigureAwait(false);
@@ -178,104 +142,40 @@ internal sealed partial class SigningSessionTransport : ITransport
                 _recorder.Forget(call.CallId, call.SessionId);
             }
         }
+        _incoming.Writer.TryComplete(failure);
     }
 
-    /// <summary>The reader the client sees: reads through to the inner reader, recording responses on the way.</summary>
-    private sealed class RecordingReader(SigningSessionTransport owner) : ChannelReader<JsonRpcMessage>
+    private async Task RecordAndDeliverAsync(JsonRpcMessage message, PendingCall call)
     {
-        private readonly ChannelReader<JsonRpcMessage> _inner = owner._inner.MessageReader;
-        private Task? _completion;
-
-        /// <summary>Completes (or faults) as the inner reader does, once responses still being recorded have been delivered.</summary>
-        public override Task Completion => LazyInitializer.EnsureInitialized(ref _completion, CompleteAfterInnerAsync);
-
-        private async Task CompleteAfterInnerAsync()
+        var deliver = message;
+        try
         {
-            try
+            if (message is JsonRpcResponse response)
             {
-                await _inner.Completion.ConfigureAwait(false);
+                await _recorder.OnResponseAsync(call.CallId, call.SessionId, response.Result, null, _stop.Token).ConfigureAwait(false);
             }
-            finally
+            else
             {
-                await owner.DrainAsync().ConfigureAwait(false);
+                var error = (JsonRpcError)message;
+                var errorNode = JsonSerializer.SerializeToNode(error.Error, ErrorDetailType);
+                await _recorder.OnResponseAsync(call.CallId, call.SessionId, null, errorNode, _stop.Token).ConfigureAwait(false);
             }
         }
-
-        public override bool TryRead([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out JsonRpcMessage item)
+        catch (ToolCallRefusedException e)
         {
-            if (owner._recorded.Reader.TryRead(out item))
-            {
-                return true;
-            }
-            while (_inner.TryRead(out var message))
-            {
-                if (owner.Intercept(message) is { } deliver)
-                {
-                    item = deliver;
-                    return true;
-                }
-            }
-            item = null;
-            return false;
+            deliver = Refusal(message, e.Message);
         }
-
-        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
-            // Recordings first, then the queue: a recording that ends in between has already queued its message.
-            if (owner._recordings.IsEmpty)
-            {
-                if (owner._recorded.Reader.TryPeek(out _))
-                {
-                    return new ValueTask<bool>(true);
-                }
-                var wait = _inner.WaitToReadAsync(cancellationToken);
-                return wait.IsCompletedSuccessfully && wait.Result ? wait : AwaitInnerAsync(wait);
-            }
-            return owner._recorded.Reader.TryPeek(out _) ? new ValueTask<bool>(true) : AwaitEitherAsync(cancellationToken);
+            return;
         }
-
-        private async ValueTask<bool> AwaitInnerAsync(ValueTask<bool> wait)
+        catch (Exception e)
         {
-            Exception? failure = null;
-            try
-            {
-                if (await wait.ConfigureAwait(false))
-                {
-                    return true;
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                throw;
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-            // The server side is done: what is still being recorded is delivered before the end is reported.
-            await owner.DrainAsync().ConfigureAwait(false);
-            if (owner._recorded.Reader.TryPeek(out _))
-            {
-                return true;
-            }
-            if (failure is not null)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-            }
-            return false;
+            // Never leave the caller waiting: an unexpected recording failure becomes an error for that call.
+            LogPumpFailure(_logger, e);
+            deliver = Refusal(message, $"Signet could not record the response to this tools/call: {e.Message}");
         }
-
-        private async ValueTask<bool> AwaitEitherAsync(CancellationToken cancellationToken)
-        {
-            var inner = _inner.WaitToReadAsync(cancellationToken).AsTask();
-            var recorded = owner._recorded.Reader.WaitToReadAsync(cancellationToken).AsTask();
-            await Task.WhenAny(inner, recorded).ConfigureAwait(false);
-            if (recorded.IsCompletedSuccessfully && recorded.Result)
-            {
-                return true;
-            }
-            return await AwaitInnerAsync(new ValueTask<bool>(inner)).ConfigureAwait(false);
-        }
+        _incoming.Writer.TryWrite(deliver);
     }
 
     private static JsonRpcError Refusal(JsonRpcMessage message, string reason) => new()
@@ -298,7 +198,7 @@ internal sealed partial class SigningSessionTransport : ITransport
         finally
         {
             await _stop.CancelAsync().ConfigureAwait(false);
-            await DrainAsync().ConfigureAwait(false);
+            await _pump.ConfigureAwait(false);
             _stop.Dispose();
         }
     }
