@@ -32,6 +32,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     private readonly ILogger _logger;
     private readonly object _queueLock = new();
     private readonly object _io = new();
+    private readonly object _syncLock = new();
     private readonly AuditFileLock _globalLock;
     private readonly Thread _writer;
     private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -481,57 +482,62 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
 
     /// <summary>
     /// Makes everything written so far durable (not held: <see cref="_io"/>). The handle is pinned while the fsync runs,
-    /// so a day switch or close cannot free it underneath; concurrent callers may both fsync, which is harmless.
+    /// so a day switch or close cannot free it underneath.
     /// </summary>
     private void SyncWritten()
     {
-        SafeFileHandle? handle;
-        long target;
-        bool directory;
-        var pinned = false;
-        lock (_io)
+        // One at a time (the writer thread, the flush timer): a second caller must not report its records durable
+        // while the first is still fsyncing the directory entry of a new day file it took over.
+        lock (_syncLock)
         {
-            if (_failure is { } failure)
-            {
-                throw failure;
-            }
-            target = _writeSeq;
-            directory = _directoryDirty;
-            if (target <= Volatile.Read(ref _syncedSeq) && !directory)
-            {
-                return;
-            }
-            _directoryDirty = false;
-            handle = _handle;
-            handle?.DangerousAddRef(ref pinned);
-        }
-        try
-        {
-            if (handle is not null)
-            {
-                RandomAccess.FlushToDisk(handle);
-                Interlocked.Increment(ref _syncs);
-            }
-            if (directory)
-            {
-                NativeFile.FsyncDirectory(_directory);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
+            SafeFileHandle? handle;
+            long target;
+            bool directory;
+            var pinned = false;
             lock (_io)
             {
-                throw Fail(directory && handle is null ? $"fsync of the directory {_directory} failed" : $"fsync of {_handlePath} failed", e);
+                if (_failure is { } failure)
+                {
+                    throw failure;
+                }
+                target = _writeSeq;
+                directory = _directoryDirty;
+                if (target <= Volatile.Read(ref _syncedSeq) && !directory)
+                {
+                    return;
+                }
+                _directoryDirty = false;
+                handle = _handle;
+                handle?.DangerousAddRef(ref pinned);
             }
-        }
-        finally
-        {
-            if (pinned)
+            try
             {
-                handle!.DangerousRelease();
+                if (handle is not null)
+                {
+                    RandomAccess.FlushToDisk(handle);
+                    Interlocked.Increment(ref _syncs);
+                }
+                if (directory)
+                {
+                    NativeFile.FsyncDirectory(_directory);
+                }
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                lock (_io)
+                {
+                    throw Fail(directory && handle is null ? $"fsync of the directory {_directory} failed" : $"fsync of {_handlePath} failed", e);
+                }
+            }
+            finally
+            {
+                if (pinned)
+                {
+                    handle!.DangerousRelease();
+                }
+            }
+            AdvanceSynced(target);
         }
-        AdvanceSynced(target);
     }
 
     private void AdvanceSynced(long target)
