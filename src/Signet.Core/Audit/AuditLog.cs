@@ -264,7 +264,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
 
     private ValueTask<AuditAppendResult> AppendInline(Pending pending)
     {
-        Span<AuditAppendResult> result = new AuditAppendResult[1];
+        AuditAppendResult result = null!; // filled by WriteLocked, or it throws
         try
         {
             lock (_io)
@@ -273,14 +273,14 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
                 {
                     throw new ObjectDisposedException(nameof(AuditLog), "the audit log is closed");
                 }
-                WriteLocked(new ReadOnlySpan<Pending>(ref pending), result);
+                WriteLocked(new ReadOnlySpan<Pending>(ref pending), new Span<AuditAppendResult>(ref result));
             }
         }
         catch (Exception e) when (e is AuditLogFailedException or ObjectDisposedException)
         {
             return ValueTask.FromException<AuditAppendResult>(e);
         }
-        return ValueTask.FromResult(result[0]);
+        return ValueTask.FromResult(result);
     }
 
     /// <summary>Writes what is queued, fsyncs, and closes the files. Later appends fail.</summary>
