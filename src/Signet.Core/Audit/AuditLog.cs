@@ -12,9 +12,12 @@ namespace Signet.Audit;
 /// <c>audit/YYYY-MM-DD.jsonl</c> day files chosen by the UTC date of the append.
 /// </summary>
 /// <remarks>
-/// Thread-safe. In durable mode, appends from any number of threads are queued to one writer thread, which writes each
-/// batch with one write and then one fsync; the fsync runs outside the write lock, so the next batch is gathered (and
-/// deferred appends are written) while it is in flight. Fast-mode appends and deferred appends
+/// Thread-safe. In durable mode, appends are queued and written in rounds on the thread pool: a round writes everything
+/// queued with one write, fsyncs once, and completes those appends (group commit); appends queued meanwhile go in the
+/// next round. At most one round runs at a time, so at most one pool thread is blocked in an fsync and no caller's
+/// thread ever is; when a round leaves nobody else waiting, the last caller's continuation runs on the round's thread
+/// (no thread hop back for a caller that appends one receipt at a time). The fsync runs outside the write lock, so
+/// deferred appends are written while it is in flight. Fast-mode appends and deferred appends
 /// (<see cref="AppendDeferredAsync"/>) are written by the calling thread under the write lock, with no thread hop, and
 /// fsynced on a short timer (<see cref="AuditLogOptions.FastFlushInterval"/>), by the next batch's fsync, and on close.
 /// Across processes, each batch holds an exclusive flock on
@@ -34,13 +37,12 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     private readonly object _io = new();
     private readonly object _syncLock = new();
     private readonly AuditFileLock _globalLock;
-    private readonly Thread _writer;
-    private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _roundsDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
     private readonly List<AuditTornTail> _tornTails = [];
     private List<Pending> _queue = [];
-    private List<Pending> _spare = [];
     private bool _closing;
+    private bool _roundScheduled;
     private ITimer? _flushTimer;
     private AuditFileLock? _dayLock;
     private SafeFileHandle? _handle;
@@ -62,7 +64,6 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         _options = options;
         _logger = logger;
         _globalLock = new AuditFileLock(Path.Combine(directory, AppendLockFileName));
-        _writer = new Thread(WriterLoop) { IsBackground = true, Name = "signet-audit-writer" };
     }
 
     /// <summary>The audit directory.</summary>
@@ -166,7 +167,6 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
             throw new SignetException($"cannot recover the audit log in {directory}: {e.Message}", e);
         }
 
-        log._writer.Start();
         // Fast-mode appends, and deferred appends in durable mode, are fsynced on this timer at the latest.
         log._flushTimer = options.TimeProvider.CreateTimer(static s => ((AuditLog)s!).FlushOnTimer(), log,
             options.FastFlushInterval, options.FastFlushInterval);
@@ -194,9 +194,10 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         var (json, canonical) = Encode(receipt);
         if (_options.Durability == AuditDurability.Fast)
         {
-            return AppendInline(new Pending(json, canonical, queued: false));
+            return AppendInline(new Pending(json, canonical));
         }
-        var pending = new Pending(json, canonical, queued: true);
+        var pending = new DurableAppend(json, canonical);
+        bool schedule;
         lock (_queueLock)
         {
             if (_closing)
@@ -204,13 +205,18 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
                 return ValueTask.FromException<AuditAppendResult>(new ObjectDisposedException(nameof(AuditLog), "the audit log is closed"));
             }
             _queue.Add(pending);
-            if (_queue.Count == 1)
-            {
-                Monitor.Pulse(_queueLock);
-            }
+            schedule = !_roundScheduled;
+            _roundScheduled = true;
         }
-        var task = pending.Completion!.Task;
-        return ct.CanBeCanceled ? new ValueTask<AuditAppendResult>(task.WaitAsync(ct)) : new ValueTask<AuditAppendResult>(task);
+        if (schedule)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static log => log.RunRounds(), this, preferLocal: true);
+        }
+        if (ct.CanBeCanceled)
+        {
+            pending.CancelWaitOn(ct);
+        }
+        return new ValueTask<AuditAppendResult>(pending, 0);
     }
 
     /// <summary>
@@ -231,7 +237,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
             return ValueTask.FromException<AuditAppendResult>(failure);
         }
         var (json, canonical) = Encode(receipt);
-        return AppendInline(new Pending(json, canonical, queued: false));
+        return AppendInline(new Pending(json, canonical));
     }
 
     /// <summary>Appends a signed receipt (the <see cref="Signet.Receipts.IReceiptSink"/> view of <see cref="AppendAsync(JsonObject, CancellationToken)"/>).</summary>
@@ -293,10 +299,13 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
                 goto wait;
             }
             _closing = true;
-            Monitor.Pulse(_queueLock);
+            if (!_roundScheduled)
+            {
+                _roundsDone.TrySetResult();
+            }
         }
     wait:
-        await _writerDone.Task.ConfigureAwait(false);
+        await _roundsDone.Task.ConfigureAwait(false);
         if (_flushTimer is not null)
         {
             await _flushTimer.DisposeAsync().ConfigureAwait(false);
@@ -328,67 +337,6 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         if (_failure is { } failure && unsynced)
         {
             throw failure;
-        }
-    }
-
-    private void WriterLoop()
-    {
-        try
-        {
-            while (true)
-            {
-                List<Pending> batch;
-                lock (_queueLock)
-                {
-                    while (_queue.Count == 0 && !_closing)
-                    {
-                        Monitor.Wait(_queueLock);
-                    }
-                    if (_queue.Count == 0)
-                    {
-                        return;
-                    }
-                    batch = _queue;
-                    _queue = _spare;
-                    _spare = batch;
-                }
-                for (var start = 0; start < batch.Count; start += _options.MaxBatchSize)
-                {
-                    WriteBatch(batch, start, Math.Min(_options.MaxBatchSize, batch.Count - start));
-                }
-                batch.Clear();
-            }
-        }
-        finally
-        {
-            _writerDone.TrySetResult();
-        }
-    }
-
-    private void WriteBatch(List<Pending> batch, int start, int count)
-    {
-        var records = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batch).Slice(start, count);
-        var results = new AuditAppendResult[count];
-        try
-        {
-            lock (_io)
-            {
-                WriteLocked(records, results);
-            }
-            // Outside the write lock: deferred appends and the next batch's gathering go on during the fsync.
-            SyncWritten();
-        }
-        catch (AuditLogFailedException e)
-        {
-            foreach (var pending in records)
-            {
-                pending.Completion!.TrySetException(e);
-            }
-            return;
-        }
-        for (var i = 0; i < records.Length; i++)
-        {
-            records[i].Completion!.TrySetResult(results[i]);
         }
     }
 
@@ -486,7 +434,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     /// </summary>
     private void SyncWritten()
     {
-        // One at a time (the writer thread, the flush timer): a second caller must not report its records durable
+        // One at a time (a round, the flush timer): a second caller must not report its records durable
         // while the first is still fsyncing the directory entry of a new day file it took over.
         lock (_syncLock)
         {
@@ -831,15 +779,11 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
 
     private readonly record struct Cursor(string? Path, long End, long Lines);
 
-    private sealed class Pending(byte[] json, byte[] canonical, bool queued)
+    private class Pending(byte[] json, byte[] canonical)
     {
         public byte[] Json { get; } = json;
 
         public byte[] Canonical { get; } = canonical;
-
-        /// <summary>Completed by the writer thread for a queued (durable) append; null for one written by its caller.</summary>
-        public TaskCompletionSource<AuditAppendResult>? Completion { get; } =
-            queued ? new(TaskCreationOptions.RunContinuationsAsynchronously) : null;
     }
 
     [LoggerMessage(1, LogLevel.Debug, "Audit log opened in {Directory} ({Durability}); chain tip {TipHash}")]

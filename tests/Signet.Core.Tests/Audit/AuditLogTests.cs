@@ -342,6 +342,68 @@ public sealed class AuditLogTests
     }
 
     [Fact]
+    public async Task AppendAsync_CallerAppendingOneAtATime_ContinuesOnTheThreadThatFsynced()
+    {
+        using var dir = new TempDirectory();
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            // Nobody else waits: the round that wrote and fsynced each record runs its caller's continuation (no hop).
+            for (var i = 0; i < 20; i++)
+            {
+                var result = await log.AppendAsync(TestReceipts.V1(i));
+                Assert.Equal(i + 1, result.Line);
+            }
+            Assert.Equal(20, log.InlineCompletions);
+        }
+        AuditAssert.Intact(dir.Path, 20);
+    }
+
+    [Fact]
+    public async Task AppendAsync_ContinuationBlocksOnAnotherAppend_BothComplete()
+    {
+        using var dir = new TempDirectory();
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            // The continuation may run on the thread that ran the round; blocking there must not stall the log.
+            var done = Task.Run(async () =>
+            {
+                await log.AppendAsync(TestReceipts.V1(1));
+                var second = log.AppendAsync(TestReceipts.V1(2)).AsTask().GetAwaiter().GetResult();
+                var third = log.AppendAsync(TestReceipts.V1(3)).Result; // read without awaiting: blocks until durable
+                return (second.Line, third.Line);
+            });
+            var (second, third) = await done.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(2, second);
+            Assert.Equal(3, third);
+        }
+        AuditAssert.Intact(dir.Path, 3);
+    }
+
+    [Fact]
+    public async Task AppendAsync_WaitCancelled_ThrowsButTheRecordIsStillWritten()
+    {
+        using var dir = new TempDirectory();
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            using var cts = new CancellationTokenSource();
+            var appends = Enumerable.Range(0, 8).Select(i => log.AppendAsync(TestReceipts.V1(i), cts.Token).AsTask()).ToList();
+            await cts.CancelAsync();
+            foreach (var append in appends)
+            {
+                // Each wait either finished before the cancellation or reports it; neither loses the record.
+                try
+                {
+                    await append.WaitAsync(TimeSpan.FromSeconds(30));
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }
+        AuditAssert.Intact(dir.Path, 8);
+    }
+
+    [Fact]
     public async Task AppendAsync_TwoWritersOnOneDirectory_InterleaveIntoOneChain()
     {
         using var dir = new TempDirectory();
