@@ -19,6 +19,13 @@ public sealed record ReceiptVerificationOptions
     public IReadOnlyList<PublicKey> TrustedAgentKeys { get; init; } = [];
 
     /// <summary>
+    /// For v3, on the agent's side: the v1 receipt this side signed and sent. The embedded agent receipt must then be
+    /// that receipt, canonically identical, and its signature is not verified again (it was made here: one Ed25519
+    /// verification saved per co-signed response). Without it, the embedded receipt is verified like any other.
+    /// </summary>
+    public Receipt? KnownAgentReceipt { get; init; }
+
+    /// <summary>
     /// Lax mode reproduces the reference's own checks, to read old evidence: signature and expiry only, duplicate
     /// keys resolved last-wins, unknown fields ignored, id / params_hash / key binding not checked.
     /// </summary>

@@ -272,20 +272,32 @@ public static class ReceiptVerifier
     private static ReceiptVerification? CheckBilateral(JsonObject json, ReceiptVerificationOptions options, List<string> warnings)
     {
         var agent = json["agent_receipt"]!.AsObject();
-        var agentResult = Verify(agent, options with
+        if (options.KnownAgentReceipt is { } known)
         {
-            TrustedKeys = options.TrustedAgentKeys,
-            TrustedAgentKeys = [],
-            ExpectedSession = null,
-            ExpectedCallId = null,
-        });
-        if (!agentResult.IsValid)
-        {
-            return Invalid($"embedded agent receipt is invalid: {agentResult.Reason}", "agent_receipt." + (agentResult.Field ?? ""));
+            // The receipt this side signed: the server's signature covers the embedded copy, so byte-for-byte
+            // canonical equality with it is all there is to check.
+            if (known.Version != 1 || !CanonicallyEqual(agent, known.Json))
+            {
+                return Invalid($"the embedded agent receipt is not {known.Id}, the receipt this side sent", "agent_receipt");
+            }
         }
-        if (agentResult.Version != 1)
+        else
         {
-            return Invalid("the embedded agent receipt must be v1", "agent_receipt.v");
+            var agentResult = Verify(agent, options with
+            {
+                TrustedKeys = options.TrustedAgentKeys,
+                TrustedAgentKeys = [],
+                ExpectedSession = null,
+                ExpectedCallId = null,
+            });
+            if (!agentResult.IsValid)
+            {
+                return Invalid($"embedded agent receipt is invalid: {agentResult.Reason}", "agent_receipt." + (agentResult.Field ?? ""));
+            }
+            if (agentResult.Version != 1)
+            {
+                return Invalid("the embedded agent receipt must be v1", "agent_receipt.v");
+            }
         }
         if (json["extensions"] is not null)
         {
@@ -314,6 +326,18 @@ public static class ReceiptVerifier
             return Invalid("response.content_hash is not sha256: + 64 lowercase hex", "response.content_hash");
         }
         return null;
+    }
+
+    private static bool CanonicallyEqual(JsonObject a, JsonObject b)
+    {
+        try
+        {
+            return JsonCanonicalizer.Canonicalize(a).AsSpan().SequenceEqual(JsonCanonicalizer.Canonicalize(b));
+        }
+        catch (CanonicalizationException)
+        {
+            return false;
+        }
     }
 
     private static ReceiptVerification? CheckAuthorized(JsonObject json, ReceiptVerificationOptions options, string? paramsHash)

@@ -248,7 +248,8 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         {
             return $"the co-signature under _meta[\"{key}\"] is not a JSON object";
         }
-        verification = ReceiptVerifier.Verify(json, options);
+        // The embedded agent receipt is the one this call sent (or the check fails): its signature was made here.
+        verification = ReceiptVerifier.Verify(json, options with { KnownAgentReceipt = sent });
         if (!verification.IsValid)
         {
             return $"the co-signature is invalid: {verification.Reason}{(verification.Field is null ? "" : $" (field {verification.Field})")}";

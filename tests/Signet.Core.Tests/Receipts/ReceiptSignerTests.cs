@@ -154,6 +154,39 @@ public sealed class ReceiptSignerTests
         Assert.False(window.IsValid);
         Assert.Contains("window", window.Reason);
     }
+
+    [Fact]
+    public void CoSign_KnownAgentReceipt_ComparedCanonicallyInsteadOfReverified()
+    {
+        using var agentKey = TestKeys.Agent();
+        using var serverKey = TestKeys.Server();
+        var clock = TestKeys.ClockAt("2026-11-26T10:00:00Z");
+        var agentSigner = new ReceiptSigner(agentKey, "agent", "o", clock);
+        var sent = agentSigner.SignRequest(new ReceiptAction { Tool = "echo", Params = new JsonObject { ["m"] = "hi", ["n"] = 1 }, Target = "mcp://echo" });
+        var other = agentSigner.SignRequest(new ReceiptAction { Tool = "echo", Params = new JsonObject { ["m"] = "hi", ["n"] = 1 }, Target = "mcp://echo" });
+        var server = new ReceiptSigner(serverKey, "server", "", clock);
+        var options = new ReceiptVerificationOptions { TrustedKeys = [serverKey.PublicKey], TimeProvider = clock };
+
+        var v3 = server.CoSign(sent, JsonNode.Parse("{\"content\":[]}"), ReceiptOutcome.Executed);
+        Assert.True(ReceiptVerifier.Verify(v3.ToJsonString(), options with { KnownAgentReceipt = sent }).IsValid);
+
+        // The same receipt with its members in another order is the same receipt (what the signatures cover).
+        var reordered = new JsonObject(sent.Json.Reverse().Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())));
+        Assert.True(ReceiptVerifier.Verify(v3.ToJsonString(), options with { KnownAgentReceipt = Receipt.FromJson(reordered) }).IsValid);
+
+        var notOurs = ReceiptVerifier.Verify(v3.ToJsonString(), options with { KnownAgentReceipt = other });
+        Assert.False(notOurs.IsValid);
+        Assert.Equal("agent_receipt", notOurs.Field);
+        Assert.Contains(other.Id, notOurs.Reason);
+
+        // An embedded receipt whose agent signature is broken: rejected when verified as a stranger's, accepted when
+        // it is byte for byte the receipt this side holds as its own (its signature is then not checked again).
+        var broken = (JsonObject)sent.Json.DeepClone();
+        broken["sig"] = other.Signature;
+        var coSignedBroken = server.CoSign(Receipt.FromJson(broken), null);
+        Assert.False(ReceiptVerifier.Verify(coSignedBroken.ToJsonString(), options).IsValid);
+        Assert.True(ReceiptVerifier.Verify(coSignedBroken.ToJsonString(), options with { KnownAgentReceipt = Receipt.FromJson(broken) }).IsValid);
+    }
 }
 
 internal static class RandomJson
