@@ -36,6 +36,7 @@ internal static class AuditHarness
         // 1. Raw fsync: append a 600-byte line and fsync, the floor under a durable append.
         var raw = Path.Combine(root, "raw-fsync.bin");
         var fsync = new List<double>();
+        var rawCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         using (var handle = File.OpenHandle(raw, FileMode.Create, FileAccess.Write))
         {
             var line = new byte[600];
@@ -49,8 +50,10 @@ internal static class AuditHarness
                 fsync.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
             }
         }
+        var rawCpu = Process.GetCurrentProcess().TotalProcessorTime - rawCpuBefore;
         File.Delete(raw);
         Report("raw write+fsync of one 600-byte line", fsync);
+        Console.WriteLine($"  CPU per raw write+fsync (this process, kernel time included): {rawCpu.TotalMicroseconds / fsync.Count:F0} µs");
 
         // 2. One durable append at a time: latency.
         var dir = Fresh(root, "latency");
