@@ -197,24 +197,29 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
             return AppendInline(new Pending(json, canonical));
         }
         var pending = new DurableAppend(json, canonical);
-        bool schedule;
-        lock (_queueLock)
-        {
-            if (_closing)
-            {
-                return ValueTask.FromException<AuditAppendResult>(new ObjectDisposedException(nameof(AuditLog), "the audit log is closed"));
-            }
-            _queue.Add(pending);
-            schedule = !_roundScheduled;
-            _roundScheduled = true;
-        }
-        if (schedule)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static log => log.RunRounds(), this, preferLocal: true);
-        }
         if (ct.CanBeCanceled)
         {
+            // Before the append is queued, so that the round that completes it always finds the registration to undo.
             pending.CancelWaitOn(ct);
+        }
+        bool queued, schedule = false;
+        lock (_queueLock)
+        {
+            queued = !_closing;
+            if (queued)
+            {
+                _queue.Add(pending);
+                schedule = !_roundScheduled;
+                _roundScheduled = true;
+            }
+        }
+        if (!queued)
+        {
+            pending.Complete(null, new ObjectDisposedException(nameof(AuditLog), "the audit log is closed"), inline: false);
+        }
+        else if (schedule)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static log => log.RunRounds(), this, preferLocal: true);
         }
         return new ValueTask<AuditAppendResult>(pending, 0);
     }
