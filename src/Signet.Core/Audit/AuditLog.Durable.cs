@@ -42,9 +42,9 @@ public sealed partial class AuditLog
                     }
                 }
             }
-            // While others wait, their next round comes first and every continuation goes to the thread pool. When
-            // this round emptied the queue, the last caller's continuation runs here: a caller that appends one
-            // receipt at a time pays no thread hop on the way back.
+            // With more appends queued, every continuation goes to the thread pool and this thread goes on with the
+            // next round. When this round emptied the queue, the last caller's continuation runs here: a caller that
+            // appends one receipt at a time pays no thread hop on the way back.
             Complete(batch, failure, lastInline: !more);
             if (!more)
             {
