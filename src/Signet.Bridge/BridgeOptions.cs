@@ -23,6 +23,12 @@ public sealed class BridgeOptions
     /// </summary>
     public bool DisableAuthenticationOnLoopback { get; set; }
 
+    /// <summary>
+    /// Deliver a response only after its receipt is fsynced too (two fsyncs per call). By default the response
+    /// receipt is written before the response is delivered and fsynced with the next group or within 100 ms.
+    /// </summary>
+    public bool SyncResponseReceipts { get; set; }
+
     /// <summary>The tool servers behind the bridge, each at its own path.</summary>
     public IList<BridgeBackendOptions> Backends { get; set; } = new List<BridgeBackendOptions>();
 

@@ -18,13 +18,15 @@ public sealed class BridgeRecording : IAsyncDisposable
     private readonly AuditLog log;
     private readonly ReceiptSigner signer;
     private readonly ILoggerFactory loggerFactory;
+    private readonly bool syncResponseReceipts;
 
-    private BridgeRecording(LoadedKey key, AuditLog log, ReceiptSigner signer, ILoggerFactory loggerFactory)
+    private BridgeRecording(LoadedKey key, AuditLog log, ReceiptSigner signer, ILoggerFactory loggerFactory, bool syncResponseReceipts)
     {
         this.key = key;
         this.log = log;
         this.signer = signer;
         this.loggerFactory = loggerFactory;
+        this.syncResponseReceipts = syncResponseReceipts;
     }
 
     /// <summary>The signing key's name.</summary>
@@ -37,8 +39,15 @@ public sealed class BridgeRecording : IAsyncDisposable
     public AuditLog AuditLog => log;
 
     /// <summary>Loads the key <paramref name="keyName"/> from <paramref name="home"/> and opens the home's audit log.</summary>
+    /// <param name="home">The Signet home.</param>
+    /// <param name="keyName">The signing key's name.</param>
+    /// <param name="passphrase">Where the key's passphrase comes from.</param>
+    /// <param name="loggerFactory">Logs of the log and the recorders.</param>
+    /// <param name="time">The clock (default: the system clock).</param>
+    /// <param name="durability">The audit log's durability (default durable).</param>
+    /// <param name="syncResponseReceipts">Deliver a response only after its receipt is fsynced too (see <see cref="BridgeOptions.SyncResponseReceipts"/>).</param>
     public static BridgeRecording Open(string home, string keyName, PassphraseSource passphrase, ILoggerFactory loggerFactory,
-        TimeProvider? time = null, AuditDurability durability = AuditDurability.Durable)
+        TimeProvider? time = null, AuditDurability durability = AuditDurability.Durable, bool syncResponseReceipts = false)
     {
         time ??= TimeProvider.System;
         var key = KeyStore.ForHome(home, time).Load(keyName, passphrase);
@@ -46,7 +55,7 @@ public sealed class BridgeRecording : IAsyncDisposable
         {
             var log = AuditLog.Open(SignetHome.AuditDirectory(home), new AuditLogOptions { TimeProvider = time, Durability = durability },
                 loggerFactory.CreateLogger("Signet.Audit"));
-            return new BridgeRecording(key, log, new ReceiptSigner(key.Key, key.Name, key.Owner, time), loggerFactory);
+            return new BridgeRecording(key, log, new ReceiptSigner(key.Key, key.Name, key.Owner, time), loggerFactory, syncResponseReceipts);
         }
         catch
         {
@@ -63,6 +72,7 @@ public sealed class BridgeRecording : IAsyncDisposable
         Target = target.Target.ToString(),
         Transport = "http",
         LoggerFactory = loggerFactory,
+        SyncResponseReceipts = syncResponseReceipts,
     });
 
     /// <summary>Flushes and closes the audit log, and forgets the key.</summary>

@@ -37,6 +37,17 @@ public sealed class BridgeConfigTests : IDisposable
         Assert.Equal(TimeSpan.FromMinutes(5), options.Limits.SessionIdleTimeout);
     }
 
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("\"syncResponseReceipts\": true,", true)]
+    public void Load_SyncResponseReceipts_OffUnlessSet(string line, bool expected)
+    {
+        var path = Write($$"""
+            { {{line}} "backends": [ { "name": "files", "command": "node" } ] }
+            """);
+        Assert.Equal(expected, BridgeConfig.Load(path).SyncResponseReceipts);
+    }
+
     [Fact]
     public void Load_UnknownKey_ErrorNamesTheKey()
     {

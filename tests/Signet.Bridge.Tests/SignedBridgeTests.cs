@@ -66,6 +66,18 @@ public sealed partial class SignedBridgeTests : IDisposable
         Assert.Equal(10, receipts.Count(r => r["action"]!["session"]!.GetValue<string>() == sessions[0]));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Open_SyncResponseReceipts_ReachesEveryBackendsRecorder(bool sync)
+    {
+        KeyStore.ForHome(home).CreateUnencrypted("agent");
+        await using var recording = BridgeRecording.Open(home, "agent", PassphraseSource.None, NullLoggerFactory.Instance, syncResponseReceipts: sync);
+        var recorder = Assert.IsType<Signet.Mcp.Recording.ToolCallRecorder>(recording.CreateRecorder(new BridgeRecorderTarget("files", new Uri("https://tools.example.net/mcp/files"))));
+        Assert.Equal(sync, recorder.Options.SyncResponseReceipts);
+        Assert.Equal("https://tools.example.net/mcp/files", recorder.Options.Target);
+    }
+
     [Fact]
     public async Task CliBridge_SigtermDuringCall_FinishesTheCallStopsTheChildAndFlushesTheLog()
     {
