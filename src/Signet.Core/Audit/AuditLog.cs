@@ -185,6 +185,11 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     /// <exception cref="CanonicalizationException">The receipt cannot be canonicalized (it could never be verified).</exception>
     public ValueTask<AuditAppendResult> AppendAsync(JsonObject receipt, CancellationToken ct = default)
     {
+        if (_options.Durability == AuditDurability.Fast)
+        {
+            // Fast mode: every append is written by its caller and fsynced later, as a deferred one is.
+            return AppendDeferredAsync(receipt, ct);
+        }
         ArgumentNullException.ThrowIfNull(receipt);
         ct.ThrowIfCancellationRequested();
         if (_failure is { } failure)
@@ -192,10 +197,6 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
             return ValueTask.FromException<AuditAppendResult>(failure);
         }
         var (json, canonical) = Encode(receipt);
-        if (_options.Durability == AuditDurability.Fast)
-        {
-            return AppendInline(new Pending(json, canonical));
-        }
         var pending = new DurableAppend(json, canonical);
         if (ct.CanBeCanceled)
         {

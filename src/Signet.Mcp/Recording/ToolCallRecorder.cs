@@ -248,7 +248,8 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         {
             return $"the co-signature under _meta[\"{key}\"] is not a JSON object";
         }
-        // The embedded agent receipt is the one this call sent (or the check fails): its signature was made here.
+        // The embedded agent receipt must be canonically the one this call sent (the verifier checks that instead of
+        // verifying a signature made here).
         verification = ReceiptVerifier.Verify(json, options with { KnownAgentReceipt = sent });
         if (!verification.IsValid)
         {
@@ -257,11 +258,6 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         if (verification.Version != 3)
         {
             return $"_meta[\"{key}\"] holds a v{verification.Version} receipt, not a v3 co-signature";
-        }
-        var agent = json["agent_receipt"] as JsonObject;
-        if (ToolCallOutcome.Text(agent?["id"]) != sent.Id || ToolCallOutcome.Text(agent?["sig"]) != sent.Signature)
-        {
-            return $"the co-signature embeds receipt {ToolCallOutcome.Text(agent?["id"]) ?? "(none)"}, not {sent.Id}, the receipt this call sent";
         }
         var expected = JsonCanonicalizer.Sha256(content);
         var signed = ToolCallOutcome.Text((json["response"] as JsonObject)?["content_hash"]);
