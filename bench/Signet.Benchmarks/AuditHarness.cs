@@ -13,6 +13,7 @@ namespace Signet.Benchmarks;
 /// signing its receipt), fast-mode throughput, and verify speed on an N-record log (default 1,000,000).
 /// <c>--verify-only</c> times verify alone, on the log left in DIR by an earlier <c>--verify-only</c> run (written
 /// first if absent, and kept); <c>--parallel P</c> sets <see cref="AuditVerifyOptions.MaxDegreeOfParallelism"/>.
+/// <c>--durable16</c> runs only the 16-writer durable throughput, ten times longer (for a profiler such as perf).
 /// </summary>
 internal static class AuditHarness
 {
@@ -28,6 +29,11 @@ internal static class AuditHarness
 
         using var key = SigningKey.Generate();
         var signer = new ReceiptSigner(key, "bench-agent", "bench");
+        if (args.Contains("--durable16"))
+        {
+            await Throughput(root, signer, AuditDurability.Durable, writers: 16, perWriter: 10000);
+            return 0;
+        }
         if (verifyOnly)
         {
             return await VerifyBig(root, signer, records, parallel, keep: true);

@@ -28,6 +28,17 @@ internal static class AuditProfile
         Console.WriteLine($"record line: {line.Length} bytes");
 
         Measure("ReceiptSigner.SignRequest", () => signer.SignRequest(action));
+        Measure("  ActionJson", () => ReceiptSigner.ActionJson(action, out _));
+        var signable = Signable.Canonical(receipt, 1);
+        Console.WriteLine($"signable: {signable.Length} bytes");
+        Measure("  key.Sign(signable)", () => key.Sign(signable));
+        Measure("  Signable.Canonical(receipt)", () => Signable.Canonical(receipt, 1));
+        Measure("  Timestamp", () => ReceiptText.Timestamp(DateTimeOffset.UtcNow));
+        Measure("  Nonce", () => ReceiptText.Nonce(RandomSource.Cryptographic));
+        Measure("  ReceiptId", () => ReceiptText.ReceiptId(new byte[64]));
+        Measure("  ToUtf8(params)", () => ReceiptText.ToUtf8(action.Params!));
+        Measure("  DeepClone(receipt)", () => receipt.DeepClone());
+        Measure("ReceiptSigner.SignRequest (again)", () => signer.SignRequest(action));
         Measure("JsonCanonicalizer.Canonicalize(receipt)", () => JsonCanonicalizer.Canonicalize(receipt));
         Measure("SerializeCompact(receipt)", () => AuditRecordFormat.SerializeCompact(receipt));
         Measure("RecordHash(prev, canonical bytes)", () => AuditRecordFormat.RecordHash(SignetHash.Genesis, canonical));
@@ -39,6 +50,15 @@ internal static class AuditProfile
         Measure("JsonCanonicalizer.Canonicalize(receipt bytes)", () => JsonCanonicalizer.Canonicalize(compact.AsSpan()));
         Measure("AuditRecordFormat.TryHashRecord(line) (what verify does per record)", () => AuditRecordFormat.TryHashRecord(line, out _, out _, out _));
 
+        var fastDir = Path.Combine(Path.GetTempPath(), "signet-audit-profile-fast");
+        if (Directory.Exists(fastDir))
+        {
+            Directory.Delete(fastDir, true);
+        }
+        var fastLog = AuditLog.Open(fastDir, new AuditLogOptions { Durability = AuditDurability.Fast });
+        Measure("fast AppendAsync (signed receipt)", () => fastLog.AppendAsync(receipt).AsTask().GetAwaiter().GetResult());
+        fastLog.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Directory.Delete(fastDir, true);
         var dir = Path.Combine(Path.GetTempPath(), "signet-audit-profile");
         if (Directory.Exists(dir))
         {

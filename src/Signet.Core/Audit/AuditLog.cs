@@ -591,6 +591,26 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         return _handle;
     }
 
+    /// <summary>
+    /// Someone removed the day file under this writer: writing on through the old handle would put records in an
+    /// unlinked inode, so the file is started again, and verify reports the removed records.
+    /// </summary>
+    private void DropRemovedFile(string path)
+    {
+        LogFileRemoved(_logger, path);
+        DropHandle();
+        _cursor = new Cursor(path, 0, 0);
+    }
+
+    /// <summary>Closes the handle of a file no name reaches any more; nothing written through it is left to fsync.</summary>
+    private void DropHandle()
+    {
+        _handle?.Dispose();
+        _handle = null;
+        _handlePath = null;
+        AdvanceSynced(_writeSeq);
+    }
+
     private void CloseHandle()
     {
         if (_handle is null)
@@ -652,24 +672,48 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         {
             return;
         }
-        if (!File.Exists(path))
+        long length = 0;
+        var replaced = false;
+        if (_handle is not null && string.Equals(_handlePath, path, StringComparison.Ordinal) &&
+            NativeFile.TryStatOpenFile(_handle, out var size, out var links))
         {
-            if (_cursor.End > 0)
+            // One statx on the open file (no path lookups): its size, and whether a name still reaches it.
+            if (links > 0)
             {
-                // Someone removed the file under us. Writing on through the old handle would put records in an
-                // unlinked inode; start the file again instead, and let verify report the removed records.
-                LogFileRemoved(_logger, path);
-                // Its records are gone with the file; nothing written through the old handle is left to fsync.
-                _handle?.Dispose();
-                _handle = null;
-                _handlePath = null;
-                AdvanceSynced(_writeSeq);
-                _cursor = new Cursor(path, 0, 0);
+                length = size;
             }
-            return;
+            else if (!File.Exists(path))
+            {
+                DropRemovedFile(path);
+                return;
+            }
+            else
+            {
+                // Another file was renamed over ours (an editor's save, a copy put back): writing on through the old
+                // handle would put records where no name reaches them. Read the file that is there now from its start.
+                LogFileReplaced(_logger, path);
+                DropHandle();
+                replaced = true;
+            }
         }
-        var length = new FileInfo(path).Length;
-        if (length == _cursor.End)
+        else
+        {
+            if (!File.Exists(path))
+            {
+                if (_cursor.End > 0)
+                {
+                    DropRemovedFile(path);
+                }
+                return;
+            }
+            length = new FileInfo(path).Length;
+        }
+        if (replaced)
+        {
+            // Nothing of the cursor applies to the file now there.
+            _cursor = new Cursor(path, 0, 0);
+        }
+        else if (length == _cursor.End)
         {
             return;
         }
@@ -806,6 +850,9 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
 
     [LoggerMessage(6, LogLevel.Error, "Audit file {File} was removed while this writer had it open; recreating it (verify will report the missing records)")]
     private static partial void LogFileRemoved(ILogger logger, string file);
+
+    [LoggerMessage(7, LogLevel.Error, "Audit file {File} was replaced by another file while this writer had it open; continuing the chain from the file now there (verify will report what changed)")]
+    private static partial void LogFileReplaced(ILogger logger, string file);
 
     [LoggerMessage(5, LogLevel.Error, "Could not cut {File} back to {Offset} bytes after a failed write: {Reason}")]
     private static partial void LogTruncateFailed(ILogger logger, string file, long offset, string reason);

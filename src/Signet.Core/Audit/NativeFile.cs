@@ -31,6 +31,14 @@ internal static partial class NativeFile
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
 
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+
+    private const int AtEmptyPath = 0x1000;
+    private const uint StatxNlink = 0x4;
+    private const uint StatxSize = 0x200;
+    private static volatile bool s_noStatx = !OperatingSystem.IsLinux();
+
     /// <summary>Opens (creating, 0644) a lock file and returns its descriptor.</summary>
     public static int OpenLockFile(string path)
     {
@@ -60,6 +68,63 @@ internal static partial class NativeFile
 
     /// <summary>Closes a descriptor.</summary>
     public static void CloseDescriptor(int fd) => _ = Close(fd);
+
+    /// <summary>
+    /// Reads an open file's size and link count with one <c>statx(2)</c> on its descriptor, without looking its path up
+    /// again: a link count of 0 means the file was removed or replaced (renamed over) since it was opened. False where
+    /// statx is not available (not Linux, or a libc or kernel without it); the caller then looks the path up instead.
+    /// </summary>
+    public static unsafe bool TryStatOpenFile(Microsoft.Win32.SafeHandles.SafeFileHandle handle, out long size, out long links)
+    {
+        size = 0;
+        links = 0;
+        if (s_noStatx)
+        {
+            return false;
+        }
+        // struct statx is 256 bytes on every architecture: stx_nlink (u32) at offset 16, stx_size (u64) at 40.
+        var buffer = stackalloc byte[256];
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int result;
+            try
+            {
+                result = Statx((int)handle.DangerousGetHandle(), "", AtEmptyPath, StatxNlink | StatxSize, buffer);
+            }
+            catch (EntryPointNotFoundException)
+            {
+                s_noStatx = true;
+                return false;
+            }
+            if (result != 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == 38) // ENOSYS: the kernel has no statx
+                {
+                    s_noStatx = true;
+                    return false;
+                }
+                throw Error("cannot stat the open audit file", errno);
+            }
+            var mask = *(uint*)buffer;
+            if ((mask & (StatxNlink | StatxSize)) != (StatxNlink | StatxSize))
+            {
+                return false;
+            }
+            links = *(uint*)(buffer + 16);
+            size = *(long*)(buffer + 40);
+            return true;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
 
     /// <summary>Makes a directory's entries durable (a new file's name survives a crash only after this).</summary>
     public static void FsyncDirectory(string directory)

@@ -480,6 +480,50 @@ public sealed class AuditLogTamperWhileOpenTests
         Assert.Equal(AuditBreakKind.Deleted, b.Kind);
         Assert.Equal(1, b.Line);
     }
+
+    [Fact]
+    public async Task AppendAsync_DayFileReplacedByACopyWhileOpen_NextRecordLandsInTheFileNowThere()
+    {
+        using var dir = new TempDirectory();
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            await log.AppendAsync(TestReceipts.V1(1));
+            await log.AppendAsync(TestReceipts.V1(2));
+            // What an editor's save or `sed -i` does: a new file of the same length renamed over the old name.
+            var path = Directory.GetFiles(dir.Path, "*.jsonl").Single();
+            File.Copy(path, path + ".tmp");
+            File.Move(path + ".tmp", path, overwrite: true);
+            var r = await log.AppendAsync(TestReceipts.V1(3));
+            Assert.Equal(3, r.Line);
+            Assert.Equal(path, r.File);
+            // Reported durable, so it must be readable under the file's name now, not only through the old handle.
+            Assert.Equal(3, File.ReadAllLines(path).Length);
+        }
+        AuditAssert.Intact(dir.Path, 3);
+    }
+
+    [Fact]
+    public async Task AppendAsync_DayFileReplacedByAnEditedCopyWhileOpen_ChainContinuesAndVerifyFindsTheEdit()
+    {
+        using var dir = new TempDirectory();
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            await log.AppendAsync(TestReceipts.V1(1));
+            await log.AppendAsync(TestReceipts.V1(2));
+            var path = Directory.GetFiles(dir.Path, "*.jsonl").Single();
+            var lines = File.ReadAllLines(path);
+            lines[0] = lines[0].Replace("\"v\":1", "\"v\":2", StringComparison.Ordinal);
+            File.WriteAllLines(path + ".tmp", lines);
+            File.Move(path + ".tmp", path, overwrite: true);
+            var r = await log.AppendAsync(TestReceipts.V1(3));
+            Assert.Equal(3, r.Line);
+            Assert.Equal(AuditRecordFormat.TryParse(System.Text.Encoding.UTF8.GetBytes(lines[1]), out _, out _)!.RecordHash, r.PrevHash);
+            Assert.Equal(3, File.ReadAllLines(path).Length);
+        }
+        var b = AuditVerifier.Verify(dir.Path).Break!;
+        Assert.Equal(AuditBreakKind.Edited, b.Kind);
+        Assert.Equal(1, b.Line);
+    }
 }
 
 public sealed class AuditLogLoggingTests
