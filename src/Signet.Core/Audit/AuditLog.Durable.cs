@@ -4,20 +4,45 @@ using System.Threading.Tasks.Sources;
 namespace Signet.Audit;
 
 /// <summary>
-/// Durable appends: group commit in rounds on the thread pool. The first append queued while no round is scheduled
-/// schedules one (<c>_roundScheduled</c>, under <c>_queueLock</c>); a round writes everything queued with one write,
-/// fsyncs once, completes those appends, and goes on while more were queued meanwhile. At most one round runs at a
-/// time, so at most one thread is blocked in an fsync, and no caller's thread ever is.
+/// Durable appends: group commit in rounds. The first append queued while no round is scheduled schedules one on the
+/// thread pool (<c>_roundScheduled</c>, under <c>_queueLock</c>); a round writes everything queued with one write,
+/// fsyncs once, and completes those appends. When more appends were queued meanwhile (appends keep coming while each
+/// fsync runs), the rounds go on on the log's own round thread, so that a steady load does not keep a pool thread
+/// blocked in fsync for as long as it lasts. At most one round runs at a time, so at most one thread is blocked in an
+/// fsync, and no caller's thread ever is.
 /// </summary>
 public sealed partial class AuditLog
 {
+    private readonly object _roundThreadLock = new();
+    private readonly SemaphoreSlim _roundThreadSignal = new(0);
+    private Thread? _roundThread;
+    private volatile bool _roundThreadStop;
     private long _inlineCompletions;
+    private long _handOvers;
 
     /// <summary>Durable appends whose continuation the round ran on its own thread (for tests and diagnostics).</summary>
     internal long InlineCompletions => Interlocked.Read(ref _inlineCompletions);
 
-    /// <summary>Runs rounds until the queue is empty (the caller scheduled this while setting <c>_roundScheduled</c>).</summary>
-    private void RunRounds()
+    /// <summary>The round thread, once a steady load started it (for tests).</summary>
+    internal Thread? RoundThread
+    {
+        get
+        {
+            lock (_roundThreadLock)
+            {
+                return _roundThread;
+            }
+        }
+    }
+
+    /// <summary>Times a pool round handed the rounds that followed it to the round thread (for tests and diagnostics).</summary>
+    internal long HandOvers => Interlocked.Read(ref _handOvers);
+
+    /// <summary>
+    /// Runs rounds until the queue is empty (the caller scheduled this while setting <c>_roundScheduled</c>).
+    /// <paramref name="onRoundThread"/>: false for the pool round an append scheduled, true on the round thread.
+    /// </summary>
+    private void RunRounds(bool onRoundThread)
     {
         while (true)
         {
@@ -42,15 +67,67 @@ public sealed partial class AuditLog
                     }
                 }
             }
-            // With more appends queued, every continuation goes to the thread pool and this thread goes on with the
-            // next round. When this round emptied the queue, the last caller's continuation runs here: a caller that
-            // appends one receipt at a time pays no thread hop on the way back.
-            Complete(batch, failure, lastInline: !more);
+            // With more appends queued, every continuation goes to the thread pool. When a pool round emptied the
+            // queue, the last caller's continuation runs on its thread: a caller that appends one receipt at a time
+            // pays no thread hop on the way back. The round thread never runs a caller's code.
+            Complete(batch, failure, lastInline: !more && !onRoundThread);
             if (!more)
             {
                 return;
             }
+            if (!onRoundThread)
+            {
+                HandOverRounds();
+                return;
+            }
         }
+    }
+
+    /// <summary>Lets the round thread (started on first use) run the rounds that follow; <c>_roundScheduled</c> stays set.</summary>
+    private void HandOverRounds()
+    {
+        Interlocked.Increment(ref _handOvers);
+        lock (_roundThreadLock)
+        {
+            if (_roundThread is null)
+            {
+                // A background thread: a log that is never disposed must not keep the process alive.
+                _roundThread = new Thread(static s => ((AuditLog)s!).RoundThreadLoop())
+                {
+                    IsBackground = true,
+                    Name = "Signet audit rounds",
+                };
+                _roundThread.UnsafeStart(this);
+            }
+        }
+        _roundThreadSignal.Release();
+    }
+
+    private void RoundThreadLoop()
+    {
+        while (true)
+        {
+            _roundThreadSignal.Wait();
+            if (_roundThreadStop)
+            {
+                return;
+            }
+            RunRounds(onRoundThread: true);
+        }
+    }
+
+    /// <summary>Ends the round thread, if one was started (after the last round: <c>_roundsDone</c> is set).</summary>
+    private void StopRoundThread()
+    {
+        lock (_roundThreadLock)
+        {
+            _roundThreadStop = true;
+            if (_roundThread is null)
+            {
+                return;
+            }
+        }
+        _roundThreadSignal.Release();
     }
 
     /// <summary>Writes a batch and fsyncs everything written so far; returns the failure (also kept in <c>_failure</c>), if any.</summary>
@@ -114,6 +191,7 @@ public sealed partial class AuditLog
     {
         private ManualResetValueTaskSourceCore<AuditAppendResult> _core = new() { RunContinuationsAsynchronously = true };
         private CancellationTokenRegistration _cancellation;
+        private ManualResetEventSlim? _waiter;
         private int _completed;
 
         public AuditAppendResult? Result { get; set; }
@@ -142,6 +220,8 @@ public sealed partial class AuditLog
             {
                 _core.SetException(error);
             }
+            // A full fence, so that a reader that published its event before its last look at the status is woken.
+            Interlocked.CompareExchange(ref _waiter, null, null)?.Set();
         }
 
         public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
@@ -151,13 +231,20 @@ public sealed partial class AuditLog
 
         public AuditAppendResult GetResult(short token)
         {
-            // Awaiting never gets here before completion; a caller that reads the result without awaiting blocks.
+            // Awaiting never gets here before completion; a caller that reads the result without awaiting
+            // (sync-over-async) sleeps on an event until the round completes it.
             if (_core.GetStatus(token) == ValueTaskSourceStatus.Pending)
             {
-                var spin = new SpinWait();
-                while (_core.GetStatus(token) == ValueTaskSourceStatus.Pending)
+                var waiter = new ManualResetEventSlim(false);
+                if (Interlocked.CompareExchange(ref _waiter, waiter, null) is { } other)
                 {
-                    spin.SpinOnce();
+                    waiter.Dispose();
+                    waiter = other;
+                }
+                // Published before this second look, and Complete sets the event after completing: no wake-up is lost.
+                if (_core.GetStatus(token) == ValueTaskSourceStatus.Pending)
+                {
+                    waiter.Wait();
                 }
             }
             return _core.GetResult(token);

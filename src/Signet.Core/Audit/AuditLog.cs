@@ -12,11 +12,12 @@ namespace Signet.Audit;
 /// <c>audit/YYYY-MM-DD.jsonl</c> day files chosen by the UTC date of the append.
 /// </summary>
 /// <remarks>
-/// Thread-safe. In durable mode, appends are queued and written in rounds on the thread pool: a round writes everything
-/// queued with one write, fsyncs once, and completes those appends (group commit); appends queued meanwhile go in the
-/// next round. At most one round runs at a time, so at most one pool thread is blocked in an fsync and no caller's
-/// thread ever is; when a round leaves nobody else waiting, the last caller's continuation runs on the round's thread
-/// (no thread hop back for a caller that appends one receipt at a time). The fsync runs outside the write lock, so
+/// Thread-safe. In durable mode, appends are queued and written in rounds: a round writes everything queued with one
+/// write, fsyncs once, and completes those appends (group commit); appends queued meanwhile go in the next round. The
+/// round an append schedules runs on the thread pool; the rounds that follow it without a pause (a steady load) run on
+/// the log's own round thread, so no pool thread stays blocked in fsync. At most one round runs at a time, so at most
+/// one thread is blocked in an fsync and no caller's thread ever is; when a pool round leaves nobody else waiting, the
+/// last caller's continuation runs on that thread (no thread hop back for a caller that appends one receipt at a time). The fsync runs outside the write lock, so
 /// deferred appends are written while it is in flight. Fast-mode appends and deferred appends
 /// (<see cref="AppendDeferredAsync"/>) are written by the calling thread under the write lock, with no thread hop, and
 /// fsynced on a short timer (<see cref="AuditLogOptions.FastFlushInterval"/>), by the next batch's fsync, and on close.
@@ -220,7 +221,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         }
         else if (schedule)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static log => log.RunRounds(), this, preferLocal: true);
+            ThreadPool.UnsafeQueueUserWorkItem(static log => log.RunRounds(onRoundThread: false), this, preferLocal: true);
         }
         return new ValueTask<AuditAppendResult>(pending, 0);
     }
@@ -312,6 +313,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         }
     wait:
         await _roundsDone.Task.ConfigureAwait(false);
+        StopRoundThread();
         if (_flushTimer is not null)
         {
             await _flushTimer.DisposeAsync().ConfigureAwait(false);

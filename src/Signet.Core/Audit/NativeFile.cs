@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Signet.Audit;
 
-/// <summary>The few POSIX calls the log needs that .NET does not expose: blocking flock and directory fsync.</summary>
+/// <summary>The few POSIX calls the log needs that .NET does not expose: blocking flock, directory fsync, statx of an open file.</summary>
 /// <remarks>
 /// The lock file is opened with open(2) directly, not through FileStream: .NET takes its own non-blocking
 /// <c>flock(LOCK_SH)</c> on every file it opens for writing, which would make a reference writer that

@@ -326,6 +326,57 @@ public sealed class AuditLogTests
     }
 
     [Fact]
+    public async Task AppendAsync_SteadyLoad_RoundsMoveToTheRoundThreadWhichEndsOnDispose()
+    {
+        using var dir = new TempDirectory();
+        Thread? roundThread;
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            var writers = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
+            {
+                for (var i = 0; i < 50; i++)
+                {
+                    await log.AppendAsync(TestReceipts.V1(w * 1000 + i));
+                }
+            }));
+            await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(60));
+
+            // Rounds that found more appends queued went on on the log's own thread, not on a pool thread.
+            Assert.True(log.HandOvers > 0, "no round handed over to the round thread under a steady load");
+            roundThread = log.RoundThread;
+            Assert.NotNull(roundThread);
+            Assert.True(roundThread.IsBackground);
+        }
+        Assert.True(roundThread.Join(TimeSpan.FromSeconds(10)), "the round thread outlived the log");
+        AuditAssert.Intact(dir.Path, 800);
+    }
+
+    [Fact]
+    public async Task AppendAsync_ResultReadWithoutAwaitFromManyThreads_EachBlocksUntilDurable()
+    {
+        using var dir = new TempDirectory();
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            // Sync-over-async readers sleep until their round completes them; none may miss its wake-up.
+            var lines = new System.Collections.Concurrent.ConcurrentBag<long>();
+            var threads = Enumerable.Range(0, 8).Select(t => new Thread(() =>
+            {
+                for (var i = 0; i < 25; i++)
+                {
+                    lines.Add(log.AppendAsync(TestReceipts.V1(t * 1000 + i)).Result.Line);
+                }
+            })).ToList();
+            threads.ForEach(t => t.Start());
+            foreach (var t in threads)
+            {
+                Assert.True(t.Join(TimeSpan.FromSeconds(60)), "a reader of .Result never woke up");
+            }
+            Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), lines.Order());
+        }
+        AuditAssert.Intact(dir.Path, 200);
+    }
+
+    [Fact]
     public async Task AppendAsync_StartedTogetherFromOneThread_ShareFsyncs()
     {
         using var dir = new TempDirectory();
