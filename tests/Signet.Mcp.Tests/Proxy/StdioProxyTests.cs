@@ -187,7 +187,7 @@ public sealed class StdioProxyTests
                 Assert.Equal(0, await session.CloseInputAndWaitAsync());
             }
 
-            var (_, records, syncs) = Statistics(log);
+            var (_, records, syncs) = log.Statistics;
             await log.DisposeAsync();
             Assert.Equal(calls, records);
             Assert.InRange(syncs, 1, calls - 1); // appends made together were committed together
@@ -199,14 +199,6 @@ public sealed class StdioProxyTests
         {
             directory.Delete(recursive: true);
         }
-    }
-
-    /// <summary>The audit log's own counters of records written and fsyncs done (internal to Signet.Core).</summary>
-    private static (long Batches, long Records, long Syncs) Statistics(AuditLog log)
-    {
-        var property = typeof(AuditLog).GetProperty("Statistics", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic);
-        Assert.NotNull(property);
-        return ((long, long, long))property.GetValue(log)!;
     }
 
     /// <summary>
