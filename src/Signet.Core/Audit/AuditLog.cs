@@ -17,11 +17,11 @@ namespace Signet.Audit;
 /// round an append schedules runs on the thread pool; the rounds that follow it without a pause (a steady load) run on
 /// the log's own round thread, so no pool thread stays blocked in fsync. At most one round runs at a time, so at most
 /// one thread is blocked in an fsync and no caller's thread ever is; when a pool round leaves nobody else waiting, the
-/// last caller's continuation runs on that thread (no thread hop back for a caller that appends one receipt at a time). The fsync runs outside the write lock, so
-/// deferred appends are written while it is in flight. Fast-mode appends and deferred appends
-/// (<see cref="AppendDeferredAsync"/>) are written by the calling thread under the write lock, with no thread hop, and
-/// fsynced on a short timer (<see cref="AuditLogOptions.FastFlushInterval"/>), by the next batch's fsync, and on close.
-/// Across processes, each batch holds an exclusive flock on
+/// last caller's continuation runs on that thread (no thread hop back for a caller that appends one receipt at a
+/// time). The fsync runs outside the write lock, so deferred appends are written while it is in flight. Fast-mode
+/// appends and deferred appends (<see cref="AppendDeferredAsync"/>) are written by the calling thread under the write
+/// lock, with no thread hop, and fsynced on a short timer (<see cref="AuditLogOptions.FastFlushInterval"/>), by the
+/// next batch's fsync, and on close. Across processes, each batch's write holds an exclusive flock on
 /// <c>append.lock</c> and on the day file's <c>YYYY-MM-DD.jsonl.lock</c> (the reference's lock), so several
 /// processes on one home build one chain. After a write or fsync error the writer refuses every later append.
 /// Dispose it to fsync and close.

@@ -100,13 +100,14 @@ internal static partial class NativeFile
             }
             if (result != 0)
             {
+                // ENOSYS: a kernel without statx; EPERM: a seccomp filter that refuses it (older container runtimes).
+                // Either way, and for any other error, the path lookup takes over and reports what is really wrong.
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno == 38) // ENOSYS: the kernel has no statx
+                if (errno is 38 or 1)
                 {
                     s_noStatx = true;
-                    return false;
                 }
-                throw Error("cannot stat the open audit file", errno);
+                return false;
             }
             var mask = *(uint*)buffer;
             if ((mask & (StatxNlink | StatxSize)) != (StatxNlink | StatxSize))
