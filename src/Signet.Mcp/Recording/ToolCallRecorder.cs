@@ -153,7 +153,7 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         Merge(callParams, receipt);
         // The v2 receipt signs the same action, taken from this receipt: the signed copy of the arguments, not the live node.
         Track(key, new PendingCall(tool, receipt, requestTime));
-        LogRequestSigned(_logger, callId, tool, receipt.Id);
+        LogRequestSigned(_logger, callId, tool, receipt.Id, Storage(stored, RecordedReceiptKind.Request));
         if (_logger.IsEnabled(LogLevel.Trace))
         {
             LogReceiptPayload(_logger, receipt.ToJsonString());
@@ -192,7 +192,7 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
             $"Signet withheld the response to tools/call \"{call.Tool}\" ({callId}): the tool ran, but the receipt of its response could not be written to the audit log",
             "Check the audit log's disk and permissions, or set FailureMode to FailOpen to deliver responses whose receipt could not be stored.",
             cancellationToken).ConfigureAwait(false);
-        LogResponseSigned(_logger, callId, call.Tool, compound.Id, outcome?.Status ?? "none");
+        LogResponseSigned(_logger, callId, call.Tool, compound.Id, outcome?.Status ?? "none", Storage(stored, RecordedReceiptKind.Response));
         if (_logger.IsEnabled(LogLevel.Trace))
         {
             LogReceiptPayload(_logger, compound.ToJsonString());
@@ -470,11 +470,17 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         public PendingKey Key { get; set; }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Signed tools/call {CallId} ({Tool}): request receipt {ReceiptId}")]
-    private static partial void LogRequestSigned(ILogger logger, string callId, string tool, string receiptId);
+    /// <summary>How a receipt was stored, for the debug log: which of the sink's two appends took it, or that none did.</summary>
+    private string Storage(bool stored, RecordedReceiptKind kind) =>
+        !stored ? "not stored"
+        : kind == RecordedReceiptKind.Request || _options.SyncResponseReceipts ? "appended (fsynced first in a durable log)"
+        : "appended deferred (written now, fsynced with the log's next fsync)";
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Signed the response to tools/call {CallId} ({Tool}): receipt {ReceiptId}, outcome {Outcome}")]
-    private static partial void LogResponseSigned(ILogger logger, string callId, string tool, string receiptId, string outcome);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Signed tools/call {CallId} ({Tool}): request receipt {ReceiptId}, {Storage}")]
+    private static partial void LogRequestSigned(ILogger logger, string callId, string tool, string receiptId, string storage);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Signed the response to tools/call {CallId} ({Tool}): receipt {ReceiptId}, outcome {Outcome}, {Storage}")]
+    private static partial void LogResponseSigned(ILogger logger, string callId, string tool, string receiptId, string outcome, string storage);
 
     [LoggerMessage(Level = LogLevel.Trace, Message = "Receipt {Receipt}")]
     private static partial void LogReceiptPayload(ILogger logger, string receipt);

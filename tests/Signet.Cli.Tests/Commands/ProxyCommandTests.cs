@@ -76,6 +76,24 @@ public sealed class ProxyCommandTests : IDisposable
         Assert.Contains("started node", File.ReadAllText(_dir.File("proxy.log")), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false, "appended deferred (written now, fsynced with the log's next fsync)")]
+    [InlineData(true, "appended (fsynced first in a durable log)")]
+    public async Task Proxy_SyncResponses_ResponseReceiptIsFsyncedBeforeDelivery(bool sync, string responseStorage)
+    {
+        string[] options = sync ? ["--sync-responses"] : [];
+        await using var proxy = SignetProcess.Start(["proxy", "--verbose", .. options, "--", "node", _dir.File("echo-server.js")], Environment);
+        await proxy.SendAsync("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\"}}\n");
+        Assert.Equal(1, (int)JsonNode.Parse(await proxy.ReadLineAsync())!["id"]!);
+        Assert.Equal(0, await proxy.CloseInputAndWaitAsync());
+
+        // The request receipt is made durable before the call goes out either way; the response's waits only when asked.
+        var log = proxy.Error.Split('\n');
+        Assert.Contains(log, l => l.Contains("request receipt", StringComparison.Ordinal) && l.Contains("appended (fsynced first in a durable log)", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.Contains("Signed the response", StringComparison.Ordinal) && l.Contains(responseStorage, StringComparison.Ordinal));
+        Assert.Equal(2, AuditVerifier.Verify(AuditDirectory).RecordCount);
+    }
+
     [Fact]
     public async Task Proxy_AuditLogUnwritable_CallGetsErrorNamingCauseAndServerNeverSeesIt()
     {
