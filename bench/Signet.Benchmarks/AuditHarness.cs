@@ -12,7 +12,9 @@ namespace Signet.Benchmarks;
 /// fsync. Measures raw fsync latency, one durable append's latency, durable throughput with 1 and 16 writers (each
 /// signing its receipt), fast-mode throughput, and verify speed on an N-record log (default 1,000,000).
 /// <c>--verify-only</c> times verify alone, on the log left in DIR by an earlier <c>--verify-only</c> run (written
-/// first if absent, and kept); <c>--parallel P</c> sets <see cref="AuditVerifyOptions.MaxDegreeOfParallelism"/>.
+/// first if absent, and kept); <c>--parallel P</c> sets <see cref="AuditVerifyOptions.MaxDegreeOfParallelism"/>;
+/// <c>--signatures</c> (with <c>--verify-only</c>) writes a log of individually signed receipts instead, in its own
+/// directory, and verifies their signatures too.
 /// <c>--durable16</c> runs only the 16-writer durable throughput, ten times longer (for a profiler such as perf).
 /// </summary>
 internal static class AuditHarness
@@ -23,6 +25,7 @@ internal static class AuditHarness
         var records = args.SkipWhile(a => a != "--records").Skip(1).Select(int.Parse).FirstOrDefault(1_000_000);
         var parallel = args.SkipWhile(a => a != "--parallel").Skip(1).Select(int.Parse).FirstOrDefault(1);
         var verifyOnly = args.Contains("--verify-only");
+        var signatures = args.Contains("--signatures");
         Directory.CreateDirectory(root);
         Console.WriteLine($"load average at start: {LoadAverage()}");
         Console.WriteLine($"audit harness: directory {root}, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
@@ -36,7 +39,7 @@ internal static class AuditHarness
         }
         if (verifyOnly)
         {
-            return await VerifyBig(root, signer, records, parallel, keep: true);
+            return await VerifyBig(root, signer, records, parallel, keep: true, signatures);
         }
 
         // 1. Raw fsync: append a 600-byte line and fsync, the floor under a durable append.
@@ -83,17 +86,17 @@ internal static class AuditHarness
         await Throughput(root, signer, AuditDurability.Fast, writers: 16, perWriter: 3000);
 
         // 4. Verify an N-record log.
-        return await VerifyBig(root, signer, records, parallel, keep: false);
+        return await VerifyBig(root, signer, records, parallel, keep: false, signatures: false);
     }
 
     /// <summary>Writes an N-record log (fast mode; receipts signed once and varied by nonce) unless one is there, then times verify.</summary>
-    private static async Task<int> VerifyBig(string root, ReceiptSigner signer, int records, int parallel, bool keep)
+    private static async Task<int> VerifyBig(string root, ReceiptSigner signer, int records, int parallel, bool keep, bool signatures)
     {
-        var big = Path.Combine(root, "verify");
+        var big = Path.Combine(root, signatures ? "verify-signed" : "verify");
         var existing = keep && Directory.Exists(big) && Directory.GetFiles(big, "*.jsonl").Length > 0;
         if (!existing)
         {
-            big = Fresh(root, "verify");
+            big = Fresh(root, signatures ? "verify-signed" : "verify");
             var template = signer.SignRequest(Action(0)).Json;
             var write = Stopwatch.StartNew();
             await using (var log = AuditLog.Open(big, new AuditLogOptions { Durability = AuditDurability.Fast }))
@@ -101,8 +104,17 @@ internal static class AuditHarness
                 var pending = new List<Task>(4096);
                 for (var i = 0; i < records; i++)
                 {
-                    var r = (JsonObject)template.DeepClone();
-                    r["nonce"] = $"rnd_{i:x32}";
+                    // Checking signatures needs receipts that verify: each one signed; otherwise one signed receipt varied.
+                    JsonObject r;
+                    if (signatures)
+                    {
+                        r = signer.SignRequest(Action(i)).Json;
+                    }
+                    else
+                    {
+                        r = (JsonObject)template.DeepClone();
+                        r["nonce"] = $"rnd_{i:x32}";
+                    }
                     pending.Add(log.AppendAsync(r).AsTask());
                     if (pending.Count == 4096)
                     {
@@ -125,18 +137,18 @@ internal static class AuditHarness
             Console.WriteLine($"load average before verify: {LoadAverage()}");
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var verify = Stopwatch.StartNew();
-            result = AuditVerifier.Verify(big, new AuditVerifyOptions { MaxDegreeOfParallelism = parallel });
+            result = AuditVerifier.Verify(big, new AuditVerifyOptions { MaxDegreeOfParallelism = parallel, VerifySignatures = signatures });
             verify.Stop();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
             var peak = Process.GetCurrentProcess().PeakWorkingSet64;
-            Console.WriteLine($"verify {result.RecordCount:N0} records ({parallel} thread(s)): {verify.Elapsed.TotalSeconds:F2} s = {result.RecordCount / verify.Elapsed.TotalSeconds:N0} records/s, intact={result.IsIntact}, CPU {cpu.TotalSeconds:F2} s = {result.RecordCount / cpu.TotalSeconds:N0} records per CPU-second ({cpu.TotalMicroseconds / result.RecordCount:F2} µs CPU per record), peak working set {peak / 1048576} MiB (heap before {before / 1048576} MiB)");
+            Console.WriteLine($"verify {result.RecordCount:N0} records{(signatures ? $" with signatures ({result.SignaturesChecked:N0} checked, {result.SignatureFailures.Count} failed)" : "")} ({parallel} thread(s)): {verify.Elapsed.TotalSeconds:F2} s = {result.RecordCount / verify.Elapsed.TotalSeconds:N0} records/s, intact={result.IsIntact}, CPU {cpu.TotalSeconds:F2} s = {result.RecordCount / cpu.TotalSeconds:N0} records per CPU-second ({cpu.TotalMicroseconds / result.RecordCount:F2} µs CPU per record), peak working set {peak / 1048576} MiB (heap before {before / 1048576} MiB)");
             Console.WriteLine($"load average after verify: {LoadAverage()}");
         }
         if (!keep)
         {
             Directory.Delete(root, recursive: true);
         }
-        return result!.IsIntact && (existing || result.RecordCount == records) ? 0 : 1;
+        return result!.IsValid && (existing || result.RecordCount == records) ? 0 : 1;
     }
 
     private static async Task Throughput(string root, ReceiptSigner signer, AuditDurability mode, int writers, int perWriter)

@@ -69,8 +69,11 @@ public sealed record AuditVerifyOptions
     public int BlockSize { get; init; } = 256;
 
     /// <summary>
-    /// Threads that hash a block (default 1). More helps only on idle cores: on a busy 2-core machine the join per
-    /// block cost more CPU than it saved (docs/benchmarks.md).
+    /// Threads that hash a block and, with <see cref="VerifySignatures"/>, check its signatures (default 1). For hashing
+    /// alone more helps only on idle cores: on a busy 2-core machine the join per block cost more CPU than it saved.
+    /// Signature checks cost about ten times the hashing, so they gain nearly in proportion (docs/benchmarks.md);
+    /// `signet log verify --signatures` uses one thread per core. Breaks and signature failures are reported in chain
+    /// order whatever the setting.
     /// </summary>
     public int MaxDegreeOfParallelism { get; init; } = 1;
 }
@@ -208,8 +211,9 @@ public static class AuditVerifier
                     }
                     if (options.VerifySignatures)
                     {
+                        // Checked with the block's hashing (in parallel when asked); reported here, in chain order.
                         signaturesChecked++;
-                        if (AuditSignatures.Check(item.Receipt!, options.TrustedKeys) is { } reason)
+                        if (item.SignatureFailure is { } reason)
                         {
                             failures.Add(new AuditSignatureFailure(file, item.Line.Number, ReceiptFields.Id(item.Receipt!), reason));
                         }
@@ -253,7 +257,7 @@ public static class AuditVerifier
         {
             foreach (var item in block)
             {
-                item.Compute(options.VerifySignatures);
+                item.Compute(options);
             }
             return;
         }
@@ -263,18 +267,18 @@ public static class AuditVerifier
         for (var s = 1; s < slices; s++)
         {
             var from = s * size;
-            tasks[s - 1] = Task.Factory.StartNew(() => ComputeRange(block, from, Math.Min(block.Count, from + size), options.VerifySignatures),
+            tasks[s - 1] = Task.Factory.StartNew(() => ComputeRange(block, from, Math.Min(block.Count, from + size), options),
                 CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default);
         }
-        ComputeRange(block, 0, Math.Min(block.Count, size), options.VerifySignatures);
+        ComputeRange(block, 0, Math.Min(block.Count, size), options);
         Task.WaitAll(tasks);
     }
 
-    private static void ComputeRange(List<Item> block, int from, int to, bool needReceipt)
+    private static void ComputeRange(List<Item> block, int from, int to, AuditVerifyOptions options)
     {
         for (var i = from; i < to; i++)
         {
-            block[i].Compute(needReceipt);
+            block[i].Compute(options);
         }
     }
 
@@ -347,7 +351,19 @@ public static class AuditVerifier
 
         public bool DuplicateKey { get; private set; }
 
-        public void Compute(bool needReceipt)
+        /// <summary>Why the receipt's signature does not verify (only when signatures are checked), or null.</summary>
+        public string? SignatureFailure { get; private set; }
+
+        public void Compute(AuditVerifyOptions options)
+        {
+            Hash(options.VerifySignatures);
+            if (options.VerifySignatures && IsRecord)
+            {
+                SignatureFailure = AuditSignatures.Check(Receipt!, options.TrustedKeys);
+            }
+        }
+
+        private void Hash(bool needReceipt)
         {
             // Ordinary records are hashed from their bytes; a tree is built only to check a signature or to explain a problem.
             if (!needReceipt && AuditRecordFormat.TryHashRecord(Line.Bytes, out var prev, out var hash, out var recomputed))

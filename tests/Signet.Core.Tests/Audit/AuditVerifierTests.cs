@@ -255,6 +255,34 @@ public sealed class AuditSignatureTests
     }
 
     [Fact]
+    public async Task Verify_SignaturesOnSeveralThreads_SameFailuresInChainOrder()
+    {
+        using var dir = new TempDirectory();
+        var receipts = TestReceipts.ReferenceReceipts();
+        var forgedLines = new[] { 7, 30, 31, 58 };
+        await using (var log = AuditLog.Open(dir.Path))
+        {
+            // Enough records for several parallel blocks, with forgeries spread across them.
+            for (var i = 1; i <= 60; i++)
+            {
+                var r = (JsonObject)receipts[i % receipts.Count].DeepClone();
+                if (forgedLines.Contains(i))
+                {
+                    r["sig"] = (string)receipts[(i + 1) % receipts.Count]["sig"]!;
+                }
+                await log.AppendAsync(r);
+            }
+        }
+        var one = AuditVerifier.Verify(dir.Path, new AuditVerifyOptions { VerifySignatures = true });
+        var two = AuditVerifier.Verify(dir.Path, new AuditVerifyOptions { VerifySignatures = true, MaxDegreeOfParallelism = 2, BlockSize = 16 });
+
+        Assert.True(two.IsIntact);
+        Assert.Equal(60, two.SignaturesChecked);
+        Assert.Equal(forgedLines.Select(l => (long)l), two.SignatureFailures.Select(f => f.Line));
+        Assert.Equal(one.SignatureFailures, two.SignatureFailures);
+    }
+
+    [Fact]
     public void Verify_UntrustedKeys_EveryRecordFails()
     {
         using var other = Signet.Keys.SigningKey.Generate();
