@@ -676,7 +676,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         }
         long length = 0;
         var replaced = false;
-        if (_handle is not null && string.Equals(_handlePath, path, StringComparison.Ordinal) &&
+        if (_handle is not null && string.Equals(_handlePath, path, StringComparison.Ordinal) && !_options.CheckFileByPath &&
             NativeFile.TryStatOpenFile(_handle, out var size, out var links))
         {
             // One statx on the open file (no path lookups): its size, and whether a name still reaches it.
