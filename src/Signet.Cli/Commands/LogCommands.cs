@@ -53,14 +53,11 @@ internal static class LogCommands
                 throw new CliUsageException($"--expect-tip {tip}: give a record_hash, sha256: and 64 lowercase hex digits");
             }
             var directory = SignetHome.AuditDirectory(CommonOptions.ResolveHome(parse.GetValue(home), console));
-            var checkSignatures = parse.GetValue(signatures);
             var result = AuditVerifier.Verify(directory, new AuditVerifyOptions
             {
-                VerifySignatures = checkSignatures,
+                VerifySignatures = parse.GetValue(signatures),
                 TrustedKeys = keys,
                 ExpectedTip = parse.GetValue(expectTip),
-                // Ed25519 checks dominate then, and spread over the cores; the hash chain alone is faster on one thread.
-                MaxDegreeOfParallelism = checkSignatures ? Environment.ProcessorCount : 1,
             });
             if (parse.GetValue(json))
             {

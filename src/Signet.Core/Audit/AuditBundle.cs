@@ -255,8 +255,6 @@ public static class AuditBundle
         {
             VerifySignatures = options.VerifySignatures,
             TrustedKeys = options.ReceiptTrustedKeys,
-            // Signature checks dominate and spread over the cores; the chain alone is fastest on one thread.
-            MaxDegreeOfParallelism = options.VerifySignatures ? Environment.ProcessorCount : 1,
         });
         if (chain.Break is { } b)
         {

@@ -674,29 +674,26 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         {
             return;
         }
-        long length = 0;
-        var replaced = false;
+        long length;
         if (_handle is not null && string.Equals(_handlePath, path, StringComparison.Ordinal) && !_options.CheckFileByPath &&
             NativeFile.TryStatOpenFile(_handle, out var size, out var links))
         {
             // One statx on the open file (no path lookups): its size, and whether a name still reaches it.
-            if (links > 0)
+            if (links == 0)
             {
-                length = size;
-            }
-            else if (!File.Exists(path))
-            {
-                DropRemovedFile(path);
-                return;
-            }
-            else
-            {
+                if (!File.Exists(path))
+                {
+                    DropRemovedFile(path);
+                    return;
+                }
                 // Another file was renamed over ours (an editor's save, a copy put back): writing on through the old
                 // handle would put records where no name reaches them. Read the file that is there now from its start.
                 LogFileReplaced(_logger, path);
                 DropHandle();
-                replaced = true;
+                ReadOn(path, new Cursor(path, 0, 0));
+                return;
             }
+            length = size;
         }
         else
         {
@@ -710,20 +707,20 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
             }
             length = new FileInfo(path).Length;
         }
-        if (replaced)
-        {
-            // Nothing of the cursor applies to the file now there.
-            _cursor = new Cursor(path, 0, 0);
-        }
-        else if (length == _cursor.End)
+        if (length == _cursor.End)
         {
             return;
         }
-        var from = length > _cursor.End ? _cursor : new Cursor(path, 0, 0);
         if (length < _cursor.End)
         {
             LogFileShrank(_logger, path, _cursor.End, length);
         }
+        ReadOn(path, length > _cursor.End ? _cursor : new Cursor(path, 0, 0));
+    }
+
+    /// <summary>Reads a day file from a known line start and continues the chain from its last record.</summary>
+    private void ReadOn(string path, Cursor from)
+    {
         var (scan, hash) = ScanAndRepair(path, from, null);
         if (hash is not null)
         {

@@ -69,13 +69,17 @@ public sealed record AuditVerifyOptions
     public int BlockSize { get; init; } = 256;
 
     /// <summary>
-    /// Threads that hash a block and, with <see cref="VerifySignatures"/>, check its signatures (default 1). For hashing
-    /// alone more helps only on idle cores: on a busy 2-core machine the join per block cost more CPU than it saved.
-    /// Signature checks cost about twenty times the hashing and gain from more threads (1.4–1.6× on two cores,
-    /// docs/benchmarks.md); `signet log verify --signatures` uses one thread per core. Breaks and signature failures are reported in chain
-    /// order whatever the setting.
+    /// Threads that hash a block and, with <see cref="VerifySignatures"/>, check its signatures (at most 8). Null, the
+    /// default: one per core when signatures are checked, else one. Hashing alone gains only on idle cores (on a busy
+    /// 2-core machine the join per block cost more CPU than it saved); a signature check costs about twenty times the
+    /// hashing and gains 1.4–1.6× on two cores (docs/benchmarks.md). Breaks and signature failures are reported in
+    /// chain order whatever the setting.
     /// </summary>
-    public int MaxDegreeOfParallelism { get; init; } = 1;
+    public int? MaxDegreeOfParallelism { get; init; }
+
+    /// <summary>The threads a verification uses: <see cref="MaxDegreeOfParallelism"/>, or its default, within 1–8 and the cores.</summary>
+    internal int Threads =>
+        Math.Clamp(Math.Min(MaxDegreeOfParallelism ?? (VerifySignatures ? Environment.ProcessorCount : 1), Environment.ProcessorCount), 1, 8);
 }
 
 /// <summary>The outcome of walking the chain.</summary>
@@ -157,7 +161,7 @@ public static class AuditVerifier
         var sawExpectedTip = options.ExpectedTip is null || string.Equals(options.ExpectedTip, start, StringComparison.Ordinal);
         var failures = new List<AuditSignatureFailure>();
         AuditBreak? found = null;
-        var parallel = Math.Min(Math.Min(options.MaxDegreeOfParallelism, Environment.ProcessorCount), 8) > 1;
+        var parallel = options.Threads > 1;
         var blockSize = parallel ? Math.Max(1, options.BlockSize) : 1;
         var block = new List<Item>(blockSize);
 
@@ -252,7 +256,7 @@ public static class AuditVerifier
 
     private static void Hash(List<Item> block, AuditVerifyOptions options)
     {
-        var slices = Math.Min(Math.Min(options.MaxDegreeOfParallelism, Environment.ProcessorCount), 8);
+        var slices = options.Threads;
         if (block.Count < 16 || slices <= 1)
         {
             foreach (var item in block)

@@ -290,14 +290,14 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         }
         try
         {
-            if (kind == RecordedReceiptKind.Request || _options.SyncResponseReceipts)
-            {
-                await sink.AppendAsync(receipt, cancellationToken).ConfigureAwait(false);
-            }
-            else
+            if (StoresDeferred(kind))
             {
                 // The call already ran: its receipt is written now and made durable with the sink's next fsync.
                 await sink.AppendDeferredAsync(receipt, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await sink.AppendAsync(receipt, cancellationToken).ConfigureAwait(false);
             }
             return true;
         }
@@ -470,11 +470,14 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         public PendingKey Key { get; set; }
     }
 
+    /// <summary>Whether a receipt of this kind goes to the sink's deferred append: a response's, unless asked to wait for its fsync.</summary>
+    private bool StoresDeferred(RecordedReceiptKind kind) => kind != RecordedReceiptKind.Request && !_options.SyncResponseReceipts;
+
     /// <summary>How a receipt was stored, for the debug log: which of the sink's two appends took it, or that none did.</summary>
     private string Storage(bool stored, RecordedReceiptKind kind) =>
         !stored ? "not stored"
-        : kind == RecordedReceiptKind.Request || _options.SyncResponseReceipts ? "appended (fsynced first in a durable log)"
-        : "appended deferred (written now, fsynced with the log's next fsync)";
+        : StoresDeferred(kind) ? "appended deferred (written now, fsynced with the log's next fsync)"
+        : "appended (fsynced first in a durable log)";
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Signed tools/call {CallId} ({Tool}): request receipt {ReceiptId}, {Storage}")]
     private static partial void LogRequestSigned(ILogger logger, string callId, string tool, string receiptId, string storage);

@@ -544,10 +544,8 @@ public sealed class AuditLogTamperWhileOpenTests
         {
             await log.AppendAsync(TestReceipts.V1(1));
             await log.AppendAsync(TestReceipts.V1(2));
-            // What an editor's save or `sed -i` does: a new file of the same length renamed over the old name.
-            var path = Directory.GetFiles(dir.Path, "*.jsonl").Single();
-            File.Copy(path, path + ".tmp");
-            File.Move(path + ".tmp", path, overwrite: true);
+            // A new file with the same content (and length) renamed over the old name.
+            var path = ReplaceDayFile(dir.Path, lines => lines);
             var r = await log.AppendAsync(TestReceipts.V1(3));
             Assert.Equal(3, r.Line);
             Assert.Equal(path, r.File);
@@ -565,11 +563,13 @@ public sealed class AuditLogTamperWhileOpenTests
         {
             await log.AppendAsync(TestReceipts.V1(1));
             await log.AppendAsync(TestReceipts.V1(2));
-            var path = Directory.GetFiles(dir.Path, "*.jsonl").Single();
-            var lines = File.ReadAllLines(path);
-            lines[0] = lines[0].Replace("\"v\":1", "\"v\":2", StringComparison.Ordinal);
-            File.WriteAllLines(path + ".tmp", lines);
-            File.Move(path + ".tmp", path, overwrite: true);
+            var lines = Array.Empty<string>();
+            var path = ReplaceDayFile(dir.Path, original =>
+            {
+                lines = original;
+                lines[0] = lines[0].Replace("\"v\":1", "\"v\":2", StringComparison.Ordinal);
+                return lines;
+            });
             var r = await log.AppendAsync(TestReceipts.V1(3));
             Assert.Equal(3, r.Line);
             Assert.Equal(AuditRecordFormat.TryParse(System.Text.Encoding.UTF8.GetBytes(lines[1]), out _, out _)!.RecordHash, r.PrevHash);
@@ -578,6 +578,15 @@ public sealed class AuditLogTamperWhileOpenTests
         var b = AuditVerifier.Verify(dir.Path).Break!;
         Assert.Equal(AuditBreakKind.Edited, b.Kind);
         Assert.Equal(1, b.Line);
+    }
+
+    /// <summary>What an editor's save or <c>sed -i</c> does: writes the changed lines to a new file and renames it over the day file.</summary>
+    private static string ReplaceDayFile(string directory, Func<string[], string[]> change)
+    {
+        var path = Directory.GetFiles(directory, "*.jsonl").Single();
+        File.WriteAllLines(path + ".tmp", change(File.ReadAllLines(path)));
+        File.Move(path + ".tmp", path, overwrite: true);
+        return path;
     }
 }
 
