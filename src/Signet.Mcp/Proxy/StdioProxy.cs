@@ -36,7 +36,11 @@ public static class StdioProxy
 
         using var child = ChildProcess.Start(options);
         ProxyLog.ChildStarted(logger, child.DisplayName, child.Id);
-        using var engine = new LineProxy(recorder, clientOutput, child.Input, options.Traffic, logger);
+        // Both inputs are read on threads of their own, and our stdout is written on the calling thread: a line passing
+        // through then costs no hand-over between threads (see ReaderThreadStream).
+        using var serverOutput = new ReaderThreadStream(child.Output, "Signet server reader");
+        using var clientReader = new ReaderThreadStream(clientInput, "Signet client reader");
+        using var engine = new LineProxy(recorder, new SynchronousWriteStream(clientOutput), child.Input, options.Traffic, logger);
         using var stopUpstream = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var stopDownstream = new CancellationTokenSource();
 
@@ -45,8 +49,8 @@ public static class StdioProxy
         using var sigterm = options.ForwardSignals ? Register(PosixSignal.SIGTERM, SigTerm, signal) : null;
         var cancelled = Task.Delay(Timeout.Infinite, cancellationToken);
 
-        var downstream = engine.RunDownstreamAsync(child.Output, stopDownstream.Token);
-        var upstream = engine.RunUpstreamAsync(clientInput, stopUpstream.Token);
+        var downstream = engine.RunDownstreamAsync(serverOutput, stopDownstream.Token);
+        var upstream = engine.RunUpstreamAsync(clientReader, stopUpstream.Token);
 
         var first = await Task.WhenAny(upstream, downstream, signal.Task, cancelled).ConfigureAwait(false);
         if (first == signal.Task)

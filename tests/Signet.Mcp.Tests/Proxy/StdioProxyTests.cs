@@ -67,6 +67,42 @@ public sealed class StdioProxyTests
     }
 
     [Fact]
+    public async Task RunAsync_GrandchildHoldsServerOutputOpen_ReturnsChildsExitCodeAfterShutdownTimeout()
+    {
+        // The child exits, but the background sleep it leaves behind keeps the child's stdout open: the read of the
+        // server's output never sees EOF, so ending the run depends on cancelling that read (the sleep outlasts the
+        // harness's timeout).
+        var pidFile = Path.Combine(Path.GetTempPath(), "signet-proxy-grandchild-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var session = ProxySession.Start(new StdioProxyOptions
+            {
+                Command = "sh",
+                Arguments = ["-c", $"echo '{{\"jsonrpc\":\"2.0\",\"method\":\"notifications/ready\"}}'; sleep 120 & echo $! > '{pidFile}'; exit 3"],
+                ShutdownTimeout = TimeSpan.FromMilliseconds(200),
+            });
+
+            Assert.Equal("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/ready\"}\n", await session.ClientReceivesLineAsync());
+            Assert.Equal(3, await session.CloseInputAndWaitAsync());
+        }
+        finally
+        {
+            if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var pid))
+            {
+                try
+                {
+                    System.Diagnostics.Process.GetProcessById(pid).Kill();
+                }
+                catch (ArgumentException)
+                {
+                    // Already gone.
+                }
+            }
+            File.Delete(pidFile);
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_MissingCommand_ThrowsSignetExceptionNamingIt()
     {
         var error = await Assert.ThrowsAsync<SignetException>(() => StdioProxy.RunAsync(
