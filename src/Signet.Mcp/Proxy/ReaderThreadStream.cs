@@ -23,7 +23,8 @@ internal sealed class ReaderThreadStream : Stream, IValueTaskSource<int>
 {
     private const int Idle = 0;
     private const int Pending = 1;
-    private const int Stopped = 2;
+    private const int Stopped = 2; // a read was cancelled, or the stream disposed
+    private const int Ended = 3;   // the inner stream returned EOF or failed: every later read gets the same
 
     private readonly Stream _inner;
     private readonly string _threadName;
@@ -32,6 +33,7 @@ internal sealed class ReaderThreadStream : Stream, IValueTaskSource<int>
     private Memory<byte> _buffer;
     private CancellationTokenRegistration _cancellation;
     private Thread? _thread;
+    private Exception? _failure;
     private int _state;
 
     /// <summary>Wraps <paramref name="inner"/>, whose <see cref="Stream.Read(Span{byte})"/> blocks until data or EOF.</summary>
@@ -67,9 +69,12 @@ internal sealed class ReaderThreadStream : Stream, IValueTaskSource<int>
         {
             return ValueTask.FromCanceled<int>(cancellationToken);
         }
-        if (Volatile.Read(ref _state) == Stopped)
+        switch (Volatile.Read(ref _state))
         {
-            return ValueTask.FromException<int>(new OperationCanceledException("the read was cancelled and the stream stopped"));
+            case Stopped:
+                return ValueTask.FromException<int>(new OperationCanceledException("the read was cancelled and the stream stopped"));
+            case Ended:
+                return _failure is { } failure ? ValueTask.FromException<int>(failure) : ValueTask.FromResult(0);
         }
         if (buffer.IsEmpty)
         {
@@ -102,9 +107,9 @@ internal sealed class ReaderThreadStream : Stream, IValueTaskSource<int>
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        if (disposing && Interlocked.Exchange(ref _state, Stopped) == Idle)
+        if (disposing && Interlocked.CompareExchange(ref _state, Stopped, Idle) == Idle)
         {
-            _requested.Set(); // lets an idle loop end; a blocked read ends with its stream (the caller owns it)
+            _requested.Set(); // lets an idle loop end; a read in progress completes as usual (the caller owns the stream)
         }
         base.Dispose(disposing);
     }
@@ -115,9 +120,10 @@ internal sealed class ReaderThreadStream : Stream, IValueTaskSource<int>
         {
             _requested.Wait();
             _requested.Reset();
-            if (Volatile.Read(ref _state) != Pending)
+            var state = Volatile.Read(ref _state);
+            if (state != Pending)
             {
-                if (Volatile.Read(ref _state) == Stopped)
+                if (state is Stopped or Ended)
                 {
                     return;
                 }
@@ -134,7 +140,9 @@ internal sealed class ReaderThreadStream : Stream, IValueTaskSource<int>
             {
                 failure = e;
             }
-            if (Interlocked.CompareExchange(ref _state, Idle, Pending) != Pending)
+            var ended = failure is not null || read == 0;
+            _failure = failure;
+            if (Interlocked.CompareExchange(ref _state, ended ? Ended : Idle, Pending) != Pending)
             {
                 return; // cancelled while this thread was blocked in the read: the stream has stopped
             }
@@ -143,10 +151,12 @@ internal sealed class ReaderThreadStream : Stream, IValueTaskSource<int>
             if (failure is not null)
             {
                 _source.SetException(failure); // runs the awaiting code here
-                return;
             }
-            _source.SetResult(read); // runs the awaiting code here, up to its next read
-            if (read == 0)
+            else
+            {
+                _source.SetResult(read); // runs the awaiting code here, up to its next read
+            }
+            if (ended)
             {
                 return;
             }
