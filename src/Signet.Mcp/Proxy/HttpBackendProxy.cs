@@ -81,11 +81,14 @@ public static class HttpBackendProxy
 
         await using (transport.ConfigureAwait(false))
         {
-            using var output = new ProxyOutput(clientOutput);
+            // As over stdio: the client's lines are read (and signed) on a thread of their own, and our stdout is
+            // written on the calling thread (see ReaderThreadStream).
+            using var clientReader = new ReaderThreadStream(clientInput, "Signet client reader");
+            using var output = new ProxyOutput(new SynchronousWriteStream(clientOutput));
             var session = new Session(options, recorder, transport, posts, output, logger);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var downstream = session.RunDownstreamAsync(stop.Token);
-            var upstream = session.RunUpstreamAsync(clientInput, stop.Token);
+            var upstream = session.RunUpstreamAsync(clientReader, stop.Token);
             var first = await Task.WhenAny(upstream, downstream).ConfigureAwait(false);
             var exitCode = first == upstream ? 0 : 1;
             var cause = first == upstream
