@@ -333,6 +333,10 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
                 }
             }
             unsynced = _writeSeq > Volatile.Read(ref _syncedSeq);
+            if (!unsynced)
+            {
+                WriteCheckpoint();
+            }
             _handle?.Dispose();
             _handle = null;
             _dayLock?.Dispose();
@@ -741,6 +745,20 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
             .ToArray();
         _cursor = default;
         _tailHash = SignetHash.Genesis;
+        if (dayFiles.Length > 0 && TryCheckpoint(dayFiles[0], out var from, out var previous, out var checkpointHash))
+        {
+            // Only what was appended since the last clean close is read (see AuditLog.Checkpoint.cs).
+            RecoveredFrom = from.End;
+            var (scan, hash) = ScanAndRepair(dayFiles[0], from, previous);
+            if (scan.End >= from.End)
+            {
+                _cursor = new Cursor(dayFiles[0], scan.End, scan.Lines);
+                _tailHash = hash ?? checkpointHash;
+                return;
+            }
+            // Repair cut the file back before the checkpoint: read it all, as without one.
+            RecoveredFrom = 0;
+        }
         foreach (var file in dayFiles)
         {
             var (scan, hash) = ScanAndRepair(file, new Cursor(file, 0, 0), null);

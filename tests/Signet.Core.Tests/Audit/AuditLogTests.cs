@@ -145,6 +145,100 @@ public sealed class AuditLogTests
         AuditAssert.Intact(dir.Path, 6);
     }
 
+    [Fact]
+    public async Task Open_AfterCleanClose_ReadsOnlyWhatWasAppendedSinceTheCheckpoint()
+    {
+        using var dir = new TempDirectory();
+        var time = new SettableTime(Day1);
+        var day = dir.File("2026-11-26.jsonl");
+        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await log.AppendAsync(TestReceipts.V1(i));
+            }
+        }
+        var afterThree = new FileInfo(day).Length;
+        var checkpoint = File.ReadAllBytes(dir.File(AuditLog.CheckpointFileName));
+        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
+        {
+            Assert.Equal(afterThree, log.RecoveredFrom);
+            await log.AppendAsync(TestReceipts.V1(3));
+            await log.AppendAsync(TestReceipts.V1(4));
+        }
+
+        // A checkpoint older than the file (another writer appended since, and was killed before it could write
+        // one): the lines after it are read and counted on.
+        File.WriteAllBytes(dir.File(AuditLog.CheckpointFileName), checkpoint);
+        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
+        {
+            Assert.Equal(afterThree, log.RecoveredFrom);
+            var r = await log.AppendAsync(TestReceipts.V1(5));
+            Assert.Equal(6, r.Line);
+        }
+        AuditAssert.Intact(dir.Path, 6);
+        Assert.DoesNotContain(AuditRecordFormat.ChainFiles(dir.Path), f => f.Contains("checkpoint", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("hash")]
+    [InlineData("end")]
+    [InlineData("lines")]
+    [InlineData("day")]
+    [InlineData("garbage")]
+    [InlineData("shrunk")]
+    [InlineData("replaced")]
+    public async Task Open_CheckpointThatDoesNotDescribeTheFile_ReadsTheWholeFile(string damage)
+    {
+        using var dir = new TempDirectory();
+        var time = new SettableTime(Day1);
+        var day = dir.File("2026-11-26.jsonl");
+        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                await log.AppendAsync(TestReceipts.V1(i));
+            }
+        }
+        var path = dir.File(AuditLog.CheckpointFileName);
+        var checkpoint = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var lines = File.ReadAllLines(day);
+        var expectedLine = 5;
+        switch (damage)
+        {
+            case "hash":
+                checkpoint["record_hash"] = "sha256:" + new string('0', 64);
+                break;
+            case "end":
+                checkpoint["end"] = (long)checkpoint["end"]! - 1;
+                break;
+            case "lines":
+                checkpoint["lines"] = -3;
+                break;
+            case "day":
+                checkpoint["file"] = "2026-11-25.jsonl";
+                break;
+            case "garbage":
+                break;
+            case "shrunk":
+                File.WriteAllLines(day, lines[..3]);
+                expectedLine = 4;
+                break;
+            case "replaced":
+                // Same length, but the record at the checkpoint's end is not the one it names.
+                File.WriteAllLines(day, [lines[0], lines[1], lines[3], lines[2]]);
+                break;
+        }
+        File.WriteAllText(path, damage == "garbage" ? "{not json" : checkpoint.ToJsonString());
+
+        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
+        {
+            Assert.Equal(0, log.RecoveredFrom);
+            var r = await log.AppendAsync(TestReceipts.V1(9));
+            Assert.Equal(expectedLine, r.Line);
+        }
+    }
+
     [Theory]
     [InlineData("{\"receipt\":{\"v\":1,\"id\":\"rec_tor", "no newline")]
     [InlineData("{\"receipt\":{\"v\":1},\"prev_hash\":\"x\"\n", "not a record")]
@@ -170,6 +264,7 @@ public sealed class AuditLogTests
 
         await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
         {
+            Assert.Equal(whole.Length, log.RecoveredFrom); // the checkpoint of the clean close: only the tail is read
             var torn = Assert.Single(log.RecoveredTornTails);
             Assert.Equal(day, torn.File);
             Assert.Equal(3, torn.Line);
