@@ -69,21 +69,23 @@ internal sealed class ReaderThreadStream : Stream, IValueTaskSource<int>
         {
             return ValueTask.FromCanceled<int>(cancellationToken);
         }
-        switch (Volatile.Read(ref _state))
+        if (buffer.IsEmpty && Volatile.Read(ref _state) == Idle)
+        {
+            return ValueTask.FromResult(0);
+        }
+        switch (Interlocked.CompareExchange(ref _state, Pending, Idle))
         {
             case Stopped:
                 return ValueTask.FromException<int>(new OperationCanceledException("the read was cancelled and the stream stopped"));
             case Ended:
                 return _failure is { } failure ? ValueTask.FromException<int>(failure) : ValueTask.FromResult(0);
-        }
-        if (buffer.IsEmpty)
-        {
-            return ValueTask.FromResult(0);
+            case Pending:
+                return ValueTask.FromException<int>(new InvalidOperationException("a read is already in progress"));
         }
 
+        // Nothing reads these before the thread is signalled below, and no cancellation is registered yet.
         _source.Reset();
         _buffer = buffer;
-        Volatile.Write(ref _state, Pending);
         if (cancellationToken.CanBeCanceled)
         {
             _cancellation = cancellationToken.UnsafeRegister(static (s, token) => ((ReaderThreadStream)s!).Cancel(token), this);
