@@ -120,7 +120,8 @@ public sealed partial class AuditLog
             return;
         }
         var path = Path.Combine(_directory, CheckpointFileName);
-        var temporary = $"{path}.{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}.tmp";
+        // A name of its own: two writers closing at once (in one process or two) never write into one temporary file.
+        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
         try
         {
             var text = string.Create(CultureInfo.InvariantCulture,
