@@ -151,13 +151,7 @@ public sealed class AuditLogTests
         using var dir = new TempDirectory();
         var time = new SettableTime(Day1);
         var day = dir.File("2026-11-26.jsonl");
-        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
-        {
-            for (var i = 0; i < 3; i++)
-            {
-                await log.AppendAsync(TestReceipts.V1(i));
-            }
-        }
+        await AppendAndCloseAsync(dir.Path, time, 3);
         var afterThree = new FileInfo(day).Length;
         var checkpoint = File.ReadAllBytes(dir.File(AuditLog.CheckpointFileName));
         await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
@@ -180,6 +174,16 @@ public sealed class AuditLogTests
         Assert.DoesNotContain(AuditRecordFormat.ChainFiles(dir.Path), f => f.Contains("checkpoint", StringComparison.Ordinal));
     }
 
+    /// <summary>Opens the log, appends <paramref name="count"/> receipts and closes it cleanly (leaving a checkpoint).</summary>
+    private static async Task AppendAndCloseAsync(string directory, TimeProvider time, int count)
+    {
+        await using var log = AuditLog.Open(directory, new AuditLogOptions { TimeProvider = time });
+        for (var i = 0; i < count; i++)
+        {
+            await log.AppendAsync(TestReceipts.V1(i));
+        }
+    }
+
     [Theory]
     [InlineData("hash")]
     [InlineData("end")]
@@ -193,13 +197,7 @@ public sealed class AuditLogTests
         using var dir = new TempDirectory();
         var time = new SettableTime(Day1);
         var day = dir.File("2026-11-26.jsonl");
-        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
-        {
-            for (var i = 0; i < 4; i++)
-            {
-                await log.AppendAsync(TestReceipts.V1(i));
-            }
-        }
+        await AppendAndCloseAsync(dir.Path, time, 4);
         var path = dir.File(AuditLog.CheckpointFileName);
         var checkpoint = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         var lines = File.ReadAllLines(day);
