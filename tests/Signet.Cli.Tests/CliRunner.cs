@@ -25,25 +25,17 @@ internal static class CliRunner
         return new Result(code, output.ToString(), error.ToString());
     }
 
+    /// <summary>A path inside the reference Signet's vectors, kept in tests/vectors/reference-signet of the repository.</summary>
     public static string SharedVectors(params string[] parts)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (!File.Exists(Path.Combine(dir.FullName, "Signet.sln")))
+            if (File.Exists(Path.Combine(dir.FullName, "Signet.sln")))
             {
-                continue;
-            }
-            // The shared directory sits beside the checkout, or beside the folder that holds several worktrees.
-            for (var above = dir.Parent; above is not null; above = above.Parent)
-            {
-                var shared = Path.Combine(above.FullName, "shared", "signet");
-                if (Directory.Exists(Path.Combine(shared, "vectors")))
-                {
-                    return Path.Combine([shared, .. parts]);
-                }
+                return Path.Combine([dir.FullName, "tests", "vectors", "reference-signet", .. parts]);
             }
         }
-        throw new InvalidOperationException("shared/signet vectors not found next to the repository");
+        throw new InvalidOperationException("tests/vectors/reference-signet not found: run the tests from a checkout of the repository");
     }
 }
 

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Signet.Mcp.Tests;
 
-/// <summary>Locates the reference Signet's vectors (../shared/signet from the repository root), read-only.</summary>
+/// <summary>Locates the reference Signet's vectors kept in tests/vectors/reference-signet of the repository, read-only.</summary>
 internal static class SharedVectors
 {
     public static string Root { get; } = Find();
@@ -12,27 +12,13 @@ internal static class SharedVectors
 
     private static string Find()
     {
-        var env = Environment.GetEnvironmentVariable("SIGNET_SHARED_VECTORS");
-        if (!string.IsNullOrEmpty(env))
-        {
-            return env;
-        }
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (!File.Exists(Path.Combine(dir.FullName, "Signet.sln")))
+            if (File.Exists(Path.Combine(dir.FullName, "Signet.sln")))
             {
-                continue;
-            }
-            // The repository, or a worktree of it: look beside it and beside its parents.
-            for (var up = dir; up is not null; up = up.Parent)
-            {
-                var candidate = Path.Combine(up.FullName, "shared", "signet");
-                if (Directory.Exists(Path.Combine(candidate, "vectors")))
-                {
-                    return candidate;
-                }
+                return Path.Combine(dir.FullName, "tests", "vectors", "reference-signet");
             }
         }
-        throw new InvalidOperationException("shared/signet vectors not found beside the repository; set SIGNET_SHARED_VECTORS");
+        throw new InvalidOperationException("tests/vectors/reference-signet not found: run the tests from a checkout of the repository");
     }
 }
