@@ -7,89 +7,6 @@ using Signet.Receipts;
 
 namespace Signet.Mcp.Server;
 
-/// <summary>Settings for a <see cref="RequestVerifier"/>.</summary>
-public sealed class RequestVerifierOptions
-{
-    /// <summary>The agent keys whose calls are accepted. Required unless <see cref="AllowAnyAgentKey"/> is set.</summary>
-    public IReadOnlyList<PublicKey> TrustedAgentKeys { get; init; } = [];
-
-    /// <summary>Accept receipts from any key that signs consistently (integrity only; results say they are not trusted).</summary>
-    public bool AllowAnyAgentKey { get; init; }
-
-    /// <summary>The oldest a receipt may be (its <c>ts</c> against the server's clock). Default 5 minutes.</summary>
-    public TimeSpan MaxAge { get; init; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>How far in the future a receipt's <c>ts</c> may be, for clock differences. Default 30 seconds.</summary>
-    public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>Where nonces of accepted receipts are remembered. Default: an in-memory cache of 100,000 entries.</summary>
-    public INonceCache? NonceCache { get; init; }
-
-    /// <summary>When set, the receipt's <c>action.target</c> must equal it (this server's URI as agents name it).</summary>
-    public string? ExpectedTarget { get; init; }
-
-    /// <summary>The server's clock.</summary>
-    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
-}
-
-/// <summary>Why a call's receipt was not accepted.</summary>
-public enum RequestRejection
-{
-    /// <summary>Accepted.</summary>
-    None,
-
-    /// <summary>The call carries no receipt.</summary>
-    Unsigned,
-
-    /// <summary>The receipt is malformed, its signature does not verify, or a strict check failed.</summary>
-    InvalidReceipt,
-
-    /// <summary>The receipt is a valid signature by a key that is not trusted.</summary>
-    UntrustedKey,
-
-    /// <summary>The receipt is past its <c>exp</c>, older than the maximum age, or dated in the future.</summary>
-    NotFresh,
-
-    /// <summary>The receipt names another target.</summary>
-    WrongTarget,
-
-    /// <summary>The receipt signs another tool or other arguments than the call carries.</summary>
-    CallMismatch,
-
-    /// <summary>The receipt was already used.</summary>
-    Replayed,
-}
-
-/// <summary>The verdict on one call's receipt.</summary>
-public sealed record RequestVerification
-{
-    /// <summary>True when the receipt passed every check.</summary>
-    public required bool IsValid { get; init; }
-
-    /// <summary>Why not, as a category.</summary>
-    public RequestRejection Rejection { get; init; }
-
-    /// <summary>Why not, in words (null when valid).</summary>
-    public string? Reason { get; init; }
-
-    /// <summary>The receipt, when one was found and parsed.</summary>
-    public Receipt? Receipt { get; init; }
-
-    /// <summary>The <c>_meta</c> key the receipt came under (<c>dev.signet/receipt</c> or the reference's <c>_signet</c>).</summary>
-    public string? MetaKey { get; init; }
-
-    /// <summary>Every receipt key present in the call's <c>_meta</c>.</summary>
-    public IReadOnlyList<string> MetaKeys { get; init; } = [];
-
-    /// <summary>True when the signer is one of the trusted agent keys (false when only integrity was checked).</summary>
-    public bool IsTrusted { get; init; }
-
-    /// <summary>One line for logs and tool errors.</summary>
-    public override string ToString() => IsValid
-        ? $"valid receipt {Receipt?.Id} from {Receipt?.SignerKey}{(IsTrusted ? "" : " (integrity only: key not trusted)")}"
-        : $"{Rejection}: {Reason}";
-}
-
 /// <summary>
 /// Checks the receipt an agent attached to a <c>tools/call</c>, from any handler: signature and strict checks,
 /// trusted key, freshness, target, that the signed tool and arguments are those of the call, and replay.
@@ -115,11 +32,12 @@ public sealed class RequestVerifier
         }
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.MaxAge, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.ClockSkew, TimeSpan.Zero);
-        _options = options;
-        _nonces = options.NonceCache ?? new MemoryNonceCache(timeProvider: options.TimeProvider);
+        _options = options.Clone();
+        _options.TrustedAgentKeys = [.. options.TrustedAgentKeys];
+        _nonces = _options.NonceCache ?? new MemoryNonceCache(timeProvider: _options.TimeProvider);
     }
 
-    /// <summary>The settings this verifier runs with.</summary>
+    /// <summary>The settings this verifier runs with (its own copy).</summary>
     public RequestVerifierOptions Options => _options;
 
     /// <summary>Verifies the receipt in raw <c>tools/call</c> params (<c>name</c>, <c>arguments</c>, <c>_meta</c>).</summary>

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -11,16 +12,6 @@ using Signet.Mcp.Recording;
 using Signet.Receipts;
 
 namespace Signet.Mcp.Server;
-
-/// <summary>What the verification filter does with a call whose receipt is missing or invalid.</summary>
-public enum RequestVerificationMode
-{
-    /// <summary>Reject it: the tool does not run and the client gets a tool error naming the reason.</summary>
-    Require,
-
-    /// <summary>Log it and let the tool run.</summary>
-    Observe,
-}
 
 /// <summary>MCP server filters (<c>CallToolFilters</c>) that verify agents' receipts and co-sign responses.</summary>
 public static partial class SignetServerFilters
@@ -41,8 +32,23 @@ public static partial class SignetServerFilters
     {
         ArgumentNullException.ThrowIfNull(verifier);
         var logger = (ILogger?)loggerFactory?.CreateLogger(typeof(SignetServerFilters)) ?? NullLogger.Instance;
-        return next => async (context, cancellationToken) =>
+        return VerifyReceipts(_ => (verifier, logger), mode);
+    }
+
+    /// <summary>
+    /// A filter like <see cref="VerifyReceipts(RequestVerifier, RequestVerificationMode, ILoggerFactory?)"/> that
+    /// resolves the <see cref="RequestVerifier"/> (and the logger factory, when there is one) from the request's
+    /// service container, once, on its first call.
+    /// </summary>
+    /// <remarks>The server must have a container (hosted with <c>AddMcpServer()</c>) holding a <see cref="RequestVerifier"/>.</remarks>
+    public static McpRequestFilter<CallToolRequestParams, CallToolResult> VerifyReceiptsFromServices(RequestVerificationMode mode = RequestVerificationMode.Require) =>
+        VerifyReceipts(Resolver(services => services.GetRequiredService<RequestVerifier>(), nameof(RequestVerifier)), mode);
+
+    private static McpRequestFilter<CallToolRequestParams, CallToolResult> VerifyReceipts(
+        Func<IServiceProvider?, (RequestVerifier Verifier, ILogger Logger)> resolve, RequestVerificationMode mode) =>
+        next => async (context, cancellationToken) =>
         {
+            var (verifier, logger) = resolve(context.Services);
             var verification = verifier.Verify(RawParams(context));
             context.Items[VerificationItemKey] = verification;
             if (verification.IsValid)
@@ -62,7 +68,6 @@ public static partial class SignetServerFilters
                 Content = [new TextContentBlock { Text = $"Signet rejected this call ({verification.Rejection}): {verification.Reason}." }],
             };
         };
-    }
 
     /// <summary>
     /// A filter that co-signs each response to a call whose receipt the verification filter accepted: a v3 receipt
@@ -73,23 +78,37 @@ public static partial class SignetServerFilters
     /// <param name="serverSigner">Signs as the server; its name goes into <c>server.name</c>.</param>
     /// <param name="coSignUntrusted">Also co-sign receipts that were accepted with integrity only (from untrusted keys).</param>
     /// <param name="loggerFactory">Logging.</param>
-    /// <remarks>Add <see cref="VerifyReceipts"/> too: calls it did not accept are not co-signed.</remarks>
+    /// <remarks>Add <see cref="VerifyReceipts(RequestVerifier, RequestVerificationMode, ILoggerFactory?)"/> too: calls it did not accept are not co-signed.</remarks>
     public static McpRequestFilter<CallToolRequestParams, CallToolResult> CoSignResponses(
         ReceiptSigner serverSigner, bool coSignUntrusted = false, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(serverSigner);
         var logger = (ILogger?)loggerFactory?.CreateLogger(typeof(SignetServerFilters)) ?? NullLogger.Instance;
-        return next => async (context, cancellationToken) =>
+        var options = new SignetCoSigningOptions { Signer = serverSigner, CoSignUntrusted = coSignUntrusted };
+        return CoSignResponses(_ => (options, logger));
+    }
+
+    /// <summary>
+    /// A filter like <see cref="CoSignResponses(ReceiptSigner, bool, ILoggerFactory?)"/> whose signer and settings are
+    /// the <see cref="SignetCoSigningOptions"/> of the request's service container, resolved once, on its first call.
+    /// </summary>
+    public static McpRequestFilter<CallToolRequestParams, CallToolResult> CoSignResponsesFromServices() =>
+        CoSignResponses(Resolver(services => services.GetRequiredService<IOptions<SignetCoSigningOptions>>().Value, nameof(SignetCoSigningOptions)));
+
+    private static McpRequestFilter<CallToolRequestParams, CallToolResult> CoSignResponses(
+        Func<IServiceProvider?, (SignetCoSigningOptions Options, ILogger Logger)> resolve) =>
+        next => async (context, cancellationToken) =>
         {
             var result = await next(context, cancellationToken).ConfigureAwait(false);
+            var (options, logger) = resolve(context.Services);
             if (!context.Items.TryGetValue(VerificationItemKey, out var item) || item is not RequestVerification { IsValid: true } verification
-                || (!verification.IsTrusted && !coSignUntrusted))
+                || (!verification.IsTrusted && !options.CoSignUntrusted))
             {
                 return result;
             }
             // Hash what the client will hash: the result without co-signature and protocol _meta keys.
             var content = ToolCallOutcome.WithoutCoSignature(JsonSerializer.SerializeToNode(result, ResultType), out _, out _);
-            var coSignature = serverSigner.CoSign(verification.Receipt!, content, ToolCallOutcome.Infer(content, null));
+            var coSignature = options.Signer!.CoSign(verification.Receipt!, content, ToolCallOutcome.Infer(content, null));
             result.Meta ??= [];
             foreach (var key in verification.MetaKeys)
             {
@@ -98,24 +117,30 @@ public static partial class SignetServerFilters
             LogCoSigned(logger, context.Params?.Name, coSignature.Id, verification.Receipt!.Id);
             return result;
         };
-    }
 
-    /// <summary>Adds <see cref="VerifyReceipts"/> to the server's tools/call filters.</summary>
-    public static IMcpServerBuilder WithSignetReceiptVerification(this IMcpServerBuilder builder, RequestVerifier verifier,
-        RequestVerificationMode mode = RequestVerificationMode.Require, ILoggerFactory? loggerFactory = null)
+    /// <summary>
+    /// Resolves what a filter needs from the first request's container and keeps it: the filter belongs to one
+    /// server, whose container does not change.
+    /// </summary>
+    private static Func<IServiceProvider?, (T Value, ILogger Logger)> Resolver<T>(Func<IServiceProvider, T> get, string what)
     {
-        ArgumentNullException.ThrowIfNull(builder);
-        var filter = VerifyReceipts(verifier, mode, loggerFactory);
-        return builder.WithRequestFilters(filters => filters.AddCallToolFilter(filter));
-    }
-
-    /// <summary>Adds <see cref="CoSignResponses"/> to the server's tools/call filters.</summary>
-    public static IMcpServerBuilder WithSignetCoSigning(this IMcpServerBuilder builder, ReceiptSigner serverSigner,
-        bool coSignUntrusted = false, ILoggerFactory? loggerFactory = null)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        var filter = CoSignResponses(serverSigner, coSignUntrusted, loggerFactory);
-        return builder.WithRequestFilters(filters => filters.AddCallToolFilter(filter));
+        (T Value, ILogger Logger)? resolved = null;
+        return services =>
+        {
+            if (resolved is { } done)
+            {
+                return done;
+            }
+            if (services is null)
+            {
+                throw new InvalidOperationException(
+                    $"The Signet filter resolves its {what} from the server's service container, and this server has none: host it with AddMcpServer(), or pass the {what} to the filter.");
+            }
+            var logger = (ILogger?)services.GetService<ILoggerFactory>()?.CreateLogger(typeof(SignetServerFilters)) ?? NullLogger.Instance;
+            var value = (get(services), logger);
+            resolved = value;
+            return value;
+        };
     }
 
     /// <summary>The call's params as received (exact argument lexemes), or the typed params re-serialized.</summary>

@@ -31,12 +31,12 @@ public sealed class LibraryDocTests
 
     #region server
     static IMcpServerBuilder AddSignet(IMcpServerBuilder mcp, PublicKey agentKey, SigningKey serverKey) => mcp
-        .WithSignetReceiptVerification(new RequestVerifier(new RequestVerifierOptions
+        .WithSignetReceiptVerification(o =>
         {
-            TrustedAgentKeys = [agentKey],       // whose calls this server accepts
-            ExpectedTarget = "mcp://my-server",  // the target agents sign for
-        }))
-        .WithSignetCoSigning(new ReceiptSigner(serverKey, "my-server"));
+            o.TrustedAgentKeys = [agentKey];       // whose calls this server accepts
+            o.ExpectedTarget = "mcp://my-server";  // the target agents sign for
+        })
+        .WithSignetCoSigning(o => o.Signer = new ReceiptSigner(serverKey, "my-server"));
     #endregion
 
     #region di

@@ -1,16 +1,5 @@
 namespace Signet.Mcp.Server;
 
-/// <summary>Remembers the nonces of accepted receipts, so a captured request cannot be replayed.</summary>
-/// <remarks>Implementations are thread-safe and the check-and-record is atomic.</remarks>
-public interface INonceCache
-{
-    /// <summary>Records the nonce of a signer; false when it was already recorded and has not expired (a replay).</summary>
-    /// <param name="signerKey">The signer's public key text.</param>
-    /// <param name="nonce">The receipt's nonce.</param>
-    /// <param name="expiresAt">When the entry may be forgotten (after it, the receipt is too old to be accepted anyway).</param>
-    bool TryRecord(string signerKey, string nonce, DateTimeOffset expiresAt);
-}
-
 /// <summary>An in-memory nonce cache with a bounded size; entries expire, and the oldest goes first when it is full.</summary>
 /// <remarks>
 /// When the cache is full, the oldest entry is evicted even if it has not expired, which would let that one request be
