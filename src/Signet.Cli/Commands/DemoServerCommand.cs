@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Signet.Cli.Logging;
-using Signet.Mcp.Demo;
+using Signet.Cli.Demo;
 
 namespace Signet.Cli.Commands;
 

@@ -117,7 +117,8 @@ public sealed class DemoServerTests(DemoServerFixture server) : IClassFixture<De
     [Fact]
     public async Task CallTool_CountOutOfRange_ReturnsToolError()
     {
-        var result = await Client.CallToolAsync("count", new Dictionary<string, object?> { ["to"] = Signet.Mcp.Demo.DemoServer.MaxCount + 1 }, cancellationToken: Timeout);
+        // One above the demo server's maximum count (DemoServer.MaxCount in the CLI).
+        var result = await Client.CallToolAsync("count", new Dictionary<string, object?> { ["to"] = 1001 }, cancellationToken: Timeout);
 
         Assert.True(result.IsError);
         Assert.Contains("'to' must be an integer from 1 to", Text(result), StringComparison.Ordinal);

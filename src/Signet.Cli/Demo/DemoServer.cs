@@ -8,7 +8,7 @@ using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
-namespace Signet.Mcp.Demo;
+namespace Signet.Cli.Demo;
 
 /// <summary>
 /// The bundled demo MCP tool server (<c>signet demo-server</c>): a few harmless tools, one resource and one prompt,

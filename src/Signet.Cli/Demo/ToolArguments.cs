@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Signet.Mcp.Demo;
+namespace Signet.Cli.Demo;
 
 /// <summary>Typed access to a <c>tools/call</c>'s arguments, with errors that name the argument and what was expected.</summary>
 internal readonly struct ToolArguments(IDictionary<string, JsonElement>? arguments)

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Signet.Mcp.Demo;
+namespace Signet.Cli.Demo;
 
 /// <summary>The fixed, invented customer records the demo server's <c>lookup_customer</c> tool, resource and prompt serve.</summary>
 internal static class DemoCustomers
