@@ -864,18 +864,30 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
             saved = $"{path}.{start}-{n}{suffix}";
         }
         WriteAside(saved, bytes, path);
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        SafeFileHandle handle;
         try
         {
-            RandomAccess.SetLength(handle, start);
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            try
+            {
+                RandomAccess.SetLength(handle, start);
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             var left = TryDelete(saved);
             throw new IOException($"cannot cut {path} back to {start} bytes: {e.Message}; nothing was removed from it{left}", e);
         }
-        // A failed fsync here keeps the copy: the cut may already be in the page cache, and the copy then holds the only bytes.
-        RandomAccess.FlushToDisk(handle);
+        using (handle)
+        {
+            // A failed fsync here keeps the copy: the cut may already be in the page cache, and the copy then holds the only bytes.
+            RandomAccess.FlushToDisk(handle);
+        }
         return (saved, bytes);
     }
 
