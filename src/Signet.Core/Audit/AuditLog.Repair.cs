@@ -39,11 +39,11 @@ public sealed partial class AuditLog
                 // Only what open found is repaired: a line that turns corrupt later stops this writer as it stops any.
                 log._repairing = false;
             }
-            var repaired = new List<(AuditRepairedLine, AuditAppendResult)>(moved.Count);
+            var repaired = new List<AuditRepair>(moved.Count);
             foreach (var line in moved)
             {
                 var record = await log.AppendAsync(recordRepair(line), ct).ConfigureAwait(false);
-                repaired.Add((line, record));
+                repaired.Add(new AuditRepair(line, record));
             }
             return new AuditRepairResult { Repaired = repaired, TornTails = log.RecoveredTornTails };
         }

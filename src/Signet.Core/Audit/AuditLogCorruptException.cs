@@ -48,11 +48,16 @@ public sealed class AuditLogCorruptException : SignetException
 /// <param name="Reason">Why the line could not be continued from.</param>
 public sealed record AuditRepairedLine(string File, long Line, long Offset, long Length, string Sha256, string SavedAs, string Reason);
 
+/// <summary>One corrupt line moved aside and the record of that move appended to the log.</summary>
+/// <param name="Line">What was moved, and where to.</param>
+/// <param name="Record">Where the record of the repair went in the chain.</param>
+public sealed record AuditRepair(AuditRepairedLine Line, AuditAppendResult Record);
+
 /// <summary>What <see cref="AuditLog.RepairAsync"/> did.</summary>
 public sealed record AuditRepairResult
 {
     /// <summary>Corrupt lines moved aside, each with the record of the repair appended to the log (in the same order).</summary>
-    public IReadOnlyList<(AuditRepairedLine Line, AuditAppendResult Record)> Repaired { get; init; } = [];
+    public IReadOnlyList<AuditRepair> Repaired { get; init; } = [];
 
     /// <summary>Torn tails (lines without a newline) moved aside as any writer does on open.</summary>
     public IReadOnlyList<AuditTornTail> TornTails { get; init; } = [];
