@@ -46,6 +46,22 @@ public sealed class AuditRecoveryTests
     }
 
     [Fact]
+    public async Task AppendAsync_CompleteCorruptLineAppendedBehindTheWriter_FailsClosedAndRemovesNothing()
+    {
+        using var dir = new TempDirectory();
+        await using var log = AuditLog.Open(dir.Path, Options());
+        var first = await log.AppendAsync(TestReceipts.V1(1));
+        File.AppendAllText(first.File, "{\"receipt\":{},\"prev_hash\":\"forged\"}\n");
+        var damaged = File.ReadAllBytes(first.File);
+
+        var failure = await Assert.ThrowsAsync<AuditLogFailedException>(async () => await log.AppendAsync(TestReceipts.V1(2)));
+        Assert.Contains($"{first.File} line 2", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("signet log repair", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(damaged, File.ReadAllBytes(first.File));
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.torn"));
+    }
+
+    [Fact]
     public async Task Open_CorruptLineFollowedByATornTail_MovesTheTornTailOnlyAndRefuses()
     {
         using var dir = new TempDirectory();
