@@ -16,6 +16,7 @@ internal static class LogCommands
         log.Subcommands.Add(Verify(console));
         log.Subcommands.Add(Show(console));
         log.Subcommands.Add(Export(console));
+        log.Subcommands.Add(LogRepairCommand.Create(console));
         return log;
     }
 
@@ -59,6 +60,7 @@ internal static class LogCommands
                 TrustedKeys = keys,
                 ExpectedTip = parse.GetValue(expectTip),
             });
+            await LogRepairCommand.WriteVerifyWarnings(console, result);
             if (parse.GetValue(json))
             {
                 await console.Out.WriteLineAsync(ToJson(result, directory).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

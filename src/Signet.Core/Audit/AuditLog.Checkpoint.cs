@@ -63,8 +63,9 @@ public sealed partial class AuditLog
             {
                 return false;
             }
-            var record = AuditRecordFormat.TryParse(line, out _, out _);
-            if (record is null || !string.Equals(record.RecordHash, hash, StringComparison.Ordinal))
+            // The line must still be that record, unchanged: an edit that keeps the stored hash is caught here, and the
+            // whole read that follows refuses it as any other corrupt last line.
+            if (!AuditRecordFormat.IsChainableRecord(line, out var recordHash, out _) || !string.Equals(recordHash, hash, StringComparison.Ordinal))
             {
                 return false;
             }

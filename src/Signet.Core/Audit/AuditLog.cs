@@ -41,6 +41,8 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     private readonly TaskCompletionSource _roundsDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
     private readonly List<AuditTornTail> _tornTails = [];
+    private readonly List<AuditRepairedLine> _repairs = [];
+    private bool _repairing;
     private List<Pending> _queue = [];
     private bool _closing;
     private bool _roundScheduled;
@@ -111,10 +113,18 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
 
     /// <summary>
     /// Opens (creating if needed) the log in <paramref name="auditDirectory"/>: recovers the chain tail from the end of
-    /// the newest day file, moving a torn last line aside, and starts the writer.
+    /// the newest day file, moving a torn last line (one without its newline, what a crash leaves) aside, and starts
+    /// the writer.
     /// </summary>
-    /// <exception cref="SignetException">The directory or its lock cannot be created or read.</exception>
-    public static AuditLog Open(string auditDirectory, AuditLogOptions? options = null, ILogger? logger = null)
+    /// <exception cref="AuditLogCorruptException">
+    /// The last line ends with a newline but is not a record whose hash matches its content: nothing a crash leaves, so
+    /// it is not removed; <see cref="RepairAsync"/> (<c>signet log repair</c>) moves it aside and records that.
+    /// </exception>
+    /// <exception cref="SignetException">The directory or its lock cannot be created or read, or a torn tail cannot be moved aside.</exception>
+    public static AuditLog Open(string auditDirectory, AuditLogOptions? options = null, ILogger? logger = null) =>
+        OpenCore(auditDirectory, options, logger, repairing: false);
+
+    private static AuditLog OpenCore(string auditDirectory, AuditLogOptions? options, ILogger? logger, bool repairing)
     {
         ArgumentException.ThrowIfNullOrEmpty(auditDirectory);
         options ??= new AuditLogOptions();
@@ -143,7 +153,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
                     NativeFile.FsyncDirectory(parent);
                 }
             }
-            log = new AuditLog(directory, options, logger ?? NullLogger.Instance);
+            log = new AuditLog(directory, options, logger ?? NullLogger.Instance) { _repairing = repairing };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -166,6 +176,11 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         {
             log._globalLock.Dispose();
             throw new SignetException($"cannot recover the audit log in {directory}: {e.Message}", e);
+        }
+        catch (AuditLogCorruptException)
+        {
+            log._globalLock.Dispose();
+            throw;
         }
 
         // Fast-mode appends, and deferred appends in durable mode, are fsynced on this timer at the latest.
@@ -791,8 +806,9 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     }
 
     /// <summary>
-    /// Scans a file from a known line start, moves a torn or unparseable last line aside, and returns the scan and
-    /// the last record's hash if the scanned region holds one.
+    /// Scans a file from a known line start, moves a torn last line (no newline) aside, and returns the scan and the
+    /// last record's hash if the scanned region holds one. A complete last line that is not a record whose hash matches
+    /// its content is refused (<see cref="AuditLogCorruptException"/>), or, when repairing, moved aside and recorded.
     /// </summary>
     private (FileScan Scan, string? LastHash) ScanAndRepair(string path, Cursor from, FileScan? previous)
     {
@@ -801,7 +817,11 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
             var scan = AuditFileScanner.Scan(path, from.End, from.Lines, previous);
             if (scan.HasTornBytes)
             {
-                MoveAside(path, scan.TornStart, scan.End, scan.Lines + 1, "the last line has no newline (a write was cut short)");
+                const string reason = "the last line has no newline (a write was cut short)";
+                var (saved, _) = MoveAside(path, scan.TornStart, scan.End, AuditRecordFormat.TornSuffix);
+                var torn = new AuditTornTail(path, scan.Lines + 1, scan.TornStart, scan.End - scan.TornStart, saved, reason);
+                _tornTails.Add(torn);
+                LogTornTail(_logger, path, torn.Line, torn.Length, saved, reason);
                 scan = scan with { End = scan.TornStart, TornStart = -1 };
             }
             if (!scan.HasContent || scan.LastContentStart < from.End)
@@ -809,39 +829,113 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
                 return (scan, null);
             }
             var line = AuditFileScanner.ReadRange(path, scan.LastContentStart, scan.LastContentEnd);
-            var record = AuditRecordFormat.TryParse(line, out var error, out _);
-            if (record is not null)
+            if (AuditRecordFormat.IsChainableRecord(line, out var hash, out var why))
             {
-                return (scan, record.RecordHash);
+                return (scan, hash);
             }
-            MoveAside(path, scan.LastContentStart, scan.End, scan.LastContentLine, $"the last line is not a record: {error}");
+            var corrupt = new AuditCorruptLine(path, scan.LastContentLine, scan.LastContentStart, scan.End - scan.LastContentStart, why);
+            if (!_repairing)
+            {
+                LogCorruptTail(_logger, path, corrupt.Line, why);
+                throw new AuditLogCorruptException(corrupt);
+            }
+            var (repairFile, bytes) = MoveAside(path, corrupt.Offset, scan.End, AuditRecordFormat.RepairSuffix);
+            var repaired = new AuditRepairedLine(path, corrupt.Line, corrupt.Offset, corrupt.Length,
+                "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), repairFile, why);
+            _repairs.Add(repaired);
+            LogRepaired(_logger, path, repaired.Line, repaired.Length, repairFile, why);
             from = new Cursor(path, 0, 0);
             previous = null;
         }
     }
 
-    private void MoveAside(string path, long start, long end, long line, string reason)
+    /// <summary>
+    /// Copies the bytes [start, end) of a day file to a new file beside it (0600, fsynced with its directory entry),
+    /// then cuts the day file back to <paramref name="start"/>. On failure nothing partial is left: a copy that could
+    /// not be completed is removed, and so is a complete one when the day file could not be cut back (its bytes are
+    /// still in the day file).
+    /// </summary>
+    private (string SavedAs, byte[] Bytes) MoveAside(string path, long start, long end, string suffix)
     {
         var bytes = AuditFileScanner.ReadRange(path, start, end);
-        var saved = $"{path}.{start}{AuditRecordFormat.TornSuffix}";
+        var saved = $"{path}.{start}{suffix}";
         for (var n = 1; File.Exists(saved); n++)
         {
-            saved = $"{path}.{start}-{n}{AuditRecordFormat.TornSuffix}";
+            saved = $"{path}.{start}-{n}{suffix}";
         }
-        using (var copy = new FileStream(saved, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
+        WriteAside(saved, bytes, path);
+        SafeFileHandle handle;
+        try
         {
-            copy.Write(bytes);
-            copy.Flush(flushToDisk: true);
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            try
+            {
+                RandomAccess.SetLength(handle, start);
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
         }
-        NativeFile.FsyncDirectory(_directory);
-        using (var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete))
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            RandomAccess.SetLength(handle, start);
+            var left = TryDelete(saved);
+            throw new IOException($"cannot cut {path} back to {start} bytes: {e.Message}; nothing was removed from it{left}", e);
+        }
+        using (handle)
+        {
+            // A failed fsync here keeps the copy: the cut may already be in the page cache, and the copy then holds the only bytes.
             RandomAccess.FlushToDisk(handle);
         }
-        var torn = new AuditTornTail(path, line, start, end - start, saved, reason);
-        _tornTails.Add(torn);
-        LogTornTail(_logger, path, line, end - start, saved, reason);
+        return (saved, bytes);
+    }
+
+    private void WriteAside(string saved, byte[] bytes, string from)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0 };
+        if (!OperatingSystem.IsWindows())
+        {
+            // It holds tool arguments, as the log does: only its owner may read it.
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        FileStream copy;
+        try
+        {
+            copy = new FileStream(saved, options);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot create {saved} to move bytes of {from} aside: {e.Message}; nothing was removed from {from}", e);
+        }
+        try
+        {
+            using (copy)
+            {
+                copy.Write(bytes);
+                copy.Flush(flushToDisk: true);
+            }
+            NativeFile.FsyncDirectory(_directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var left = TryDelete(saved);
+            throw new IOException($"cannot write {saved} to move bytes of {from} aside: {e.Message}; nothing was removed from {from}{left}", e);
+        }
+    }
+
+    /// <summary>Removes a file of ours; returns "" or what is left behind, for the error message.</summary>
+    private static string TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+            return "";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $" (and {path} could not be removed: {e.Message})";
+        }
     }
 
     private readonly record struct Cursor(string? Path, long End, long Lines);
@@ -870,6 +964,12 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
 
     [LoggerMessage(7, LogLevel.Error, "Audit file {File} was replaced by another file while this writer had it open; continuing the chain from the file now there (verify will report what changed)")]
     private static partial void LogFileReplaced(ILogger logger, string file);
+
+    [LoggerMessage(8, LogLevel.Error, "Audit file {File} line {Line} is complete but cannot be continued from ({Reason}); refusing to append until 'signet log repair' moves it aside")]
+    private static partial void LogCorruptTail(ILogger logger, string file, long line, string reason);
+
+    [LoggerMessage(9, LogLevel.Warning, "Repair: corrupt audit line {File} line {Line} ({Length} bytes) moved aside to {SavedAs}: {Reason}")]
+    private static partial void LogRepaired(ILogger logger, string file, long line, long length, string savedAs, string reason);
 
     [LoggerMessage(5, LogLevel.Error, "Could not cut {File} back to {Offset} bytes after a failed write: {Reason}")]
     private static partial void LogTruncateFailed(ILogger logger, string file, long offset, string reason);

@@ -16,6 +16,9 @@ internal static class AuditRecordFormat
     /// <summary>Where moved-aside torn tails go; not <c>*.jsonl</c>, so no chain walker reads them.</summary>
     public const string TornSuffix = ".torn";
 
+    /// <summary>Where <c>signet log repair</c> moves a corrupt last line; not <c>*.jsonl</c> either.</summary>
+    public const string RepairSuffix = ".corrupt";
+
     private static readonly JsonWriterOptions CompactWriter = new()
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -275,7 +278,11 @@ internal static class AuditRecordFormat
     public static string DayFileName(DateTimeOffset now) =>
         now.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) + Extension;
 
-    /// <summary>Every <c>*.jsonl</c> file, in ascending ordinal name order (the reference's walk order).</summary>
+    /// <summary>
+    /// The day files (<c>YYYY-MM-DD.jsonl</c>), in ascending ordinal name order: the files the chain runs through. Any
+    /// other <c>*.jsonl</c> in the directory is not part of the log (no writer of this implementation makes one) and is
+    /// listed by <see cref="OtherJsonlFiles"/> instead of being walked.
+    /// </summary>
     public static string[] ChainFiles(string directory)
     {
         if (!Directory.Exists(directory))
@@ -283,10 +290,67 @@ internal static class AuditRecordFormat
             return [];
         }
         var files = Directory.GetFiles(directory, "*" + Extension)
-            .Where(f => f.EndsWith(Extension, StringComparison.Ordinal))
+            .Where(f => IsDayFileName(Path.GetFileName(f)))
             .ToArray();
         Array.Sort(files, StringComparer.Ordinal);
         return files;
+    }
+
+    /// <summary>Every <c>*.jsonl</c> in the directory that is not a day file, in ascending ordinal name order.</summary>
+    public static string[] OtherJsonlFiles(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return [];
+        }
+        var files = Directory.GetFiles(directory, "*" + Extension)
+            .Where(f => f.EndsWith(Extension, StringComparison.Ordinal) && !IsDayFileName(Path.GetFileName(f)))
+            .ToArray();
+        Array.Sort(files, StringComparer.Ordinal);
+        return files;
+    }
+
+    /// <summary>
+    /// Whether a complete line can be the tail a writer continues from: a record whose <c>record_hash</c> is the hash
+    /// of its own content. Returns that hash, or a reason for people.
+    /// </summary>
+    public static bool IsChainableRecord(ReadOnlySpan<byte> line, out string recordHash, out string reason)
+    {
+        recordHash = "";
+        reason = "";
+        if (TryHashRecord(line, out _, out var stored, out var recomputed))
+        {
+            if (string.Equals(stored, recomputed, StringComparison.Ordinal))
+            {
+                recordHash = stored;
+                return true;
+            }
+            reason = $"its record_hash {stored} is not the hash of its content ({recomputed}): the record was changed after it was written";
+            return false;
+        }
+        var record = TryParse(line, out var error, out _);
+        if (record is null)
+        {
+            reason = $"it is not a record: {error}";
+            return false;
+        }
+        string again;
+        try
+        {
+            again = RecordHash(record.PrevHash, record.Receipt);
+        }
+        catch (CanonicalizationException e)
+        {
+            reason = $"its receipt cannot be canonicalized: {e.Message}";
+            return false;
+        }
+        if (!string.Equals(again, record.RecordHash, StringComparison.Ordinal))
+        {
+            reason = $"its record_hash {record.RecordHash} is not the hash of its content ({again}): the record was changed after it was written";
+            return false;
+        }
+        recordHash = record.RecordHash;
+        return true;
     }
 }
 

@@ -50,6 +50,11 @@ public sealed record AuditSignatureFailure(string File, long Line, string? Recei
 /// <param name="Length">Its size in bytes.</param>
 public sealed record AuditTornTailFile(string Path, long Length);
 
+/// <summary>A corrupt line that <c>signet log repair</c> moved aside, kept as a <c>.corrupt</c> file.</summary>
+/// <param name="Path">The <c>.corrupt</c> file.</param>
+/// <param name="Length">Its size in bytes.</param>
+public sealed record AuditRepairFile(string Path, long Length);
+
 /// <summary>Options for <see cref="AuditVerifier.Verify"/>.</summary>
 public sealed record AuditVerifyOptions
 {
@@ -106,8 +111,17 @@ public sealed record AuditVerifyResult
     /// <summary>The line of the tip record.</summary>
     public long TipLine { get; init; }
 
-    /// <summary>The <c>*.jsonl</c> files walked, in order.</summary>
+    /// <summary>The day files (<c>YYYY-MM-DD.jsonl</c>) walked, in order.</summary>
     public IReadOnlyList<string> Files { get; init; } = [];
+
+    /// <summary>
+    /// Other <c>*.jsonl</c> files in the audit directory: not day files, so not part of the chain and not walked (the
+    /// reference's verifier would walk them; no writer of this implementation makes them). Reported, not a break.
+    /// </summary>
+    public IReadOnlyList<string> OtherFiles { get; init; } = [];
+
+    /// <summary>Corrupt lines that <c>signet log repair</c> moved aside (kept as <c>.corrupt</c> files).</summary>
+    public IReadOnlyList<AuditRepairFile> RepairFiles { get; init; } = [];
 
     /// <summary>Torn tails that a writer moved aside earlier (kept as <c>.torn</c> files).</summary>
     public IReadOnlyList<AuditTornTailFile> TornTails { get; init; } = [];
@@ -121,8 +135,8 @@ public sealed record AuditVerifyResult
 
 /// <summary>Walks an audit log's chain across all day files in bounded memory.</summary>
 /// <remarks>
-/// Files are walked as the reference walks them: every <c>*.jsonl</c> in ascending ordinal name order, blank lines
-/// skipped. Records are read and hashed in blocks (optionally in parallel); links are checked in order. Never throws
+/// The day files (<c>YYYY-MM-DD.jsonl</c>) are walked in ascending ordinal name order, blank lines skipped. Any other
+/// <c>*.jsonl</c> is listed in <see cref="AuditVerifyResult.OtherFiles"/> and not walked. Records are read and hashed in blocks (optionally in parallel); links are checked in order. Never throws
 /// on bad evidence.
 /// </remarks>
 public static class AuditVerifier
@@ -139,7 +153,13 @@ public static class AuditVerifier
         }
         try
         {
-            return Walk(directory, AuditRecordFormat.ChainFiles(directory), options);
+            return Walk(directory, AuditRecordFormat.ChainFiles(directory), options) with
+            {
+                OtherFiles = AuditRecordFormat.OtherJsonlFiles(directory),
+                RepairFiles = [.. Directory.GetFiles(directory, "*" + AuditRecordFormat.RepairSuffix)
+                    .Order(StringComparer.Ordinal)
+                    .Select(p => new AuditRepairFile(p, new FileInfo(p).Length))],
+            };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -230,6 +250,15 @@ public static class AuditVerifier
                     {
                         sawExpectedTip = true;
                     }
+                }
+                if (found is { Kind: AuditBreakKind.Unparseable or AuditBreakKind.DuplicateKey or AuditBreakKind.Edited } &&
+                    f == files.Length - 1 && found.Line == block[^1].Line.Number && !HasMoreLines(reader))
+                {
+                    found = found with
+                    {
+                        Message = found.Message + ". It is the log's last line, which a crash cannot leave complete: writers refuse to " +
+                            "append after it; 'signet log repair' moves it aside into a .corrupt file and records that in the log",
+                    };
                 }
             }
         }
@@ -323,6 +352,19 @@ public static class AuditVerifier
                 {
                     return true;
                 }
+            }
+        }
+        return false;
+    }
+
+    /// <summary>True when a complete non-blank line follows (what a writer would continue from instead).</summary>
+    private static bool HasMoreLines(AuditLineReader reader)
+    {
+        while (reader.TryRead(out var line))
+        {
+            if (line.Terminated && line.Bytes.AsSpan().IndexOfAnyExcept(" \t\r"u8) >= 0)
+            {
+                return true;
             }
         }
         return false;

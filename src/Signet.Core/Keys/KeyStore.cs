@@ -254,16 +254,24 @@ public sealed partial class KeyStore
             var createdAt = KeyFile.FormatCreatedAt(_time.GetUtcNow());
             var keyBytes = writeKeyFile(seed);
             var pubBytes = KeyFile.WritePublic(name, key.PublicKey, owner, createdAt);
-            EnsureDirectory();
+            EnsureDirectory(name);
             WriteNew(keyPath, keyBytes, name);
+            var pubWritten = false;
             try
             {
                 WriteNew(pubPath, pubBytes, name);
+                pubWritten = true;
+                // The renames are durable only once the directory is: without this a power cut can lose a new key.
+                SyncDirectory(Directory, name);
             }
             catch
             {
-                // The key was never handed out; without its .pub it would be half made, so remove it.
+                // The key was never handed out; half made (no .pub, or not durable) it is removed.
                 File.Delete(keyPath);
+                if (pubWritten)
+                {
+                    File.Delete(pubPath);
+                }
                 throw;
             }
             return new KeyInfo(name, key.PublicKey, owner ?? "", encrypted, createdAt, keyPath);
@@ -286,8 +294,9 @@ public sealed partial class KeyStore
         }
     }
 
-    private void EnsureDirectory()
+    private void EnsureDirectory(string name)
     {
+        var existed = System.IO.Directory.Exists(Directory);
         try
         {
             if (OperatingSystem.IsWindows())
@@ -302,6 +311,30 @@ public sealed partial class KeyStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new KeyStoreException($"cannot create the keys directory {Directory} ({e.Message}); check --home / SIGNET_HOME and permissions", Directory, e);
+        }
+        if (!existed && Path.GetDirectoryName(Path.GetFullPath(Directory)) is { } parent)
+        {
+            // A new directory's own name must survive a power cut too.
+            SyncDirectory(parent, name);
+        }
+    }
+
+    /// <summary>Fsyncs of the keys directory (and of its parent, when it was created) this store did; for tests.</summary>
+    internal long DirectorySyncs => Interlocked.Read(ref _directorySyncs);
+
+    private long _directorySyncs;
+
+    /// <summary>Makes a directory's entries durable: a new file's name survives a power cut only after this.</summary>
+    private void SyncDirectory(string directory, string name)
+    {
+        try
+        {
+            Signet.Audit.NativeFile.FsyncDirectory(directory);
+            Interlocked.Increment(ref _directorySyncs);
+        }
+        catch (IOException e)
+        {
+            throw new KeyStoreException($"cannot make the keys directory {directory} durable ({e.Message}); key \"{name}\" may not survive a power cut", directory, e);
         }
     }
 

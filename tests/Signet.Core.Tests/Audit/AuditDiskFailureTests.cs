@@ -79,6 +79,88 @@ public sealed class AuditDiskFailureTests
         }
     }
 
+    [Fact]
+    public async Task Open_TornTailOnFullDisk_FailsNamingTheCauseAndLeavesNoPartialTornFile()
+    {
+        if (!IsRoot)
+        {
+            return; // a size-limited file system needs a mount
+        }
+        using var dir = new TempDirectory();
+        using var mount = TmpfsMount.Create(dir.Path, "size=512k");
+        var audit = Path.Combine(dir.Path, "audit");
+        var day = await WriteTwo(audit);
+        File.AppendAllText(day, "{\"receipt\":{\"v\":1,\"pad\":\"" + new string('x', 128 * 1024)); // no newline: torn
+        var damaged = File.ReadAllBytes(day);
+        var filler = FillDisk(dir.File("filler"));
+
+        var error = Assert.Throws<SignetException>(() => AuditLog.Open(audit));
+        Assert.Contains("No space left on device", error.Message, StringComparison.Ordinal);
+        Assert.Contains(".torn", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(audit, "*.torn*"));
+        Assert.Equal(damaged, File.ReadAllBytes(day));
+
+        File.Delete(filler);
+        await using (var log = AuditLog.Open(audit))
+        {
+            var torn = Assert.Single(log.RecoveredTornTails);
+            Assert.Equal(damaged.Length - torn.Offset, new FileInfo(torn.SavedAs).Length);
+        }
+        AuditAssert.Intact(audit, 2);
+    }
+
+    [Fact]
+    public async Task RepairAsync_FullDisk_FailsNamingTheCauseAndLeavesNoPartialRepairFile()
+    {
+        if (!IsRoot)
+        {
+            return; // a size-limited file system needs a mount
+        }
+        using var dir = new TempDirectory();
+        using var mount = TmpfsMount.Create(dir.Path, "size=512k");
+        var audit = Path.Combine(dir.Path, "audit");
+        var day = await WriteTwo(audit);
+        File.AppendAllText(day, "{\"receipt\":{\"v\":1,\"pad\":\"" + new string('x', 128 * 1024) + "\n"); // complete, not a record
+        var damaged = File.ReadAllBytes(day);
+        var filler = FillDisk(dir.File("filler"));
+
+        var error = await Assert.ThrowsAsync<SignetException>(() => AuditLog.RepairAsync(audit, _ => TestReceipts.V1(9)));
+        Assert.Contains("No space left on device", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(audit, "*.corrupt*"));
+        Assert.Equal(damaged, File.ReadAllBytes(day));
+        Assert.Throws<AuditLogCorruptException>(() => AuditLog.Open(audit));
+
+        File.Delete(filler);
+        var repaired = await AuditLog.RepairAsync(audit, _ => TestReceipts.V1(9));
+        Assert.Single(repaired.Repaired);
+        AuditAssert.Intact(audit, 3);
+    }
+
+    private static async Task<string> WriteTwo(string audit)
+    {
+        await using var log = AuditLog.Open(audit);
+        await log.AppendAsync(TestReceipts.V1(1));
+        return (await log.AppendAsync(TestReceipts.V1(2))).File;
+    }
+
+    /// <summary>Writes a file until the file system is full; returns its path.</summary>
+    private static string FillDisk(string path)
+    {
+        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0);
+        var chunk = new byte[4096];
+        try
+        {
+            while (true)
+            {
+                stream.Write(chunk);
+            }
+        }
+        catch (IOException)
+        {
+            return path; // ENOSPC
+        }
+    }
+
     private static void MakeReadOnly(string root, string audit, TmpfsMount? mount)
     {
         if (mount is not null)

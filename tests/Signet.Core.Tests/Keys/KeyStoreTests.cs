@@ -28,6 +28,23 @@ public sealed class KeyStoreTests : IDisposable
     }
 
     [Fact]
+    public void CreateUnencrypted_NewKey_FsyncsTheKeysDirectoryAfterTheRenames()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // NTFS journals directory entries; there is nothing to fsync
+        }
+        var store = TestStores.Fast(_dir);
+        store.CreateUnencrypted("first");
+        // The keys directory was created: its parent's entry, then the directory's own entries after both renames.
+        Assert.Equal(2, store.DirectorySyncs);
+
+        store.CreateEncrypted("second", PassphraseSource.Fixed(Passphrase));
+        Assert.Equal(3, store.DirectorySyncs);
+        Assert.True(File.Exists(_dir.KeyFile("second")) && File.Exists(_dir.PubFile("second")));
+    }
+
+    [Fact]
     public void CreateEncrypted_ThenLoadWithSamePassphrase_RoundTrips()
     {
         var store = TestStores.Fast(_dir);
