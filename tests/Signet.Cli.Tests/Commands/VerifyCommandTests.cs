@@ -79,6 +79,39 @@ public sealed class VerifyCommandTests
     }
 
     [Fact]
+    public async Task Verify_EditedParams_SaysParamsHashMismatch()
+    {
+        using var home = new TempDir();
+        await CliRunner.RunAsync(["key", "new", "alice", "--unencrypted", "--home", home.Path]);
+        var signed = await CliRunner.RunAsync(["sign", "--home", home.Path, "--key", "alice", "--tool", "deploy", "--params", "{\"env\":\"staging\"}", "--no-log"]);
+        var file = home.File("receipt.json");
+        await File.WriteAllTextAsync(file, signed.Out.Replace("\"env\":\"staging\"", "\"env\":\"prod\"", StringComparison.Ordinal));
+
+        var result = await CliRunner.RunAsync(["verify", file, "--json"]);
+
+        Assert.Equal(1, result.ExitCode);
+        var verdict = JsonNode.Parse(result.Out)![0]!;
+        Assert.StartsWith("signature mismatch: params_hash mismatch: the params were changed after signing", (string?)verdict["reason"], StringComparison.Ordinal);
+        Assert.Equal("action.params", (string?)verdict["field"]);
+    }
+
+    [Fact]
+    public async Task Verify_EditedTarget_SaysSignatureMismatchOnly()
+    {
+        using var home = new TempDir();
+        await CliRunner.RunAsync(["key", "new", "alice", "--unencrypted", "--home", home.Path]);
+        var signed = await CliRunner.RunAsync(["sign", "--home", home.Path, "--key", "alice", "--tool", "deploy", "--target", "mcp://ci", "--no-log"]);
+        var file = home.File("receipt.json");
+        await File.WriteAllTextAsync(file, signed.Out.Replace("mcp://ci", "mcp://prod", StringComparison.Ordinal));
+
+        var result = await CliRunner.RunAsync(["verify", file]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("FAIL", result.Out, StringComparison.Ordinal);
+        Assert.Contains(": signature mismatch [field sig]", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_BadPubkeyArgument_ExitsTwo()
     {
         using var dir = new TempDir();
