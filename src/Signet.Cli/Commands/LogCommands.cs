@@ -203,6 +203,11 @@ internal static class LogCommands
             {
                 await console.Out.WriteLineAsync($"  warning: {w}");
             }
+            if (signatures && verdict.Chain is { } chain)
+            {
+                // With --bundle, --pubkey anchors the manifest's signer; the receipts are checked against the keys they name.
+                await console.Out.WriteLineAsync($"  receipt signatures: {chain.SignaturesChecked - chain.SignatureFailures.Count} of {chain.SignaturesChecked} valid (integrity only: each receipt is signed by the key it names; check the signers with 'signet verify {Path.Combine(directory, AuditBundle.RecordsFileName)} --pubkey KEY')");
+            }
         }
         return verdict.IsValid ? SignetCli.Ok : SignetCli.Failed;
     }

@@ -342,6 +342,22 @@ public sealed class LogCommandsTests
         Assert.Contains("records.jsonl holds 4 records, the manifest states 3", added.Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task LogVerifyBundle_Signatures_SaysTheReceiptsAreCheckedForIntegrityOnly()
+    {
+        using var home = new TempDir();
+        await WriteLog(home.Path);
+        using var key = SigningKey.Generate();
+        var bundle = Path.Combine(home.Path, "bundle");
+        AuditBundle.Export(Path.Combine(home.Path, "audit"), bundle, key);
+
+        // --pubkey anchors the manifest's signer here, not the receipts' signers.
+        var result = await CliRunner.RunAsync(["log", "verify", "--bundle", bundle, "--pubkey", key.PublicKey.Text, "--signatures"]);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("receipt signatures: 3 of 3 valid (integrity only: each receipt is signed by the key it names", result.Out, StringComparison.Ordinal);
+    }
+
     private static Microsoft.Extensions.Time.Testing.FakeTimeProvider Fixed() => new(Now);
 
     private sealed record Call(string Id, string Ts);
