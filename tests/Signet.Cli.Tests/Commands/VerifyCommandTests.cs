@@ -112,6 +112,19 @@ public sealed class VerifyCommandTests
     }
 
     [Fact]
+    public async Task Verify_PubkeyFileMissing_ExitsOneNamingTheFile()
+    {
+        using var dir = new TempDir();
+        var missing = dir.File("alice.pub");
+
+        var result = await CliRunner.RunAsync(["verify", WriteReceipt(dir, "v1-basic.json"), "--pubkey", missing]);
+
+        // A missing file is exit 1 in every command; a malformed key (below) is a usage error.
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"{missing}: no such file (from --pubkey", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_BadPubkeyArgument_ExitsTwo()
     {
         using var dir = new TempDir();
