@@ -3,7 +3,10 @@ using System.Text.Json.Nodes;
 
 namespace Signet.Audit;
 
-/// <summary>Which records <see cref="AuditQuery.Read"/> returns. Every set criterion must match.</summary>
+/// <summary>
+/// Which records <see cref="AuditQuery.Read"/> returns (or calls <see cref="AuditQuery.ReadCalls"/> returns). Every set
+/// criterion must match.
+/// </summary>
 public sealed record AuditQueryFilter
 {
     /// <summary>Only receipts whose timestamp (v1 <c>ts</c>, v2 <c>ts_request</c>, v3 <c>ts_response</c>) is at or after this.</summary>
@@ -156,11 +159,11 @@ public static class AuditQuery
     /// </summary>
     /// <remarks>
     /// A v3 co-signature names its request (it embeds the agent receipt, id included). A v2 response does not: it is
-    /// paired with the unanswered request (one with a <c>call_id</c>, as every recorded call has) of the same signer key and the same action (tool, arguments hash, target,
-    /// transport, session, call id, trace and parent ids: the recorder copies the request's action into the response)
-    /// whose <c>ts</c> is closest to the response's <c>ts_request</c>, within 60 s (the recorder takes
-    /// <c>ts_request</c> just before it signs the request). A request waits for its response for
-    /// <see cref="PairingWindow"/> records; memory is bounded by that window.
+    /// paired with the unanswered request (one with a <c>call_id</c>, as every recorded call has) of the same signer
+    /// key and the same action (tool, arguments hash, target, transport, session, call id, trace and parent ids: the
+    /// recorder copies the request's action into the response) whose <c>ts</c> is closest to the response's
+    /// <c>ts_request</c>, within 60 s (the recorder takes <c>ts_request</c> just before it signs the request). A
+    /// request waits for its response for <see cref="PairingWindow"/> records; memory is bounded by that window.
     /// </remarks>
     public static IEnumerable<AuditCall> ReadCalls(string auditDirectory, AuditQueryFilter? filter = null, Action<AuditSkippedLine>? onSkipped = null)
     {
@@ -283,6 +286,7 @@ internal sealed class CallBuilder(long firstSeq)
 
     private readonly HashSet<string> _signers = new(StringComparer.Ordinal);
     private long _lastSeq = firstSeq;
+    private bool _awaitsResponse;
     private string? _requestTs, _responseTs, _tool, _signerName, _target, _responseOutcome, _coSignatureOutcome;
 
     public AuditRecordRef? Request { get; private set; }
@@ -301,6 +305,7 @@ internal sealed class CallBuilder(long firstSeq)
             case AuditRecordKind.Request:
                 Request = where;
                 _requestTs = entry.RequestTimestamp;
+                _awaitsResponse = CallFields.Str(entry.Receipt["action"]?["call_id"]) is not null;
                 break;
             case AuditRecordKind.Response:
                 Response = where;
@@ -331,6 +336,7 @@ internal sealed class CallBuilder(long firstSeq)
     /// <summary>True when nothing more can join this call within the windows, so it can be listed.</summary>
     public bool IsSettled(long seq) =>
         Request is null
+        || !_awaitsResponse
         || CoSignature is not null
         || (Response is not null && seq - _lastSeq >= CoSignatureWait)
         || seq - _firstSeq >= AuditCallMatcher.Window;

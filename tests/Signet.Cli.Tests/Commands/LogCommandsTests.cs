@@ -358,6 +358,27 @@ public sealed class LogCommandsTests
         Assert.Contains("receipt signatures: 3 of 3 valid (integrity only: each receipt is signed by the key it names", result.Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ReadCalls_RequestThatCannotBeAnswered_IsListedBeforeTheNextLineIsRead()
+    {
+        // A receipt without a call id (signet sign) gets no response receipt, so its row must not wait for one: the
+        // listing streams. The order of the callbacks shows when each line was read.
+        using var home = new TempDir();
+        var results = await WriteLog(home.Path);
+        var file = results[0].File;
+        var lines = File.ReadAllLines(file).ToList();
+        lines.Insert(1, "not a record");
+        File.WriteAllLines(file, lines);
+        var events = new List<string>();
+
+        foreach (var call in AuditQuery.ReadCalls(Path.Combine(home.Path, "audit"), onSkipped: s => events.Add($"skipped line {s.Line}")))
+        {
+            events.Add($"row {call.Tool}");
+        }
+
+        Assert.Equal(["row search", "skipped line 2", "row read_file", "row write_file"], events);
+    }
+
     private static Microsoft.Extensions.Time.Testing.FakeTimeProvider Fixed() => new(Now);
 
     private sealed record Call(string Id, string Ts);
