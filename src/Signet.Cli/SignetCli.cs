@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Signet.Cli.Commands;
 
 namespace Signet.Cli;
@@ -17,8 +18,7 @@ internal static class SignetCli
 
     public static async Task<int> RunAsync(string[] args, CliConsole console)
     {
-        var root = Build(console);
-        var parse = root.Parse(args);
+        var parse = Parse(Build(console), args);
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)
@@ -56,6 +56,14 @@ internal static class SignetCli
         }
     }
 
+    /// <summary>
+    /// Parses without response files: System.CommandLine would otherwise read any <c>@WORD</c> argument as a file of
+    /// more arguments, which breaks <c>--params @FILE</c> and npm package names such as
+    /// <c>@modelcontextprotocol/server-filesystem</c> in a proxy command line.
+    /// </summary>
+    internal static ParseResult Parse(RootCommand root, IReadOnlyList<string> args) =>
+        root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+
     internal static RootCommand Build(CliConsole console)
     {
         var root = new RootCommand("Signet: signed, hash-chained receipts for AI-agent tool calls.");
@@ -63,7 +71,31 @@ internal static class SignetCli
         {
             root.Subcommands.Add(command);
         }
+        ShowHelpWhenNoSubcommand(root);
         return root;
+    }
+
+    /// <summary>
+    /// A bare <c>signet</c> (or <c>signet key</c>, <c>signet log</c>) prints its help on stdout and exits 0, as
+    /// <c>dotnet</c>, <c>cargo</c>, <c>kubectl</c> and <c>gh</c> do: asking what there is is not an error.
+    /// </summary>
+    private static void ShowHelpWhenNoSubcommand(Command command)
+    {
+        if (command.Subcommands.Count == 0)
+        {
+            return;
+        }
+        if (command.Action is null)
+        {
+            // Not `Action = new HelpAction()`: as the command's own action it clears parse errors, so `signet frobnicate`
+            // would print help and exit 0 instead of naming the unknown command (exit 2).
+            var help = new HelpAction();
+            command.SetAction(parse => help.Invoke(parse));
+        }
+        foreach (var sub in command.Subcommands)
+        {
+            ShowHelpWhenNoSubcommand(sub);
+        }
     }
 }
 

@@ -26,16 +26,19 @@ internal static class CliRunner
     }
 
     /// <summary>A path inside the reference Signet's vectors, kept in tests/vectors/reference-signet of the repository.</summary>
-    public static string SharedVectors(params string[] parts)
+    public static string SharedVectors(params string[] parts) => RepositoryFile(["tests", "vectors", "reference-signet", .. parts]);
+
+    /// <summary>A path inside the repository the tests run from (README.md, docs/…).</summary>
+    public static string RepositoryFile(params string[] parts)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "Signet.sln")))
             {
-                return Path.Combine([dir.FullName, "tests", "vectors", "reference-signet", .. parts]);
+                return Path.Combine([dir.FullName, .. parts]);
             }
         }
-        throw new InvalidOperationException("tests/vectors/reference-signet not found: run the tests from a checkout of the repository");
+        throw new InvalidOperationException("Signet.sln not found above the test binaries: run the tests from a checkout of the repository");
     }
 }
 

@@ -17,7 +17,7 @@ internal static class CanonCommand
             var path = parse.GetValue(file);
             byte[] input = path is null or "-"
                 ? System.Text.Encoding.UTF8.GetBytes(await console.In.ReadToEndAsync(ct))
-                : await File.ReadAllBytesAsync(path, ct);
+                : await ReadFile(path, ct);
             var options = parse.GetValue(lastWins) ? new StrictJsonOptions { DuplicateKeys = DuplicateKeyPolicy.LastWins } : null;
             var node = StrictJson.Parse(input.AsSpan().TrimEnd("\r\n \t"u8), options);
             var text = parse.GetValue(hash) ? JsonCanonicalizer.Sha256(node) : JsonCanonicalizer.CanonicalizeToString(node);
@@ -25,5 +25,21 @@ internal static class CanonCommand
             return SignetCli.Ok;
         });
         return command;
+    }
+
+    private static async Task<byte[]> ReadFile(string path, CancellationToken ct)
+    {
+        if (!File.Exists(path))
+        {
+            throw new SignetException(Directory.Exists(path) ? $"{path}: is a directory, not a JSON file" : $"{path}: no such file");
+        }
+        try
+        {
+            return await File.ReadAllBytesAsync(path, ct);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SignetException($"{path}: cannot be read: {e.Message}", e);
+        }
     }
 }

@@ -35,7 +35,7 @@ internal static class DemoCommand
             Directory.CreateDirectory(dir);
             try
             {
-                return await RunAsync(dir, console, ct);
+                return await RunAsync(dir, kept: explicitHome is not null || parse.GetValue(keep), console, ct);
             }
             finally
             {
@@ -48,7 +48,7 @@ internal static class DemoCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(string home, CliConsole console, CancellationToken ct)
+    private static async Task<int> RunAsync(string home, bool kept, CliConsole console, CancellationToken ct)
     {
         var o = console.Out;
         await o.WriteLineAsync("Signet demo: every MCP tool call signed before it is forwarded, logged in a hash chain you hold,");
@@ -170,10 +170,76 @@ internal static class DemoCommand
         await o.WriteLineAsync($"   FAIL  {Path.GetFileName(tampered.Break!.File)} line {tampered.Break.Line} ({tampered.Break.Kind}): {tampered.Break.Message}");
         await o.WriteLineAsync("   The edit is caught at the exact line; the original log still verifies.");
         await o.WriteLineAsync();
-        await o.WriteLineAsync("Next: `signet key new NAME`, then put `signet proxy -- <your server>` in your MCP client's config");
-        await o.WriteLineAsync("(or let `signet wrap CONFIG` do it). See README.md and docs/.");
+        var signet = CommandPrefix(AppContext.BaseDirectory, console.WorkingDirectory, Environment.ProcessPath,
+            SignetLauncher.RunningSignetDll(), console.GetEnvironmentVariable("PATH"));
+        if (kept)
+        {
+            await o.WriteLineAsync($"The demo home is kept. Look for yourself: `{signet} log show --home {Quote(home)}` lists the calls,");
+            await o.WriteLineAsync($"`{signet} log verify --home {Quote(home)} --pubkey {info.PublicKey}` checks the chain and every signature.");
+        }
+        else
+        {
+            await o.WriteLineAsync("The demo home is deleted now. To look for yourself, run the demo with --keep and then, with the home and key it prints:");
+            await o.WriteLineAsync($"  {signet} demo --keep");
+            await o.WriteLineAsync($"  {signet} log show --home HOME");
+            await o.WriteLineAsync($"  {signet} log verify --home HOME --pubkey KEY");
+        }
+        await o.WriteLineAsync();
+        await o.WriteLineAsync($"Next: `{signet} key new NAME`, then put `signet proxy -- <your server>` in your MCP client's config");
+        await o.WriteLineAsync($"(or let `{signet} wrap CONFIG` do it: it writes the command that starts this signet). See README.md and docs/.");
         return SignetCli.Ok;
     }
+
+    /// <summary>
+    /// How the user runs this signet again from <paramref name="workingDirectory"/>: <c>dotnet run --project … --</c>
+    /// when it runs from the build output of the source tree (<c>src/Signet.Cli/bin/…</c>, as after <c>dotnet run</c>),
+    /// <c>signet</c> when it is the .NET tool on PATH, else the full command of the running program.
+    /// </summary>
+    internal static string CommandPrefix(string baseDirectory, string workingDirectory, string? processPath, string? signetDll, string? pathVariable)
+    {
+        var bin = Path.GetFullPath(baseDirectory);
+        for (var dir = Directory.GetParent(bin); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Signet.Cli.csproj")))
+            {
+                var output = Path.Combine(dir.FullName, "bin") + Path.DirectorySeparatorChar;
+                if (bin.StartsWith(output, StringComparison.Ordinal) || (bin + Path.DirectorySeparatorChar).StartsWith(output, StringComparison.Ordinal))
+                {
+                    var project = Path.GetRelativePath(Path.GetFullPath(workingDirectory), dir.FullName);
+                    if (project == ".." || project.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                    {
+                        project = dir.FullName; // outside the working directory: an absolute path reads better than ../../…
+                    }
+                    return $"dotnet run --project {Quote(project)} --";
+                }
+                break;
+            }
+        }
+        try
+        {
+            var launcher = SignetLauncher.Resolve(null, pathVariable, processPath, signetDll);
+            if (launcher.PrefixArguments.Count == 0 && OnPath(launcher.Command, pathVariable))
+            {
+                return "signet";
+            }
+            return string.Join(' ', launcher.PrefixArguments.Prepend(launcher.Command).Select(Quote));
+        }
+        catch (McpConfigException)
+        {
+            return "signet";
+        }
+    }
+
+    private static bool OnPath(string command, string? pathVariable) =>
+        Path.GetFileNameWithoutExtension(command).Equals("signet", StringComparison.OrdinalIgnoreCase)
+        && (pathVariable ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Any(d => string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(d.Trim('"'))), Path.GetDirectoryName(command), StringComparison.Ordinal));
+
+    /// <summary>A word as a POSIX shell reads it back.</summary>
+    private static string Quote(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '_' or '-' or ':' or '=' or '+' or ',' or '@')
+            ? word
+            : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private static async Task Call(McpClient client, TextWriter o, string tool, Dictionary<string, object?> args, CancellationToken ct)
     {

@@ -53,7 +53,8 @@ internal static class KeyCommands
             }
             if (!plain && !Passphrases.AnyAvailable(console, file))
             {
-                throw new CliUsageException(
+                // A missing passphrase is a runtime condition (exit 1), as when a command cannot unlock a key.
+                throw new SignetException(
                     $"no passphrase for the new key and no terminal to ask for one: set {PassphraseSource.EnvironmentVariable}, " +
                     "pass --passphrase-file FILE, or pass --unencrypted to store the key without a passphrase");
             }

@@ -23,9 +23,9 @@ internal static class LogCommands
     private static Command Verify(CliConsole console)
     {
         var home = CommonOptions.Home();
-        var signatures = new Option<bool>("--signatures") { Description = "Also re-verify every receipt's signature (expired receipts accepted)" };
-        var pubkeys = new Option<string[]>("--pubkey") { Description = "A trusted signer key: ed25519:<base64>, bare base64, or a .pub file (repeatable)" };
-        var trusted = new Option<string?>("--trusted-keys") { Description = "A file of trusted keys" };
+        var signatures = new Option<bool>("--signatures") { Description = "Also re-verify every receipt's signature (expired receipts accepted); without --pubkey or --trusted-keys, against the key each receipt names (integrity only)" };
+        var pubkeys = new Option<string[]>("--pubkey") { Description = "A trusted signer key: ed25519:<base64>, bare base64, or a .pub file (repeatable); every receipt must be signed by one (implies --signatures)" };
+        var trusted = new Option<string?>("--trusted-keys") { Description = "A file of trusted keys (implies --signatures)" };
         var expectTip = new Option<string?>("--expect-tip") { Description = "A record_hash seen earlier (e.g. a bundle's chain tip) that the log must still contain: detects removed tail records" };
         var bundle = new Option<string?>("--bundle") { Description = "Verify an exported evidence bundle directory instead of the log" };
         var allowUnsigned = new Option<bool>("--allow-unsigned") { Description = "With --bundle: accept an unsigned manifest (a reference bundle), integrity only" };
@@ -56,25 +56,29 @@ internal static class LogCommands
             var directory = SignetHome.AuditDirectory(CommonOptions.ResolveHome(parse.GetValue(home), console));
             var result = AuditVerifier.Verify(directory, new AuditVerifyOptions
             {
-                VerifySignatures = parse.GetValue(signatures),
+                // A trusted key is only worth giving if the signatures are checked against it.
+                VerifySignatures = parse.GetValue(signatures) || keys.Count > 0,
                 TrustedKeys = keys,
                 ExpectedTip = parse.GetValue(expectTip),
             });
             await LogRepairCommand.WriteVerifyWarnings(console, result);
             if (parse.GetValue(json))
             {
-                await console.Out.WriteLineAsync(ToJson(result, directory).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                var report = ToJson(result, directory);
+                report["signatures"]!["anchored"] = result.SignaturesChecked > 0 && keys.Count > 0;
+                report["expected_tip"] = parse.GetValue(expectTip);
+                await console.Out.WriteLineAsync(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             }
             else
             {
-                await WriteHuman(console, result, directory);
+                await WriteHuman(console, result, directory, anchored: keys.Count > 0, parse.GetValue(expectTip));
             }
             return result.IsValid ? SignetCli.Ok : SignetCli.Failed;
         });
         return command;
     }
 
-    private static async Task WriteHuman(CliConsole console, AuditVerifyResult result, string directory)
+    private static async Task WriteHuman(CliConsole console, AuditVerifyResult result, string directory, bool anchored, string? expectedTip)
     {
         foreach (var torn in result.TornTails)
         {
@@ -99,15 +103,24 @@ internal static class LogCommands
             await console.Out.WriteLineAsync($"chain intact: {result.RecordCount} records in {result.Files.Count} files ({directory})");
             var where = result.TipFile is null ? "" : $" ({Path.GetFileName(result.TipFile)} line {result.TipLine})";
             await console.Out.WriteLineAsync($"tip: {result.TipHash}{where}");
-            await console.Out.WriteLineAsync("note: removing records from the end cannot be seen in the chain alone; compare the tip with an exported manifest (--expect-tip).");
         }
         if (result.SignaturesChecked > 0 || result.SignatureFailures.Count > 0)
         {
-            await console.Out.WriteLineAsync($"signatures: {result.SignaturesChecked - result.SignatureFailures.Count} of {result.SignaturesChecked} valid");
+            await console.Out.WriteLineAsync($"signatures: {result.SignaturesChecked - result.SignatureFailures.Count} of {result.SignaturesChecked} valid" +
+                (anchored ? " (checked against the trusted keys)" : " (integrity only: each receipt is signed by the key it names, not necessarily a key you trust; pass --pubkey or --trusted-keys to check that)"));
             foreach (var f in result.SignatureFailures)
             {
                 await console.Out.WriteLineAsync($"  {Path.GetFileName(f.File)} line {f.Line} {f.ReceiptId}: {f.Reason}");
             }
+        }
+        if (result.IsValid)
+        {
+            // The closing line says what an intact chain proves, and what it cannot.
+            var signed = result.SignaturesChecked == 0 ? ""
+                : anchored ? "; every receipt is signed by a trusted key" : "; every receipt is signed by the key it names";
+            await console.Out.WriteLineAsync(expectedTip is not null
+                ? $"proves: the chain is intact from genesis to this tip{signed}, and it still holds the expected tip, so no record up to that one was removed, inserted or rewritten. Records after it could still be cut off or rewritten unseen: keep the new tip elsewhere."
+                : $"proves: the chain is intact from genesis to this tip{signed}. A truncated tail, or records deleted or inserted with every later hash recomputed, is detected only with --expect-tip against a tip kept elsewhere.");
         }
     }
 
@@ -192,6 +205,11 @@ internal static class LogCommands
             {
                 await console.Out.WriteLineAsync($"  warning: {w}");
             }
+            if (signatures && verdict.Chain is { } chain)
+            {
+                // With --bundle, --pubkey anchors the manifest's signer; the receipts are checked against the keys they name.
+                await console.Out.WriteLineAsync($"  receipt signatures: {chain.SignaturesChecked - chain.SignatureFailures.Count} of {chain.SignaturesChecked} valid (integrity only: each receipt is signed by the key it names; check the signers with 'signet verify {Path.Combine(directory, AuditBundle.RecordsFileName)} --pubkey KEY')");
+            }
         }
         return verdict.IsValid ? SignetCli.Ok : SignetCli.Failed;
     }
@@ -204,7 +222,10 @@ internal static class LogCommands
         var tool = new Option<string?>("--tool") { Description = "Only receipts for this tool" };
         var signer = new Option<string?>("--signer") { Description = "Only receipts from this signer (name or ed25519: key)" };
         var json = CommonOptions.Json();
-        var command = new Command("show", "List audit records, oldest first") { home, since, until, tool, signer, json };
+        var command = new Command("show", "List the tool calls in the log, oldest first: one row per call (request, response and co-signature together); --json: one line per record")
+        {
+            home, since, until, tool, signer, json,
+        };
         command.SetAction(async (parse, ct) =>
         {
             var directory = SignetHome.AuditDirectory(CommonOptions.ResolveHome(parse.GetValue(home), console));
@@ -219,28 +240,26 @@ internal static class LogCommands
             var asJson = parse.GetValue(json);
             var skipped = new List<AuditSkippedLine>();
             var shown = 0;
-            foreach (var entry in AuditQuery.Read(directory, filter, skipped.Add))
+            if (asJson)
             {
-                ct.ThrowIfCancellationRequested();
-                shown++;
-                if (asJson)
+                var options = new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+                foreach (var entry in AuditQuery.Read(directory, filter, skipped.Add))
                 {
-                    var obj = new JsonObject
-                    {
-                        ["file"] = Path.GetFileName(entry.File),
-                        ["line"] = entry.Line,
-                        ["receipt"] = entry.Receipt.DeepClone(),
-                        ["prev_hash"] = entry.PrevHash,
-                        ["record_hash"] = entry.RecordHash,
-                    };
-                    await console.Out.WriteLineAsync(obj.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+                    ct.ThrowIfCancellationRequested();
+                    shown++;
+                    await console.Out.WriteLineAsync(RecordJson(entry).ToJsonString(options));
                 }
-                else
+            }
+            else
+            {
+                var table = new CallTable(console.Out);
+                foreach (var call in AuditQuery.ReadCalls(directory, filter, skipped.Add))
                 {
-                    await console.Out.WriteLineAsync(string.Join("  ",
-                        entry.Timestamp ?? "-", $"v{entry.Version?.ToString(CultureInfo.InvariantCulture) ?? "?"}", entry.Tool ?? "-",
-                        entry.SignerName ?? "-", entry.ReceiptId ?? "-", $"{Path.GetFileName(entry.File)}:{entry.Line}"));
+                    ct.ThrowIfCancellationRequested();
+                    shown++;
+                    await table.AddAsync(call);
                 }
+                await table.FlushAsync();
             }
             foreach (var line in skipped)
             {
@@ -253,6 +272,104 @@ internal static class LogCommands
             return SignetCli.Ok;
         });
         return command;
+    }
+
+    /// <summary>One <c>log show --json</c> line: the record as stored plus what it is in its call (docs/audit-log.md).</summary>
+    private static JsonObject RecordJson(AuditEntry entry) => new()
+    {
+        ["file"] = Path.GetFileName(entry.File),
+        ["line"] = entry.Line,
+        ["receipt"] = entry.Receipt.DeepClone(),
+        ["prev_hash"] = entry.PrevHash,
+        ["record_hash"] = entry.RecordHash,
+        ["version"] = entry.Version,
+        ["kind"] = entry.Kind switch
+        {
+            AuditRecordKind.Request => "request",
+            AuditRecordKind.Response => "response",
+            AuditRecordKind.CoSignature => "cosignature",
+            _ => "other",
+        },
+        ["receipt_id"] = entry.ReceiptId,
+        ["call_receipt_id"] = entry.CallReceiptId,
+        ["request_ts"] = entry.RequestTimestamp,
+        ["tool"] = entry.Tool,
+        ["signer"] = entry.SignerName,
+        ["target"] = entry.Target,
+        ["outcome"] = entry.Outcome,
+    };
+
+    /// <summary>
+    /// The <c>log show</c> table: a header and aligned columns, one row per call. Rows are written a block at a time so
+    /// a long log streams; a column widens when a later block needs it.
+    /// </summary>
+    private sealed class CallTable(TextWriter output)
+    {
+        private const int BlockSize = 1000;
+        private static readonly string[] Header = ["TIME (REQUEST)", "TOOL", "SIGNER", "TARGET", "OUTCOME", "RECEIPT"];
+
+        private readonly List<string[]> _rows = [];
+        private readonly int[] _widths = [.. Header.Select(h => h.Length)];
+        private bool _headerWritten;
+
+        public async Task AddAsync(AuditCall call)
+        {
+            _rows.Add([call.RequestTimestamp ?? "-", call.Tool ?? "-", call.SignerName ?? "-", call.Target ?? "-", Outcome(call), call.ReceiptId ?? "-"]);
+            if (_rows.Count >= BlockSize)
+            {
+                await FlushAsync();
+            }
+        }
+
+        public async Task FlushAsync()
+        {
+            if (_rows.Count == 0)
+            {
+                return;
+            }
+            foreach (var row in _rows)
+            {
+                for (var i = 0; i < row.Length; i++)
+                {
+                    _widths[i] = Math.Max(_widths[i], row[i].Length);
+                }
+            }
+            if (!_headerWritten)
+            {
+                await output.WriteLineAsync(Format(Header));
+                _headerWritten = true;
+            }
+            foreach (var row in _rows)
+            {
+                await output.WriteLineAsync(Format(row));
+            }
+            _rows.Clear();
+        }
+
+        private string Format(string[] row) =>
+            string.Join("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(_widths[i]))).TrimEnd();
+
+        /// <summary>
+        /// The signed outcome (executed, failed, or what a co-signing server stated); "answered" for a response receipt
+        /// without one; "no response" for a request whose response receipt is not in the log.
+        /// </summary>
+        private static string Outcome(AuditCall call)
+        {
+            if (call.Request is null && call.Response is null && call.CoSignature is null)
+            {
+                return "-";
+            }
+            var outcome = call.Outcome ?? (call.Response is not null || call.CoSignature is not null ? "answered" : "no response");
+            if (call.CoSignature is not null)
+            {
+                outcome += ", co-signed";
+            }
+            if (call.Request is null)
+            {
+                outcome += ", no request receipt";
+            }
+            return outcome;
+        }
     }
 
     private static Command Export(CliConsole console)

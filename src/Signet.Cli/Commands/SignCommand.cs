@@ -13,7 +13,7 @@ internal static class SignCommand
         var keys = new KeyOptions();
         var home = CommonOptions.Home();
         var tool = new Option<string>("--tool") { Description = "The tool name", Required = true };
-        var parameters = new Option<string?>("--params") { Description = "The arguments as JSON, or @FILE to read them from a file (default {})" };
+        var parameters = new Option<string?>("--params") { Description = "The arguments as JSON, @FILE to read them from a JSON file, or - to read them from stdin (default {})" };
         var target = new Option<string>("--target") { Description = "The tool server, as a URI", DefaultValueFactory = _ => "cli://local" };
         var transport = new Option<string>("--transport") { Description = "How the call travels", DefaultValueFactory = _ => "stdio" };
         var session = new Option<string?>("--session") { Description = "The session the call belongs to" };
@@ -30,7 +30,7 @@ internal static class SignCommand
         keys.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
-            var args = ReadParams(parse.GetValue(parameters));
+            var args = await ReadParams(parse.GetValue(parameters), console, ct);
             var action = new ReceiptAction
             {
                 Tool = parse.GetValue(tool)!,
@@ -59,29 +59,71 @@ internal static class SignCommand
         return command;
     }
 
-    private static System.Text.Json.Nodes.JsonNode? ReadParams(string? value)
+    /// <summary>
+    /// The arguments: inline JSON (malformed is a usage error, exit 2), or <c>@FILE</c> / <c>-</c> (stdin), whose
+    /// content is input the command reads (missing or malformed is a runtime error naming the file, exit 1).
+    /// </summary>
+    private static async Task<System.Text.Json.Nodes.JsonNode?> ReadParams(string? value, CliConsole console, CancellationToken ct)
     {
         if (value is null)
         {
             return new System.Text.Json.Nodes.JsonObject();
         }
-        var source = "--params";
-        if (value.StartsWith('@'))
+        if (value != "-" && !value.StartsWith('@'))
         {
-            source = value[1..];
-            if (!File.Exists(source))
+            try
             {
-                throw new SignetException($"{source}: no such file (from --params @FILE)");
+                return StrictJson.Parse(value.Trim());
             }
-            value = File.ReadAllText(source);
+            catch (JsonParseException e)
+            {
+                throw new CliUsageException($"--params: {e.Message}");
+            }
+        }
+
+        string source;
+        byte[] bytes;
+        if (value == "-")
+        {
+            source = "--params - (stdin)";
+            bytes = System.Text.Encoding.UTF8.GetBytes(await console.In.ReadToEndAsync(ct));
+        }
+        else
+        {
+            var path = value[1..];
+            if (path.Length == 0)
+            {
+                throw new CliUsageException("--params @: give a file name after @ (--params @args.json), or - to read stdin");
+            }
+            var full = Path.GetFullPath(path, console.WorkingDirectory);
+            source = path;
+            if (!File.Exists(full))
+            {
+                throw new SignetException(Directory.Exists(full)
+                    ? $"{path}: is a directory, not a JSON file (from --params @{path})"
+                    : $"{path}: no such file (from --params @{path}; the path is relative to {console.WorkingDirectory})");
+            }
+            try
+            {
+                bytes = await File.ReadAllBytesAsync(full, ct);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new SignetException($"{path}: cannot be read (from --params @{path}): {e.Message}", e);
+            }
+        }
+        var text = bytes.AsSpan();
+        if (text.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            text = text[3..];
         }
         try
         {
-            return StrictJson.Parse(value.Trim());
+            return StrictJson.Parse(text.Trim("\r\n\t "u8));
         }
         catch (JsonParseException e)
         {
-            throw new CliUsageException($"{source}: {e.Message}");
+            throw new SignetException($"{source}: {e.Message}");
         }
     }
 

@@ -106,7 +106,7 @@ internal static class VerifyCommand
     {
         if (!File.Exists(path))
         {
-            throw new SignetException($"{path}: no such file");
+            throw new SignetException(Directory.Exists(path) ? $"{path}: is a directory, not a receipt file" : $"{path}: no such file");
         }
         return await File.ReadAllBytesAsync(path, ct);
     }
@@ -172,6 +172,12 @@ internal static class TrustedKeys
         {
             var keys = Load(value);
             return keys.Count == 1 ? keys[0] : throw new SignetException($"{value}: expected one public key, found {keys.Count}");
+        }
+        if (!value.StartsWith(PublicKey.Prefix, StringComparison.Ordinal) && (value.EndsWith(".pub", StringComparison.OrdinalIgnoreCase)
+            || Path.IsPathRooted(value) || value.StartsWith("./", StringComparison.Ordinal) || value.StartsWith("../", StringComparison.Ordinal)))
+        {
+            // A path that names no file is a missing file (exit 1), as for every other file a command is given.
+            throw new SignetException($"{value}: no such file (from --pubkey; give ed25519:<base64>, bare base64, or a .pub file)");
         }
         throw new CliUsageException($"--pubkey {value}: {error}; give ed25519:<base64>, bare base64, or a .pub file");
     }

@@ -58,7 +58,7 @@ public sealed record AuditBundleVerification
     /// <summary>Things a reader should know that do not fail the bundle (e.g. an unanchored signer).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
-    /// <summary>Records in the bundle.</summary>
+    /// <summary>Records in the bundle: the non-blank lines of <c>records.jsonl</c>, counted whether or not the chain breaks.</summary>
     public long RecordCount { get; init; }
 
     /// <summary>The tip record hash the manifest states.</summary>
@@ -90,6 +90,17 @@ public static class AuditBundle
     public const string SummaryFileName = "hash-summary.txt";
 
     private static readonly string[] BundleFiles = [RecordsFileName, ManifestFileName, SummaryFileName, "trust-bundle.json"];
+
+    /// <summary>
+    /// Keys and hashes written as <c>signet key show</c> prints them (<c>+</c>, not <c>\u002B</c>). The signature covers
+    /// the JCS of the parsed manifest, never its bytes, so the escaping cannot change what it verifies; any JSON reader
+    /// (the reference's serde_json included) reads both forms.
+    /// </summary>
+    private static readonly JsonSerializerOptions ManifestJson = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     /// <summary>
     /// Copies every whole record of the log (in chain order) into a new bundle and signs its manifest with
@@ -190,7 +201,7 @@ public static class AuditBundle
                 ["sig"] = "ed25519:" + Convert.ToBase64String(signature),
                 ["signed"] = "JCS of manifest.json without the signature member",
             };
-            WriteDurable(Path.Combine(output, ManifestFileName), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            WriteDurable(Path.Combine(output, ManifestFileName), manifest.ToJsonString(ManifestJson) + "\n");
             WriteDurable(Path.Combine(output, SummaryFileName),
                 $"signet-evidence-bundle-summary\nrecords: {count}\nrecords.jsonl sha256: {recordsSha}\nchain start prev_hash: {start}\n" +
                 $"chain tip record_hash: {tip}\nearliest timestamp: {earliest ?? "-"}\nlatest timestamp: {latest ?? "-"}\nmanifest signed by: {key.PublicKey}\n");
@@ -260,9 +271,11 @@ public static class AuditBundle
         {
             problems.Add($"chain breaks at {RecordsFileName} line {b.Line} ({b.Kind}): {b.Message}; expected {b.ExpectedHash}, found {b.ActualHash}");
         }
-        if (chain.RecordCount != count)
+        // The chain walk stops at a break, so count the records the file holds on its own.
+        var held = CountRecordLines(recordsPath);
+        if (held != count)
         {
-            problems.Add($"{RecordsFileName} holds {chain.RecordCount} records, the manifest states {count}");
+            problems.Add($"{RecordsFileName} holds {held} records, the manifest states {count}");
         }
         if (chain.Break is null && !string.Equals(chain.TipHash, tip, StringComparison.Ordinal))
         {
@@ -316,12 +329,27 @@ public static class AuditBundle
         {
             Problems = problems,
             Warnings = warnings,
-            RecordCount = chain.RecordCount,
+            RecordCount = held,
             ChainTipRecordHash = tip,
             SignerKey = signer,
             IsAnchored = anchored,
             Chain = chain,
         };
+    }
+
+    /// <summary>The non-blank lines of a records file: what it holds, whether or not each line is a valid record.</summary>
+    private static long CountRecordLines(string path)
+    {
+        long n = 0;
+        using var reader = new AuditLineReader(path);
+        while (reader.TryRead(out var line))
+        {
+            if (line.Bytes.AsSpan().IndexOfAnyExcept(" \t\r"u8) >= 0)
+            {
+                n++;
+            }
+        }
+        return n;
     }
 
     private static bool TryDecodeSignature(string? text, out byte[] signature)

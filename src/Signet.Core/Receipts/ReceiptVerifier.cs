@@ -159,7 +159,11 @@ public static class ReceiptVerifier
 
         if (!anchorKey.Verify(signed, signature))
         {
-            return Invalid(version == 3 ? "server signature mismatch" : "signature mismatch", "sig", json, version);
+            // Edited arguments are the commonest cause: say so, rather than only that the signature fails.
+            var mismatch = version == 3 ? "server signature mismatch" : "signature mismatch";
+            return ParamsChanged(json, version, paramsHash) is { } changed
+                ? Invalid($"{mismatch}: {changed.Reason}", changed.Field, json, version)
+                : Invalid(mismatch, "sig", json, version);
         }
 
         if (!options.Lax)
@@ -491,6 +495,23 @@ public static class ReceiptVerifier
             return true;
         }
         return scope[list] is JsonArray items && items.All(i => i?.GetValue<string>() != "*" && InScope(parent, list, i!.GetValue<string>()));
+    }
+
+    /// <summary>
+    /// When the receipt's params no longer hash to its params_hash (v3: the embedded agent receipt's), why; else null.
+    /// </summary>
+    private static (string Reason, string Field)? ParamsChanged(JsonObject json, int version, string? actual)
+    {
+        var prefix = version == 3 ? "agent_receipt." : "";
+        var action = (version == 3 ? json["agent_receipt"]?["action"] : json["action"]) as JsonObject;
+        if (actual is null || action?["params_hash"] is not JsonValue claimedNode || claimedNode.GetValueKind() != JsonValueKind.String)
+        {
+            return null;
+        }
+        var claimed = claimedNode.GetValue<string>();
+        return claimed == actual || !SignetHash.IsWellFormed(claimed)
+            ? null
+            : ($"params_hash mismatch: the params were changed after signing (they hash to {actual}; the signed params_hash is {claimed})", prefix + "action.params");
     }
 
     /// <summary>Checks <c>params_hash</c> against <paramref name="actual"/>, the hash of the canonical params taken from the signable (null when params is null: hash-only).</summary>

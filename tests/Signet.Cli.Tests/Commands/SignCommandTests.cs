@@ -92,4 +92,61 @@ public sealed class SignCommandTests
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("$.n", result.Error);
     }
+
+    [Fact]
+    public async Task Sign_ParamsFromPrettyPrintedFile_SignsTheFilesJson()
+    {
+        using var home = new TempDir();
+        await CliRunner.RunAsync(["key", "new", "default", "--unencrypted", "--home", home.Path]);
+        var file = home.File("args.json");
+        await File.WriteAllTextAsync(file, "{\n  \"env\": \"prod\",\n  \"replicas\": 3\n}\n");
+
+        var signed = await CliRunner.RunAsync(["sign", "--home", home.Path, "--tool", "deploy", "--params", "@" + file, "--no-log"]);
+
+        Assert.True(signed.ExitCode == 0, signed.Error);
+        var parameters = JsonNode.Parse(signed.Out)!["action"]!["params"]!;
+        Assert.Equal("prod", parameters["env"]!.GetValue<string>());
+        Assert.Equal(3, parameters["replicas"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Sign_ParamsDashReadsStdin_SignsThatJson()
+    {
+        using var home = new TempDir();
+        await CliRunner.RunAsync(["key", "new", "default", "--unencrypted", "--home", home.Path]);
+
+        var signed = await CliRunner.RunAsync(["sign", "--home", home.Path, "--tool", "t", "--params", "-", "--no-log"], stdin: "{\n  \"q\": [1, 2]\n}\n");
+
+        Assert.True(signed.ExitCode == 0, signed.Error);
+        Assert.Equal("[1,2]", JsonNode.Parse(signed.Out)!["action"]!["params"]!["q"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Sign_ParamsFileMissing_ExitsOneNamingTheFile()
+    {
+        using var home = new TempDir();
+        await CliRunner.RunAsync(["key", "new", "default", "--unencrypted", "--home", home.Path]);
+        var missing = home.File("nope.json");
+
+        var result = await CliRunner.RunAsync(["sign", "--home", home.Path, "--tool", "t", "--params", "@" + missing]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"{missing}: no such file (from --params @{missing}", result.Error, StringComparison.Ordinal);
+        Assert.Equal("", result.Out);
+    }
+
+    [Fact]
+    public async Task Sign_ParamsFileNotJson_ExitsOneNamingTheFileAndLine()
+    {
+        using var home = new TempDir();
+        await CliRunner.RunAsync(["key", "new", "default", "--unencrypted", "--home", home.Path]);
+        var file = home.File("args.json");
+        await File.WriteAllTextAsync(file, "{\n  \"env\": prod\n}\n");
+
+        var result = await CliRunner.RunAsync(["sign", "--home", home.Path, "--tool", "t", "--params", "@" + file]);
+
+        // The file's content is input the command reads, like canon's and verify's: exit 1, not a usage error.
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(file + ": invalid JSON at line 2", result.Error, StringComparison.Ordinal);
+    }
 }

@@ -79,6 +79,52 @@ public sealed class VerifyCommandTests
     }
 
     [Fact]
+    public async Task Verify_EditedParams_SaysParamsHashMismatch()
+    {
+        using var home = new TempDir();
+        await CliRunner.RunAsync(["key", "new", "alice", "--unencrypted", "--home", home.Path]);
+        var signed = await CliRunner.RunAsync(["sign", "--home", home.Path, "--key", "alice", "--tool", "deploy", "--params", "{\"env\":\"staging\"}", "--no-log"]);
+        var file = home.File("receipt.json");
+        await File.WriteAllTextAsync(file, signed.Out.Replace("\"env\":\"staging\"", "\"env\":\"prod\"", StringComparison.Ordinal));
+
+        var result = await CliRunner.RunAsync(["verify", file, "--json"]);
+
+        Assert.Equal(1, result.ExitCode);
+        var verdict = JsonNode.Parse(result.Out)![0]!;
+        Assert.StartsWith("signature mismatch: params_hash mismatch: the params were changed after signing", (string?)verdict["reason"], StringComparison.Ordinal);
+        Assert.Equal("action.params", (string?)verdict["field"]);
+    }
+
+    [Fact]
+    public async Task Verify_EditedTarget_SaysSignatureMismatchOnly()
+    {
+        using var home = new TempDir();
+        await CliRunner.RunAsync(["key", "new", "alice", "--unencrypted", "--home", home.Path]);
+        var signed = await CliRunner.RunAsync(["sign", "--home", home.Path, "--key", "alice", "--tool", "deploy", "--target", "mcp://ci", "--no-log"]);
+        var file = home.File("receipt.json");
+        await File.WriteAllTextAsync(file, signed.Out.Replace("mcp://ci", "mcp://prod", StringComparison.Ordinal));
+
+        var result = await CliRunner.RunAsync(["verify", file]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("FAIL", result.Out, StringComparison.Ordinal);
+        Assert.Contains(": signature mismatch [field sig]", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_PubkeyFileMissing_ExitsOneNamingTheFile()
+    {
+        using var dir = new TempDir();
+        var missing = dir.File("alice.pub");
+
+        var result = await CliRunner.RunAsync(["verify", WriteReceipt(dir, "v1-basic.json"), "--pubkey", missing]);
+
+        // A missing file is exit 1 in every command; a malformed key (below) is a usage error.
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"{missing}: no such file (from --pubkey", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_BadPubkeyArgument_ExitsTwo()
     {
         using var dir = new TempDir();
