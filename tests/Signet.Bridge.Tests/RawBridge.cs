@@ -36,16 +36,16 @@ internal sealed class RawBridge : IAsyncDisposable
     public string AuditDirectory => SignetHome.AuditDirectory(Home);
 
     public static async Task<RawBridge> StartAsync(string home, BridgeBackendOptions backend, Microsoft.Extensions.Logging.ILoggerFactory logs,
-        Action<BridgeOptions>? configure = null, TimeProvider? time = null)
+        Action<BridgeOptions>? configure = null, TimeProvider? recordingTime = null)
     {
         if (!KeyStore.ForHome(home).Exists("agent"))
         {
             KeyStore.ForHome(home).CreateUnencrypted("agent");
         }
-        var recording = BridgeRecording.Open(home, "agent", PassphraseSource.None, logs, time);
+        var recording = BridgeRecording.Open(home, "agent", PassphraseSource.None, logs, recordingTime);
         var options = new BridgeOptions { Listen = { "127.0.0.1:0" }, Token = BridgeHarness.Token, Backends = { backend } };
         configure?.Invoke(options);
-        var server = BridgeServer.Create(options, recording.CreateRecorder, logs, time: time);
+        var server = BridgeServer.Create(options, recording.CreateRecorder, logs);
         await server.StartAsync();
         return new RawBridge(server, recording, home);
     }
