@@ -20,12 +20,15 @@ public sealed class BridgeFailureTests : IDisposable
     private void MakeAuditLogUnwritable() =>
         Directory.CreateDirectory(Path.Combine(SignetHome.AuditDirectory(home), Now.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) + ".jsonl"));
 
-    [Fact]
-    public async Task ToolCall_AuditLogUnwritable_RefusedWithOneWarningLineAndNeverForwarded()
+    [Theory]
+    [InlineData("stdio")]
+    [InlineData("http")]
+    public async Task ToolCall_AuditLogUnwritable_RefusedWithOneWarningLineAndNeverForwarded(string backendKind)
     {
         using var backends = new RecordingBackends();
+        var backend = backendKind == "http" ? await backends.StartHttpAsync() : backends.Stdio();
         var logs = new CapturingLoggerFactory();
-        await using (var bridge = await RawBridge.StartAsync(home, backends.Stdio(), logs, recordingTime: new FakeTimeProvider(Now)))
+        await using (var bridge = await RawBridge.StartAsync(home, backend, logs, recordingTime: new FakeTimeProvider(Now)))
         {
             await bridge.InitializeAsync();
             MakeAuditLogUnwritable();
@@ -47,12 +50,15 @@ public sealed class BridgeFailureTests : IDisposable
         Assert.DoesNotContain(logs.Entries, e => e.Level == LogLevel.Critical);
     }
 
-    [Fact]
-    public async Task ToolCall_AuditLogUnwritableWithFailOpen_ForwardedUnsignedWithOneCriticalLine()
+    [Theory]
+    [InlineData("stdio")]
+    [InlineData("http")]
+    public async Task ToolCall_AuditLogUnwritableWithFailOpen_ForwardedUnsignedWithOneCriticalLine(string backendKind)
     {
         using var backends = new RecordingBackends();
+        var backend = backendKind == "http" ? await backends.StartHttpAsync() : backends.Stdio();
         var logs = new CapturingLoggerFactory();
-        await using (var bridge = await RawBridge.StartAsync(home, backends.Stdio(), logs, o => o.FailOpen = true, new FakeTimeProvider(Now)))
+        await using (var bridge = await RawBridge.StartAsync(home, backend, logs, o => o.FailOpen = true, new FakeTimeProvider(Now)))
         {
             await bridge.InitializeAsync();
             MakeAuditLogUnwritable();

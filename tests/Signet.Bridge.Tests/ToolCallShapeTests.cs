@@ -182,6 +182,31 @@ public sealed class ToolCallShapeTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("stdio")]
+    [InlineData("http")]
+    public async Task Post_BatchWithAnUnsignableCall_SignedOneForwardedOtherRefusedInTheSameAnswer(string backendKind)
+    {
+        using var backends = new RecordingBackends();
+        var backend = backendKind == "http" ? await backends.StartHttpAsync() : backends.Stdio();
+        await using (var bridge = await RawBridge.StartAsync(home, backend, new CapturingLoggerFactory()))
+        {
+            await bridge.InitializeAsync();
+            var (status, body, _) = await bridge.PostAsync(
+                """[{"jsonrpc":"2.0","id":"b1","method":"tools/call","params":{"name":"echo"}},{"jsonrpc":"2.0","id":true,"method":"tools/call","params":{"name":"echo"}},{"jsonrpc":"2.0","method":"tools/call","params":{"name":"echo"}}]""");
+            Assert.Equal(HttpStatusCode.OK, status);
+            var answers = JsonNode.Parse(body)!.AsArray();
+            Assert.Equal(2, answers.Count);
+            Assert.Equal("ran echo", (string)answers.Single(a => a!["id"]!.ToJsonString() == "\"b1\"")!["result"]!["content"]![0]!["text"]!);
+            Assert.Equal(-32099, (int)answers.Single(a => a!["id"]!.ToJsonString() == "true")!["error"]!["code"]!);
+        }
+        RawBridge.AssertEveryCallSigned(backends.Received());
+        Assert.Single(backends.Received(), l => Encoding.UTF8.GetString(l).Contains("tools/call", StringComparison.Ordinal));
+        var receipts = AuditQuery.Read(SignetHome.AuditDirectory(home)).Select(e => e.Receipt).ToList();
+        Assert.Equal(2, receipts.Count(r => (string?)r["response"]?["outcome"]?["status"] == "rejected"));
+        Assert.Equal(2, receipts.Count(r => (string?)r["action"]!["call_id"] == "s:b1"));
+    }
+
     /// <summary>An id as a comparable value: numbers by their value (a backend may echo 1.0 as 1), strings as they are.</summary>
     private static string IdValue(string rawId) =>
         rawId.StartsWith('"') ? rawId : double.Parse(rawId, CultureInfo.InvariantCulture).ToString("R", CultureInfo.InvariantCulture).Replace("-0", "0", StringComparison.Ordinal);
