@@ -70,4 +70,9 @@ public sealed class RpcMessageTests
         var text = Encoding.UTF8.GetString(RpcMessage.Error(Encoding.UTF8.GetBytes("\"ü<1>\""), -32099, "refusé"));
         Assert.Equal("""{"jsonrpc":"2.0","id":"ü<1>","error":{"code":-32099,"message":"refusé"}}""", text);
     }
+
+    [Fact]
+    public void Error_RawIdThatIsNotOneJsonValue_WritesNull() =>
+        Assert.Equal("""{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"m"}}""",
+            Encoding.UTF8.GetString(RpcMessage.Error(Encoding.UTF8.GetBytes("1 2"), -32600, "m")));
 }

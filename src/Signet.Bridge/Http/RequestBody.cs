@@ -30,7 +30,8 @@ internal static class RequestBody
                     return buffer.ToArray();
                 }
                 buffer.Write(chunk, 0, read);
-                if (buffer.Length > limit || request.ContentLength > limit)
+                // A declared length over the limit is refused once the start has been read, for the id its answer carries.
+                if (buffer.Length > limit || (request.ContentLength > limit && buffer.Length >= Math.Min(PeekBytes, limit)))
                 {
                     var start = buffer.GetBuffer().AsSpan(0, (int)Math.Min(buffer.Length, PeekBytes));
                     var id = RpcMessage.PeekId(start, out _);

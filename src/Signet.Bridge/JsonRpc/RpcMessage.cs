@@ -188,13 +188,13 @@ internal sealed class RpcMessage
             writer.WriteStartObject();
             writer.WriteString("jsonrpc", "2.0");
             writer.WritePropertyName("id");
-            if (rawId is null)
+            if (rawId is null || !IsJsonValue(rawId))
             {
                 writer.WriteNullValue();
             }
             else
             {
-                writer.WriteRawValue(rawId, skipInputValidation: false);
+                writer.WriteRawValue(rawId, skipInputValidation: true);
             }
             writer.WriteStartObject("error");
             writer.WriteNumber("code", code);
@@ -203,6 +203,19 @@ internal sealed class RpcMessage
             writer.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();
+    }
+
+    private static bool IsJsonValue(byte[] raw)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(raw);
+            return reader.Read() && reader.TrySkip() && !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The offset of the first byte that is not part of valid UTF-8, or null when all of it is valid.</summary>
