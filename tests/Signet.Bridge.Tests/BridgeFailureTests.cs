@@ -167,4 +167,48 @@ public sealed class BridgeFailureTests : IDisposable
         Assert.Equal(LogLevel.Warning, refused.Level);
         Assert.DoesNotContain(logs.Entries, e => e.Message.Contains("nhandled", StringComparison.Ordinal) || e.Level >= LogLevel.Error);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ToolCallResponse_ReceiptRefused_WithheldOrDeliveredWithOneCriticalLine(bool failOpen)
+    {
+        using var backends = new RecordingBackends();
+        var logs = new CapturingLoggerFactory();
+        var recorder = new TestRecorder { RefuseResponses = true };
+        var options = new BridgeOptions { Listen = { "127.0.0.1:0" }, Token = BridgeHarness.Token, Backends = { backends.Stdio() }, FailOpen = failOpen };
+        await using var server = BridgeServer.Create(options, _ => recorder, logs);
+        await server.StartAsync();
+        using var http = new HttpClient();
+        async Task<(HttpResponseMessage Response, JsonNode? Body)> PostAsync(string body, string? session)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, server.Endpoints[0].Url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            request.Headers.Accept.ParseAdd("application/json");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", BridgeHarness.Token);
+            if (session is not null)
+            {
+                request.Headers.Add("Mcp-Session-Id", session);
+            }
+            var response = await http.SendAsync(request).WaitAsync(RawBridge.Timeout);
+            var text = await response.Content.ReadAsStringAsync();
+            return (response, text.Length > 0 ? JsonNode.Parse(text) : null);
+        }
+        var (init, _) = await PostAsync("""{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}""", null);
+        var session = init.Headers.GetValues("Mcp-Session-Id").Single();
+
+        var (_, answer) = await PostAsync("""{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}}""", session);
+
+        var critical = logs.Entries.Where(e => e.Level == LogLevel.Critical).ToList();
+        if (failOpen)
+        {
+            Assert.Equal("ran echo", (string)answer!["result"]!["content"]![0]!["text"]!);
+            Assert.StartsWith("FAIL-OPEN: the response to tools/call n:1", Assert.Single(critical).Message, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(ToolCallRefusedException.JsonRpcErrorCode, (int)answer!["error"]!["code"]!);
+            Assert.Equal(1, (int)answer["id"]!);
+            Assert.Empty(critical);
+        }
+    }
 }

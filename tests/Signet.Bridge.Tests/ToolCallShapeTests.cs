@@ -153,6 +153,8 @@ public sealed class ToolCallShapeTests : IDisposable
             Assert.Equal(HttpStatusCode.OK, afterStatus);
             Assert.Equal("ran echo", (string)JsonNode.Parse(after)!["result"]!["content"]![0]!["text"]!);
             Assert.DoesNotContain(logs.Entries, e => e.Message.Contains("nhandled", StringComparison.Ordinal) || e.Level >= Microsoft.Extensions.Logging.LogLevel.Error);
+            // Nothing is left waiting: a call whose answer was never matched would get a second, spurious answer when the session ends.
+            Assert.All(bridge.Server.Sessions.Sessions, session => Assert.True(session.IsQuiet));
         }
         RawBridge.AssertEveryCallSigned(backends.Received());
 
