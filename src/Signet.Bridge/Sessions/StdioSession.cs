@@ -145,9 +145,12 @@ internal sealed class StdioSession : IAsyncDisposable
                     }
                     continue;
                 }
-                if (pendingKey is not null && outcome.CallId is { } callId)
+                if (pendingKey is not null && outcome.CallId is { } callId
+                    && !(pending.TryGetValue(pendingKey, out var entry) && pending.TryUpdate(pendingKey, entry with { CallId = callId }, entry)))
                 {
-                    pending[pendingKey] = pending[pendingKey] with { CallId = callId };
+                    // The session ended while the call was being signed, and the call has been answered with that error.
+                    Backend.Recorder.Forget(callId, Id);
+                    continue;
                 }
                 line = outcome.Forward;
             }
