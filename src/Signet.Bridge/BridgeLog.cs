@@ -26,8 +26,8 @@ internal static partial class BridgeLog
     [LoggerMessage(7, LogLevel.Warning, "tools/call {CallId} in session {Session} refused: {Reason}")]
     public static partial void CallRefused(ILogger logger, string callId, string? session, string reason);
 
-    [LoggerMessage(8, LogLevel.Warning, "Backend '{Backend}' wrote a line that is not JSON; dropped")]
-    public static partial void BadBackendLine(ILogger logger, string backend);
+    [LoggerMessage(8, LogLevel.Warning, "Backend '{Backend}' (session {Session}) wrote a line that cannot be read ({Problem}); dropped")]
+    public static partial void BadBackendLine(ILogger logger, string backend, string? session, string problem);
 
     [LoggerMessage(9, LogLevel.Trace, "Session {Session} {Direction}: {Payload}")]
     public static partial void PayloadSensitive(ILogger logger, string? session, string direction, string payload);
@@ -43,6 +43,21 @@ internal static partial class BridgeLog
 
     [LoggerMessage(13, LogLevel.Error, "Session {Session}: recording the response to {CallId} failed: {Reason}")]
     public static partial void ResponseRecordFailed(ILogger logger, string? session, string callId, string reason);
+
+    [LoggerMessage(15, LogLevel.Critical, "FAIL-OPEN: tools/call {CallId} in session {Session} forwarded WITHOUT a receipt: {Cause}")]
+    public static partial void ForwardedUnsigned(ILogger logger, string callId, string? session, string cause);
+
+    [LoggerMessage(16, LogLevel.Critical, "FAIL-OPEN: the response to tools/call {CallId} in session {Session} delivered WITHOUT its receipt: {Cause}")]
+    public static partial void DeliveredUnrecorded(ILogger logger, string callId, string? session, string cause);
+
+    [LoggerMessage(17, LogLevel.Warning, "The refusal of tools/call {CallId} in session {Session} could not be recorded in the audit log: {Reason}")]
+    public static partial void RejectionNotRecorded(ILogger logger, string callId, string? session, string reason);
+
+    [LoggerMessage(18, LogLevel.Warning, "Backend '{Backend}' (session {Session}) answered {CallId} with a line that cannot be read ({Problem}); the client gets an error instead")]
+    public static partial void BadBackendAnswer(ILogger logger, string backend, string? session, string callId, string problem);
+
+    [LoggerMessage(19, LogLevel.Debug, "Session {Session}: {CallId} cancelled by the client; its answer is no longer awaited")]
+    public static partial void Cancelled(ILogger logger, string session, string callId);
 
     [LoggerMessage(14, LogLevel.Warning, "Authentication is DISABLED for this loopback-only run (test mode); never use this in production")]
     public static partial void AuthDisabled(ILogger logger);

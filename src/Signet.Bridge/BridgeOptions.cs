@@ -29,6 +29,13 @@ public sealed class BridgeOptions
     /// </summary>
     public bool SyncResponseReceipts { get; set; }
 
+    /// <summary>
+    /// Fail open: a tools/call that cannot be signed, or whose receipt cannot be made durable, is forwarded as it came
+    /// (and a response whose receipt cannot be stored is delivered), each with one critical <c>FAIL-OPEN</c> log line
+    /// naming the call and the cause. Off by default: such a call is refused with a JSON-RPC error and never forwarded.
+    /// </summary>
+    public bool FailOpen { get; set; }
+
     /// <summary>The tool servers behind the bridge, each at its own path.</summary>
     public IList<BridgeBackendOptions> Backends { get; set; } = new List<BridgeBackendOptions>();
 

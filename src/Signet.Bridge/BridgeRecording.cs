@@ -65,15 +65,21 @@ public sealed class BridgeRecording : IAsyncDisposable
     }
 
     /// <summary>The recorder for one backend; pass this method to <see cref="BridgeServer.Create"/>.</summary>
-    public IToolCallRecorder CreateRecorder(BridgeRecorderTarget target) => new ToolCallRecorder(new ToolCallRecorderOptions
+    /// <remarks>
+    /// It fails closed: a call whose receipt cannot be signed or made durable is refused to the bridge, which then
+    /// refuses it to the client or, with <see cref="BridgeOptions.FailOpen"/>, forwards it unsigned and says so. It also
+    /// records the bridge's own refusals of calls it cannot sign (a v2 receipt with outcome <c>rejected</c>).
+    /// </remarks>
+    public IToolCallRecorder CreateRecorder(BridgeRecorderTarget target) => new BridgeCallRecorder(new ToolCallRecorder(new ToolCallRecorderOptions
     {
         Signer = signer,
         Sink = log,
         Target = target.Target.ToString(),
         Transport = "http",
-        LoggerFactory = loggerFactory,
+        LoggerFactory = new BridgeReportsRefusals(loggerFactory),
         SyncResponseReceipts = syncResponseReceipts,
-    });
+        FailureMode = RecordingFailureMode.FailClosed,
+    }), signer, log, target.Target.ToString());
 
     /// <summary>Flushes and closes the audit log, and forgets the key.</summary>
     public async ValueTask DisposeAsync()

@@ -85,7 +85,8 @@ public sealed class BridgeServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = options.Limits.MaxRequestBodyBytes;
+            // The body limit is enforced while reading (RequestBody), so that a refusal can name the id at the body's start.
+            kestrel.Limits.MaxRequestBodySize = null;
             foreach (var address in listen)
             {
                 void Configure(ListenOptions o)
@@ -113,8 +114,8 @@ public sealed class BridgeServer : IAsyncDisposable
         var logger = loggerFactory.CreateLogger("Signet.Bridge");
         var sessions = new SessionManager(options.Limits, time, random ?? RandomSource.Cryptographic, logger);
         var server = new BridgeServer(app, sessions, options, listen, recorderFactory, logger);
-        var endpoint = new StdioEndpoint(sessions, options.Limits, time, app.Lifetime.ApplicationStopping);
-        var remote = new RemoteEndpoint(logger, app.Lifetime.ApplicationStopping);
+        var endpoint = new StdioEndpoint(sessions, options.Limits, time, logger, app.Lifetime.ApplicationStopping);
+        var remote = new RemoteEndpoint(options.Limits, logger, app.Lifetime.ApplicationStopping);
         server.remote = remote;
         app.Run(context => server.DispatchAsync(context, endpoint, remote));
         return server;
@@ -137,6 +138,7 @@ public sealed class BridgeServer : IAsyncDisposable
                 Path = path,
                 Target = target,
                 Recorder = recorderFactory(new BridgeRecorderTarget(backend.Name, target)),
+                FailOpen = options.FailOpen,
             });
             BridgeLog.Listening(logger, string.Join(", ", Addresses), backend.Name, path);
         }
@@ -169,7 +171,13 @@ public sealed class BridgeServer : IAsyncDisposable
             {
                 context.Response.Headers.WWWAuthenticate = "Bearer realm=\"signet\"";
             }
-            await StdioEndpoint.WriteErrorAsync(context, refusal.Status, refusal.Status == 401 ? "Unauthorized" : "Forbidden: " + refusal.Reason);
+            var message = refusal.Status switch
+            {
+                StatusCodes.Status401Unauthorized => "Unauthorized",
+                StatusCodes.Status400BadRequest => "Bad Request: " + refusal.Reason,
+                _ => "Forbidden: " + refusal.Reason,
+            };
+            await StdioEndpoint.WriteErrorAsync(context, refusal.Status, message);
             return;
         }
         if (backend.IsStdio)

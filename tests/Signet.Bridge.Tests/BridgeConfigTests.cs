@@ -48,6 +48,30 @@ public sealed class BridgeConfigTests : IDisposable
         Assert.Equal(expected, BridgeConfig.Load(path).SyncResponseReceipts);
     }
 
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("\"failOpen\": true,", true)]
+    public void Load_FailOpen_OffUnlessSet(string line, bool expected)
+    {
+        var path = Write($$"""
+            { {{line}} "backends": [ { "name": "files", "command": "node" } ] }
+            """);
+        Assert.Equal(expected, BridgeConfig.Load(path).FailOpen);
+    }
+
+    [Fact]
+    public async Task CliBridgeHelp_FailOpen_IsAnOptionNamedAsTheProxys()
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "signet.dll"));
+        info.ArgumentList.Add("bridge");
+        info.ArgumentList.Add("--help");
+        using var cli = System.Diagnostics.Process.Start(info)!;
+        var help = await cli.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await cli.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Contains("--fail-open", help, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Load_UnknownKey_ErrorNamesTheKey()
     {

@@ -11,6 +11,9 @@ internal sealed class TestRecorder : IToolCallRecorder
     public ConcurrentQueue<(string CallId, string? SessionId, bool IsError)> Responses { get; } = new();
     public Func<JsonObject, bool> Refuse { get; set; } = _ => false;
 
+    /// <summary>Refuse every response, as the real recorder does when a response receipt cannot be stored.</summary>
+    public bool RefuseResponses { get; set; }
+
     public ValueTask OnRequestAsync(JsonObject callParams, string callId, string? sessionId, CancellationToken cancellationToken = default)
     {
         if (Refuse(callParams))
@@ -27,6 +30,10 @@ internal sealed class TestRecorder : IToolCallRecorder
     public ValueTask OnResponseAsync(string callId, string? sessionId, JsonNode? result, JsonNode? error, CancellationToken cancellationToken = default)
     {
         Responses.Enqueue((callId, sessionId, error is not null));
+        if (RefuseResponses)
+        {
+            throw new ToolCallRefusedException("the response receipt could not be stored (test recorder)");
+        }
         return ValueTask.CompletedTask;
     }
 

@@ -13,7 +13,7 @@ namespace Signet.Bridge.Http;
 /// MCP state included, so sessions and 2026-07-28 stateless requests both work), with each tools/call signed on the way
 /// out and its answer recorded on the way back, whether it comes as JSON or in an SSE stream.
 /// </summary>
-internal sealed class RemoteEndpoint(ILogger logger, CancellationToken stopping) : IDisposable
+internal sealed class RemoteEndpoint(BridgeLimits limits, ILogger logger, CancellationToken stopping) : IDisposable
 {
     private static readonly string[] ForwardedRequestHeaders =
         ["Accept", "Mcp-Session-Id", "MCP-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"];
@@ -45,27 +45,29 @@ internal sealed class RemoteEndpoint(ILogger logger, CancellationToken stopping)
             upstream.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
         var sessionId = request.Headers["Mcp-Session-Id"].ToString() is { Length: > 0 } s ? s : null;
-        var signedCalls = new Dictionary<string, string>(StringComparer.Ordinal);
+        var signedCalls = new Dictionary<string, SignedCall>(StringComparer.Ordinal);
+        var refusals = new List<byte[]>();
+        var isBatch = false;
 
         if (request.Method == "POST")
         {
-            using var buffer = new MemoryStream();
-            await request.Body.CopyToAsync(buffer, context.RequestAborted);
-            var body = buffer.ToArray();
-            List<RpcMessage> messages;
-            bool isBatch;
-            try
+            if (await RequestBody.ReadAsync(context, limits.MaxRequestBodyBytes, logger) is not { } body)
             {
-                messages = RpcMessage.ParseBody(body, out isBatch);
+                return;
             }
-            catch (JsonException)
+            if (!RpcMessage.TryParseBody(body, out var messages, out isBatch, out var parseError))
             {
-                await StdioEndpoint.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "Parse error: the body is not JSON", -32700);
+                StdioEndpoint.LogRefusal(logger, context, StatusCodes.Status400BadRequest, parseError!);
+                await StdioEndpoint.WriteErrorAsync(context, StatusCodes.Status400BadRequest, parseError!, -32700);
+                return;
+            }
+            if (messages.Count == 0 || messages.Any(m => m.Kind == RpcKind.Invalid && !m.IsToolCall))
+            {
+                await StdioEndpoint.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "Invalid Request: not a JSON-RPC 2.0 message", -32600);
                 return;
             }
             if (messages.Any(m => m.IsToolCall))
             {
-                var refusals = new List<byte[]>();
                 var forwarded = new List<byte[]>();
                 foreach (var message in messages)
                 {
@@ -74,22 +76,40 @@ internal sealed class RemoteEndpoint(ILogger logger, CancellationToken stopping)
                         forwarded.Add(message.Raw);
                         continue;
                     }
-                    var signed = await CallSigner.SignAsync(message, backend.Recorder, sessionId, logger, context.RequestAborted, refusals.Add);
-                    if (signed is not null)
+                    var call = ToolCall.Read(message);
+                    if (call.Problem is null && signedCalls.ContainsKey(message.IdKey!))
                     {
-                        forwarded.Add(signed);
-                        signedCalls[message.IdKey!] = Mcp.CallId.From(RpcMessage.IdNode(message.IdKey))!;
+                        refusals.Add(RpcMessage.Error(message.RawId, -32600,
+                            "A request with this id is already in this batch (numeric ids are compared by value, as the tool server reads them)"));
+                        continue;
+                    }
+                    var outcome = await CallSigner.SignAsync(call, backend.Recorder, sessionId, backend.FailOpen, logger, context.RequestAborted);
+                    if (outcome.Forward is not null)
+                    {
+                        forwarded.Add(outcome.Forward);
+                        if (outcome.CallId is { } callId)
+                        {
+                            signedCalls[message.IdKey!] = new SignedCall(callId, message.RawId);
+                        }
+                    }
+                    else if (outcome.Refusal is { } refusal)
+                    {
+                        refusals.Add(refusal);
                     }
                 }
-                if (forwarded.Count == 0 || (!isBatch && refusals.Count > 0))
+                if (forwarded.Count == 0)
                 {
+                    // Nothing goes out: the refusals are the whole answer, and a dropped notification-form call gets 202.
+                    if (refusals.Count == 0)
+                    {
+                        context.Response.StatusCode = StatusCodes.Status202Accepted;
+                        return;
+                    }
                     context.Response.StatusCode = StatusCodes.Status200OK;
                     context.Response.ContentType = "application/json";
                     await context.Response.Body.WriteAsync(Join(refusals, isBatch), context.RequestAborted);
                     return;
                 }
-                // Refusals inside a batch are dropped from the forwarded batch; their errors are lost to the client only
-                // in this rare case of batched signing failures, which the log still reports.
                 body = Join(forwarded, isBatch);
             }
             upstream.Content = new ByteArrayContent(body);
@@ -104,16 +124,20 @@ internal sealed class RemoteEndpoint(ILogger logger, CancellationToken stopping)
         }
         catch (HttpRequestException e)
         {
-            foreach (var callId in signedCalls.Values)
+            foreach (var signed in signedCalls.Values)
             {
-                backend.Recorder.Forget(callId, sessionId);
+                backend.Recorder.Forget(signed.CallId, sessionId);
             }
             await StdioEndpoint.WriteErrorAsync(context, StatusCodes.Status502BadGateway, $"Bad Gateway: backend '{backend.Name}' is unreachable: {e.Message}");
             return;
         }
         using (response)
         {
-            context.Response.StatusCode = (int)response.StatusCode;
+            var contentType = response.Content.Headers.ContentType?.ToString();
+            var isSse = contentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
+            // Refusals inside a batch travel with the backend's answers; when it answers nothing (202), they are the answer.
+            var refusalsOnly = refusals.Count > 0 && response.StatusCode == System.Net.HttpStatusCode.Accepted;
+            context.Response.StatusCode = refusalsOnly ? StatusCodes.Status200OK : (int)response.StatusCode;
             foreach (var name in ForwardedResponseHeaders)
             {
                 if (response.Headers.TryGetValues(name, out var values))
@@ -121,20 +145,31 @@ internal sealed class RemoteEndpoint(ILogger logger, CancellationToken stopping)
                     context.Response.Headers[name] = string.Join(",", values);
                 }
             }
-            var contentType = response.Content.Headers.ContentType?.ToString();
-            if (contentType is not null)
+            if (refusalsOnly)
+            {
+                context.Response.ContentType = "application/json";
+            }
+            else if (contentType is not null)
             {
                 context.Response.ContentType = contentType;
             }
             try
             {
                 await using var upstreamBody = await response.Content.ReadAsStreamAsync(linked.Token);
-                if (signedCalls.Count == 0)
+                if (refusalsOnly)
+                {
+                    await context.Response.Body.WriteAsync(Join(refusals, batch: true), linked.Token);
+                }
+                else if (signedCalls.Count == 0 && refusals.Count == 0)
                 {
                     await upstreamBody.CopyToAsync(context.Response.Body, linked.Token);
                 }
-                else if (contentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
+                else if (isSse)
                 {
+                    foreach (var refusal in refusals)
+                    {
+                        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes("event: message\ndata: " + Encoding.UTF8.GetString(refusal) + "\n\n"), linked.Token);
+                    }
                     await RelaySseAsync(upstreamBody, context, backend, sessionId, signedCalls, linked.Token);
                 }
                 else
@@ -142,7 +177,7 @@ internal sealed class RemoteEndpoint(ILogger logger, CancellationToken stopping)
                     using var all = new MemoryStream();
                     await upstreamBody.CopyToAsync(all, linked.Token);
                     var bytes = all.ToArray();
-                    bytes = await RecordJsonAsync(bytes, backend, sessionId, signedCalls, linked.Token);
+                    bytes = await RecordJsonAsync(bytes, backend, sessionId, signedCalls, refusals, linked.Token);
                     await context.Response.Body.WriteAsync(bytes, linked.Token);
                 }
             }
@@ -150,50 +185,61 @@ internal sealed class RemoteEndpoint(ILogger logger, CancellationToken stopping)
             {
                 // The client or the backend went away.
             }
-            foreach (var callId in signedCalls.Values)
+            foreach (var signed in signedCalls.Values)
             {
-                backend.Recorder.Forget(callId, sessionId);
+                backend.Recorder.Forget(signed.CallId, sessionId);
             }
         }
     }
 
-    private async Task<byte[]> RecordJsonAsync(byte[] bytes, BridgeBackend backend, string? sessionId, Dictionary<string, string> signedCalls,
-        CancellationToken cancellationToken)
+    private sealed record SignedCall(string CallId, byte[]? ClientId);
+
+    private async Task<byte[]> RecordJsonAsync(byte[] bytes, BridgeBackend backend, string? sessionId, Dictionary<string, SignedCall> signedCalls,
+        List<byte[]> refusals, CancellationToken cancellationToken)
     {
-        List<RpcMessage> answers;
-        bool isBatch;
-        try
+        if (!RpcMessage.TryParseBody(bytes, out var answers, out var isBatch, out var problem))
         {
-            answers = RpcMessage.ParseBody(bytes, out isBatch);
+            return Unreadable(bytes, problem!, backend, sessionId, signedCalls);
         }
-        catch (JsonException)
-        {
-            return bytes;
-        }
-        var changed = false;
-        var output = new List<byte[]>(answers.Count);
+        var changed = refusals.Count > 0;
+        var output = new List<byte[]>(answers.Count + refusals.Count);
         foreach (var answer in answers)
         {
             var delivered = await RecordOneAsync(answer, backend, sessionId, signedCalls, cancellationToken);
             changed |= !ReferenceEquals(delivered, answer.Raw);
             output.Add(delivered);
         }
-        return changed ? Join(output, isBatch) : bytes;
+        output.AddRange(refusals);
+        return changed ? Join(output, isBatch || refusals.Count > 0) : bytes;
     }
 
-    private async Task<byte[]> RecordOneAsync(RpcMessage answer, BridgeBackend backend, string? sessionId, Dictionary<string, string> signedCalls,
+    /// <summary>An answer that cannot be read: when it answers a signed call, the client gets an error instead; else it passes as it is.</summary>
+    private byte[] Unreadable(byte[] bytes, string problem, BridgeBackend backend, string? sessionId, Dictionary<string, SignedCall> signedCalls)
+    {
+        if (RpcMessage.PeekId(bytes, out var isAnswer) is { } rawId && isAnswer && RpcId.MatchKey(rawId) is { } key
+            && signedCalls.Remove(key, out var signed))
+        {
+            BridgeLog.BadBackendAnswer(logger, backend.Name, sessionId, signed.CallId, BridgeText.Sentence(problem));
+            backend.Recorder.Forget(signed.CallId, sessionId);
+            return RpcMessage.Error(signed.ClientId, -32603, $"The tool server's answer could not be read ({BridgeText.Sentence(problem)}); the call's outcome is unknown");
+        }
+        BridgeLog.BadBackendLine(logger, backend.Name, sessionId, BridgeText.Sentence(problem));
+        return bytes;
+    }
+
+    private async Task<byte[]> RecordOneAsync(RpcMessage answer, BridgeBackend backend, string? sessionId, Dictionary<string, SignedCall> signedCalls,
         CancellationToken cancellationToken)
     {
-        if (answer.Kind == RpcKind.Response && answer.IdKey is { } id && signedCalls.Remove(id, out var callId))
+        if (answer.Kind == RpcKind.Response && answer.IdKey is { } id && signedCalls.Remove(id, out var signed))
         {
-            return await CallSigner.RecordAnswerAsync(answer, callId, backend.Recorder, sessionId, logger, cancellationToken);
+            return await CallSigner.RecordAnswerAsync(answer, signed.CallId, signed.ClientId, backend.Recorder, sessionId, backend.FailOpen, logger, cancellationToken);
         }
         return answer.Raw;
     }
 
     /// <summary>Copies an SSE stream event by event, recording answers to signed calls on the way.</summary>
     private async Task RelaySseAsync(Stream upstream, HttpContext context, BridgeBackend backend, string? sessionId,
-        Dictionary<string, string> signedCalls, CancellationToken cancellationToken)
+        Dictionary<string, SignedCall> signedCalls, CancellationToken cancellationToken)
     {
         using var reader = new StreamReader(upstream, Encoding.UTF8);
         var output = context.Response.Body;
@@ -206,10 +252,20 @@ internal sealed class RemoteEndpoint(ILogger logger, CancellationToken stopping)
                 continue;
             }
             var data = string.Join("\n", eventLines.Where(l => l.StartsWith("data:", StringComparison.Ordinal)).Select(l => l[5..].TrimStart(' ')));
-            if (data.Length > 0 && RpcMessage.ParseLine(Encoding.UTF8.GetBytes(data)) is { } message)
+            if (data.Length > 0)
             {
-                var delivered = await RecordOneAsync(message, backend, sessionId, signedCalls, cancellationToken);
-                if (!ReferenceEquals(delivered, message.Raw))
+                var bytes = Encoding.UTF8.GetBytes(data);
+                byte[]? delivered = null;
+                if (RpcMessage.ParseLine(bytes, out var problem) is { } message)
+                {
+                    var recorded = await RecordOneAsync(message, backend, sessionId, signedCalls, cancellationToken);
+                    delivered = ReferenceEquals(recorded, message.Raw) ? null : recorded;
+                }
+                else if (Unreadable(bytes, problem!, backend, sessionId, signedCalls) is var replaced && !ReferenceEquals(replaced, bytes))
+                {
+                    delivered = replaced;
+                }
+                if (delivered is not null)
                 {
                     eventLines = eventLines.Where(l => !l.StartsWith("data:", StringComparison.Ordinal)).Append("data: " + Encoding.UTF8.GetString(delivered)).ToList();
                 }

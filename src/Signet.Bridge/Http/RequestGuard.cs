@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http;
 namespace Signet.Bridge.Http;
 
 /// <summary>
-/// The door: Host and Origin checks against DNS rebinding (403), then the bearer token (401), compared in constant time.
+/// The door: a Host is required (400), Host and Origin checks against DNS rebinding (403), then the bearer token (401), compared in constant time.
 /// </summary>
 internal sealed class RequestGuard
 {
@@ -50,6 +50,11 @@ internal sealed class RequestGuard
     /// <summary>Null when the request may pass; otherwise the status code and the reason (never the presented secret).</summary>
     public (int Status, string Reason)? Check(HttpRequest request)
     {
+        if (string.IsNullOrWhiteSpace(request.Host.Host))
+        {
+            // HTTP/1.1 requires a Host; an empty one names no server, so it cannot pass the DNS-rebinding check either.
+            return (StatusCodes.Status400BadRequest, "the Host header is missing or empty");
+        }
         if (!IsAllowedHost(request.Host.Host))
         {
             return (StatusCodes.Status403Forbidden, "Host header not allowed");

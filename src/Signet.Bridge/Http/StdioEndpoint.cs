@@ -11,7 +11,7 @@ namespace Signet.Bridge.Http;
 /// Streamable HTTP in front of stdio backends: POST (answers as SSE, or JSON for clients that accept only JSON),
 /// GET (the server-to-client stream), DELETE (ends the session and its child).
 /// </summary>
-internal sealed class StdioEndpoint(SessionManager sessions, BridgeLimits limits, TimeProvider time, CancellationToken stopping)
+internal sealed class StdioEndpoint(SessionManager sessions, BridgeLimits limits, TimeProvider time, ILogger logger, CancellationToken stopping)
 {
     internal static readonly HashSet<string> ProtocolVersions = new(StringComparer.Ordinal)
     {
@@ -58,19 +58,18 @@ internal sealed class StdioEndpoint(SessionManager sessions, BridgeLimits limits
             return;
         }
 
-        List<RpcMessage> messages;
-        try
+        if (await RequestBody.ReadAsync(context, limits.MaxRequestBodyBytes, logger) is not { } body)
         {
-            using var body = new MemoryStream();
-            await request.Body.CopyToAsync(body, context.RequestAborted);
-            messages = RpcMessage.ParseBody(body.GetBuffer().AsSpan(0, (int)body.Length), out _);
-        }
-        catch (JsonException)
-        {
-            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "Parse error: the body is not JSON", -32700);
             return;
         }
-        if (messages.Count == 0 || messages.Any(m => m.Kind == RpcKind.Invalid))
+        if (!RpcMessage.TryParseBody(body, out var messages, out _, out var parseError))
+        {
+            LogRefusal(logger, context, StatusCodes.Status400BadRequest, parseError!);
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, parseError!, -32700);
+            return;
+        }
+        // A tools/call that cannot be signed is refused with its own answer in the session; anything else unreadable is a 400.
+        if (messages.Count == 0 || messages.Any(m => m.Kind == RpcKind.Invalid && !m.IsToolCall))
         {
             await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "Invalid Request: not a JSON-RPC 2.0 message", -32600);
             return;
@@ -102,7 +101,7 @@ internal sealed class StdioEndpoint(SessionManager sessions, BridgeLimits limits
                 // Stateless (2026-07-28) requests need a server that keeps no per-client state; a stdio server has exactly one
                 // client. Answering discovery with "method not found" makes 2026-era clients fall back to an initialize session.
                 await WriteMessagesAsync(context, acceptsSse,
-                    [RpcMessage.Error(discover.IdKey, -32601, "Method not found: this bridge serves stdio tool servers through initialize sessions")]);
+                    [RpcMessage.Error(discover.RawId, -32601, "Method not found: this bridge serves stdio tool servers through initialize sessions")]);
                 return;
             }
             else
@@ -353,11 +352,11 @@ internal sealed class StdioEndpoint(SessionManager sessions, BridgeLimits limits
     }
 
     /// <summary>An HTTP error with a JSON-RPC error body, as the reference TypeScript server answers.</summary>
-    internal static async Task WriteErrorAsync(HttpContext context, int status, string message, int code = -32000)
+    internal static async Task WriteErrorAsync(HttpContext context, int status, string message, int code = -32000, byte[]? rawId = null)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        await context.Response.Body.WriteAsync(RpcMessage.Error(null, code, message), context.RequestAborted);
+        await context.Response.Body.WriteAsync(RpcMessage.Error(rawId, code, message), context.RequestAborted);
     }
 
     internal static void LogRefusal(ILogger logger, HttpContext context, int status, string reason) =>

@@ -1,61 +1,91 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Signet.Bridge.JsonRpc;
-using Signet.Canonicalization;
 using Signet.Mcp;
 
 namespace Signet.Bridge.Sessions;
 
-/// <summary>Signs a tools/call through the recorder before it is forwarded, and records its answer. Fails closed.</summary>
+/// <summary>What happens to one tools/call: forwarded (signed, or unsigned under fail-open), refused with an answer, or dropped.</summary>
+/// <param name="Forward">The bytes to send to the backend, or null when the call is not forwarded.</param>
+/// <param name="CallId">The signed call's id, whose answer must be recorded; null when nothing was signed.</param>
+/// <param name="Refusal">The JSON-RPC error to answer the client with (a call with an id that was not forwarded).</param>
+internal readonly record struct SignOutcome(byte[]? Forward, string? CallId, byte[]? Refusal);
+
+/// <summary>
+/// Signs a tools/call through the recorder before it is forwarded, and records its answer. Fails closed, unless the
+/// bridge runs with fail-open: then a call that cannot be signed or recorded goes out as it came, with one critical
+/// <c>FAIL-OPEN</c> log line naming the call and the cause.
+/// </summary>
 internal static class CallSigner
 {
-    /// <summary>
-    /// Returns the bytes to forward (the call with its receipt merged into <c>params._meta</c>), or null when the call
-    /// was refused; <paramref name="refusal"/> is then the JSON-RPC error to answer with.
-    /// </summary>
-    public static async ValueTask<byte[]?> SignAsync(RpcMessage call, IToolCallRecorder recorder, string? sessionId, ILogger logger,
-        CancellationToken cancellationToken, Action<byte[]> refusal)
+    /// <summary>Signs (or refuses) one call. Never throws but for cancellation.</summary>
+    public static async ValueTask<SignOutcome> SignAsync(ToolCall call, IToolCallRecorder recorder, string? sessionId, bool failOpen, ILogger logger,
+        CancellationToken cancellationToken)
     {
         string reason;
+        if (call.Problem is { } problem)
+        {
+            reason = "Signet refused this tools/call: " + problem;
+            if (failOpen)
+            {
+                BridgeLog.ForwardedUnsigned(logger, call.Label, sessionId, BridgeText.Sentence(reason));
+                return new SignOutcome(call.Wire.Raw, null, null);
+            }
+            reason = BridgeText.Sentence(reason + ". Nothing was sent to the tool server");
+            BridgeLog.CallRefused(logger, call.Label, sessionId, reason);
+            await RecordRejectionAsync(call, recorder, sessionId, reason, logger, cancellationToken).ConfigureAwait(false);
+            return new SignOutcome(null, null, call.Wire.HasId ? RpcMessage.Error(call.Wire.RawId, ToolCallRefusedException.JsonRpcErrorCode, reason) : null);
+        }
+
+        var callId = call.CallId!;
         try
         {
-            if (StrictJson.Parse(call.Raw) is JsonObject message && message["params"] is JsonObject callParams
-                && CallId.From(message["id"]) is { } callId)
-            {
-                try
-                {
-                    await recorder.OnRequestAsync(callParams, callId, sessionId, cancellationToken).ConfigureAwait(false);
-                    return RpcMessage.Serialize(message);
-                }
-                catch (ToolCallRefusedException e)
-                {
-                    reason = e.Message;
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    reason = "Signet could not sign and record this call, so it was not forwarded: " + e.Message;
-                }
-            }
-            else
-            {
-                reason = "Signet refused this tools/call: its params are not an object or its id is not a string or number";
-            }
+            await recorder.OnRequestAsync(call.Params!, callId, sessionId, cancellationToken).ConfigureAwait(false);
+            return new SignOutcome(RpcMessage.Serialize(call.Message!), callId, null);
         }
-        catch (JsonParseException e)
+        catch (ToolCallRefusedException e)
         {
-            reason = "Signet refused this tools/call: " + e.Message;
+            reason = e.Message;
         }
-        BridgeLog.CallRefused(logger, call.IdKey ?? "?", sessionId, reason);
-        refusal(RpcMessage.Error(call.IdKey, ToolCallRefusedException.JsonRpcErrorCode, reason));
-        return null;
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            reason = "Signet could not sign and record this call, so it was not forwarded: " + e.Message;
+        }
+        recorder.Forget(callId, sessionId);
+        reason = BridgeText.Sentence(reason);
+        if (failOpen)
+        {
+            BridgeLog.ForwardedUnsigned(logger, callId, sessionId, reason);
+            return new SignOutcome(call.Wire.Raw, null, null);
+        }
+        BridgeLog.CallRefused(logger, callId, sessionId, reason);
+        return new SignOutcome(null, null, RpcMessage.Error(call.Wire.RawId, ToolCallRefusedException.JsonRpcErrorCode, reason));
+    }
+
+    /// <summary>The bridge's own refusal, recorded as a signed receipt with outcome rejected where the call names its tool.</summary>
+    private static async ValueTask RecordRejectionAsync(ToolCall call, IToolCallRecorder recorder, string? sessionId, string reason, ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        if (call.Tool is not { } tool || recorder is not IToolCallRejectionRecorder rejections)
+        {
+            return;
+        }
+        try
+        {
+            await rejections.RecordRejectionAsync(tool, call.Params!["arguments"], call.CallId, sessionId, reason, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            BridgeLog.RejectionNotRecorded(logger, call.Label, sessionId, BridgeText.Sentence(e.Message));
+        }
     }
 
     /// <summary>
-    /// Records the answer to a signed call. Returns the bytes to deliver: the answer itself, or a JSON-RPC error when the
-    /// recorder refuses to let it through.
+    /// Records the answer to a signed call. Returns the bytes to deliver: the answer itself, or a JSON-RPC error (with the
+    /// client's id) when the recorder refuses to let it through and the bridge does not fail open.
     /// </summary>
-    public static async ValueTask<byte[]> RecordAnswerAsync(RpcMessage answer, string callId, IToolCallRecorder recorder, string? sessionId,
-        ILogger logger, CancellationToken cancellationToken)
+    public static async ValueTask<byte[]> RecordAnswerAsync(RpcMessage answer, string callId, byte[]? clientId, IToolCallRecorder recorder,
+        string? sessionId, bool failOpen, ILogger logger, CancellationToken cancellationToken)
     {
         try
         {
@@ -65,13 +95,19 @@ internal static class CallSigner
         }
         catch (ToolCallRefusedException e)
         {
-            BridgeLog.CallRefused(logger, callId, sessionId, e.Message);
-            return RpcMessage.Error(answer.IdKey, ToolCallRefusedException.JsonRpcErrorCode, e.Message);
+            var reason = BridgeText.Sentence(e.Message);
+            if (failOpen)
+            {
+                BridgeLog.DeliveredUnrecorded(logger, callId, sessionId, reason);
+                return answer.Raw;
+            }
+            BridgeLog.CallRefused(logger, callId, sessionId, reason);
+            return RpcMessage.Error(clientId ?? answer.RawId, ToolCallRefusedException.JsonRpcErrorCode, reason);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // The request receipt is already durable; a failed response record is reported, and the answer still delivered.
-            BridgeLog.ResponseRecordFailed(logger, sessionId, callId, e.Message);
+            BridgeLog.ResponseRecordFailed(logger, sessionId, callId, BridgeText.Sentence(e.Message));
             return answer.Raw;
         }
     }

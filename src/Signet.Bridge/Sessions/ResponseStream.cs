@@ -40,6 +40,16 @@ internal sealed class ResponseStream
         }
     }
 
+    /// <summary>Counts one of the POST's requests as done without an answer (the client cancelled it).</summary>
+    public void Skip()
+    {
+        if (Interlocked.Decrement(ref remaining) <= 0)
+        {
+            detached = true;
+            channel.Writer.TryComplete();
+        }
+    }
+
     /// <summary>Stops taking messages (the client disconnected, or the session ended).</summary>
     public void Close()
     {

@@ -28,7 +28,7 @@ internal sealed class StdioSession : IAsyncDisposable
     private long lastActivity;
     private int disposed;
 
-    private sealed record Pending(ResponseStream Stream, string? CallId, string? ProgressKey);
+    private sealed record Pending(ResponseStream Stream, string? CallId, string? ProgressKey, byte[]? RawId);
 
     public StdioSession(string id, BridgeBackend backend, BridgeLimits limits, TimeProvider time, ILogger logger)
     {
@@ -69,13 +69,31 @@ internal sealed class StdioSession : IAsyncDisposable
 
     /// <summary>
     /// Forwards a POST's messages to the child, signing each tools/call first. Returns the stream that carries the
-    /// answers, or null when the POST held no requests (202).
+    /// answers, or null when the POST held nothing to answer (202). A tools/call that cannot be signed is answered with
+    /// an error (or, in notification form, dropped) and never reaches the child, unless the backend fails open.
     /// </summary>
     public async Task<ResponseStream?> SubmitAsync(IReadOnlyList<RpcMessage> messages, CancellationToken cancellationToken)
     {
         Touch();
-        var requests = messages.Count(m => m.Kind == RpcKind.Request);
-        var stream = requests > 0 ? new ResponseStream(requests, isGetStream: false) : null;
+        var calls = new ToolCall?[messages.Count];
+        var answered = new bool[messages.Count];
+        var answers = 0;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            if (message.IsToolCall)
+            {
+                var call = calls[i] = ToolCall.Read(message);
+                // Refused calls with an id are answered here; forwarded ones are awaited when their id can be matched.
+                answered[i] = call.Problem is null || (Backend.FailOpen ? message.Kind == RpcKind.Request : message.HasId);
+            }
+            else
+            {
+                answered[i] = message.Kind == RpcKind.Request;
+            }
+            answers += answered[i] ? 1 : 0;
+        }
+        var stream = answers > 0 ? new ResponseStream(answers, isGetStream: false) : null;
         if (stream is not null)
         {
             lock (gate)
@@ -83,39 +101,58 @@ internal sealed class StdioSession : IAsyncDisposable
                 postStreams.Add(stream);
             }
         }
-        foreach (var message in messages)
+        for (var i = 0; i < messages.Count; i++)
         {
+            var message = messages[i];
             if (ended.Task.IsCompleted)
             {
-                if (message.Kind == RpcKind.Request)
+                if (answered[i])
                 {
-                    stream!.Answer(RpcMessage.Error(message.IdKey, -32603, "The session's tool server has stopped: " + ended.Task.Result));
+                    stream!.Answer(RpcMessage.Error(message.RawId, -32603, "The session's tool server has stopped: " + ended.Task.Result));
                 }
                 continue;
             }
             var line = message.Raw;
-            if (message.Kind == RpcKind.Request)
+            var pendingKey = message.Kind == RpcKind.Request && answered[i] ? message.IdKey : null;
+            if (pendingKey is not null)
             {
-                var callId = message.IsToolCall ? Mcp.CallId.From(RpcMessage.IdNode(message.IdKey)) : null;
-                if (!pending.TryAdd(message.IdKey!, new Pending(stream!, callId, message.ProgressTokenKey)))
+                if (!pending.TryAdd(pendingKey, new Pending(stream!, null, message.ProgressTokenKey, message.RawId)))
                 {
-                    stream!.Answer(RpcMessage.Error(message.IdKey, -32600, "A request with this id is already in flight in this session"));
+                    stream!.Answer(RpcMessage.Error(message.RawId, -32600,
+                        "A request with this id is already in flight in this session (numeric ids are compared by value, as the tool server reads them)"));
                     continue;
                 }
                 if (message.ProgressTokenKey is { } token)
                 {
                     progress[token] = stream!;
                 }
-                if (message.IsToolCall)
+            }
+            if (calls[i] is { } call)
+            {
+                var outcome = await CallSigner.SignAsync(call, Backend.Recorder, Id, Backend.FailOpen, logger, cancellationToken).ConfigureAwait(false);
+                if (outcome.Forward is null)
                 {
-                    var signed = await CallSigner.SignAsync(message, Backend.Recorder, Id, logger, cancellationToken,
-                        refusal => Answer(message.IdKey!, refusal)).ConfigureAwait(false);
-                    if (signed is null)
+                    if (outcome.Refusal is { } refusal)
                     {
-                        continue;
+                        if (pendingKey is not null)
+                        {
+                            Answer(pendingKey, refusal);
+                        }
+                        else
+                        {
+                            stream!.Answer(refusal);
+                        }
                     }
-                    line = signed;
+                    continue;
                 }
+                if (pendingKey is not null && outcome.CallId is { } callId
+                    && !(pending.TryGetValue(pendingKey, out var entry) && pending.TryUpdate(pendingKey, entry with { CallId = callId }, entry)))
+                {
+                    // The session ended while the call was being signed, and the call has been answered with that error.
+                    Backend.Recorder.Forget(callId, Id);
+                    continue;
+                }
+                line = outcome.Forward;
             }
             if (logger.IsEnabled(LogLevel.Trace))
             {
@@ -127,14 +164,37 @@ internal sealed class StdioSession : IAsyncDisposable
             }
             catch (SignetException e)
             {
-                if (message.Kind == RpcKind.Request)
+                if (pendingKey is not null)
                 {
-                    AnswerWithError(message.IdKey!, -32603, e.Message);
+                    AnswerWithError(pendingKey, -32603, e.Message);
                 }
                 _ = EndAsync(e.Message);
+                continue;
+            }
+            if (message.CancelledKey is { } cancelled)
+            {
+                Cancel(cancelled);
             }
         }
         return stream;
+    }
+
+    /// <summary>The client cancelled a request (the child has been told): its answer is no longer awaited, nor recorded.</summary>
+    private void Cancel(string idKey)
+    {
+        if (pending.TryRemove(idKey, out var waiting))
+        {
+            if (waiting.CallId is { } callId)
+            {
+                Backend.Recorder.Forget(callId, Id);
+            }
+            if (waiting.ProgressKey is { } token)
+            {
+                progress.TryRemove(token, out _);
+            }
+            BridgeLog.Cancelled(logger, Id, idKey);
+            waiting.Stream.Skip();
+        }
     }
 
     /// <summary>Opens the server-to-client stream; null when one is already open (409).</summary>
@@ -173,10 +233,20 @@ internal sealed class StdioSession : IAsyncDisposable
     private async ValueTask OnBackendLineAsync(ReadOnlyMemory<byte> line)
     {
         Touch();
-        var message = RpcMessage.ParseLine(line.Span);
+        var message = RpcMessage.ParseLine(line.Span, out var problem);
         if (message is null)
         {
-            BridgeLog.BadBackendLine(logger, Backend.Name);
+            // An answer that cannot be read still ends the wait of the call it answers; anything else is dropped.
+            if (RpcMessage.PeekId(line.Span, out var isAnswer) is { } rawId && isAnswer
+                && RpcId.MatchKey(rawId) is { } key && pending.TryGetValue(key, out var unreadable))
+            {
+                BridgeLog.BadBackendAnswer(logger, Backend.Name, Id, unreadable.CallId ?? key, problem!);
+                AnswerWithError(key, -32603, $"The tool server's answer could not be read ({problem}); the call's outcome is unknown");
+            }
+            else
+            {
+                BridgeLog.BadBackendLine(logger, Backend.Name, Id, problem!);
+            }
             return;
         }
         if (logger.IsEnabled(LogLevel.Trace))
@@ -187,34 +257,18 @@ internal sealed class StdioSession : IAsyncDisposable
         {
             case RpcKind.Response when message.IdKey is { } id && pending.TryGetValue(id, out var waiting):
                 var answer = waiting.CallId is { } callId
-                    ? await CallSigner.RecordAnswerAsync(message, callId, Backend.Recorder, Id, logger, CancellationToken.None).ConfigureAwait(false)
+                    ? await CallSigner.RecordAnswerAsync(message, callId, waiting.RawId, Backend.Recorder, Id, Backend.FailOpen, logger, CancellationToken.None)
+                        .ConfigureAwait(false)
                     : message.Raw;
                 Answer(id, answer);
                 break;
-            case RpcKind.Notification when message.Method == "notifications/progress" && ProgressTarget(line.Span) is { } stream
-                && stream.TrySend(message.Raw):
+            case RpcKind.Notification when message.Method == "notifications/progress" && message.ProgressTokenKey is { } token
+                && progress.TryGetValue(token, out var stream) && stream.TrySend(message.Raw):
                 break;
             default:
                 RouteUnsolicited(message.Raw);
                 break;
         }
-    }
-
-    private ResponseStream? ProgressTarget(ReadOnlySpan<byte> line)
-    {
-        using var doc = System.Text.Json.JsonDocument.Parse(line.ToArray());
-        if (doc.RootElement.TryGetProperty("params", out var p) && p.ValueKind == System.Text.Json.JsonValueKind.Object
-            && p.TryGetProperty("progressToken", out var token))
-        {
-            var key = token.ValueKind switch
-            {
-                System.Text.Json.JsonValueKind.String => "s:" + token.GetString(),
-                System.Text.Json.JsonValueKind.Number => "n:" + token.GetRawText(),
-                _ => null,
-            };
-            return key is not null && progress.TryGetValue(key, out var stream) ? stream : null;
-        }
-        return null;
     }
 
     private void Answer(string idKey, byte[] response)
@@ -238,11 +292,12 @@ internal sealed class StdioSession : IAsyncDisposable
 
     private void AnswerWithError(string idKey, int code, string message)
     {
-        if (pending.TryGetValue(idKey, out var waiting) && waiting.CallId is { } callId)
+        pending.TryGetValue(idKey, out var waiting);
+        if (waiting?.CallId is { } callId)
         {
             Backend.Recorder.Forget(callId, Id);
         }
-        Answer(idKey, RpcMessage.Error(idKey, code, message));
+        Answer(idKey, RpcMessage.Error(waiting?.RawId, code, message));
     }
 
     private void RouteUnsolicited(byte[] message)
