@@ -18,7 +18,7 @@ internal static class SignetCli
     public static async Task<int> RunAsync(string[] args, CliConsole console)
     {
         var root = Build(console);
-        var parse = root.Parse(args);
+        var parse = root.Parse(ProxyCommand.WithSeparator(args, root));
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)
