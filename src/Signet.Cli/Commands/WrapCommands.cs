@@ -106,7 +106,7 @@ internal static class WrapCommands
             var explicitCommand = parse.GetValue(signetCommand) is { } sc && (sc.Contains('/') || sc.Contains('\\'))
                 ? Path.GetFullPath(sc, console.WorkingDirectory)
                 : parse.GetValue(signetCommand);
-            var launcher = SignetLauncher.Resolve(explicitCommand, console.GetEnvironmentVariable("PATH"),
+            var launcher = SignetLauncher.ResolveForConfig(explicitCommand, console.GetEnvironmentVariable("PATH"),
                 Environment.ProcessPath, SignetLauncher.RunningSignetDll());
             string? passphrase = null;
             if (parse.GetValue(storePassphrase))

@@ -21,17 +21,31 @@ public sealed record SignetLauncher
     public IReadOnlyList<string> PrefixArguments { get; }
 
     /// <summary>
-    /// Chooses a command a client can launch that survives upgrades: an explicit path (a <c>.dll</c> is run by the dotnet
-    /// host); else, when the running signet is an installed .NET tool, that tool's shim (never the versioned
-    /// <c>.store</c> path it runs from); else <c>signet</c> installed as a .NET tool on PATH; else the running apphost or
-    /// dotnet host with <c>signet.dll</c>, unless that is a build output (<c>bin</c> beside a project file, as with
-    /// <c>dotnet run</c>), which a rebuild replaces: then it fails and says how to install the tool.
+    /// Chooses the command that starts signet now: an explicit path (a <c>.dll</c> is run by the dotnet host); else,
+    /// when the running signet is an installed .NET tool, that tool's shim (never the versioned <c>.store</c> path it
+    /// runs from); else <c>signet</c> installed as a .NET tool on PATH; else the running apphost, else the running
+    /// dotnet host with the absolute path of <c>signet.dll</c>.
     /// </summary>
     /// <param name="explicitCommand">The <c>--signet-command</c> value, or null.</param>
     /// <param name="pathVariable">The PATH environment variable.</param>
     /// <param name="processPath">The running executable (<see cref="Environment.ProcessPath"/>).</param>
     /// <param name="entryAssemblyPath">The path of the running signet assembly (signet.dll).</param>
-    public static SignetLauncher Resolve(string? explicitCommand, string? pathVariable, string? processPath, string? entryAssemblyPath)
+    public static SignetLauncher Resolve(string? explicitCommand, string? pathVariable, string? processPath, string? entryAssemblyPath) =>
+        Resolve(explicitCommand, pathVariable, processPath, entryAssemblyPath, refuseBuildOutput: false);
+
+    /// <summary>
+    /// Like <see cref="Resolve(string?, string?, string?, string?)"/>, for a command written into a client config, which
+    /// must survive upgrades and rebuilds: a running build output (<c>bin</c> beside a project file, as with
+    /// <c>dotnet run</c>) is refused, with how to install the tool, unless <paramref name="explicitCommand"/> names it.
+    /// </summary>
+    /// <param name="explicitCommand">The <c>--signet-command</c> value, or null.</param>
+    /// <param name="pathVariable">The PATH environment variable.</param>
+    /// <param name="processPath">The running executable (<see cref="Environment.ProcessPath"/>).</param>
+    /// <param name="entryAssemblyPath">The path of the running signet assembly (signet.dll).</param>
+    public static SignetLauncher ResolveForConfig(string? explicitCommand, string? pathVariable, string? processPath, string? entryAssemblyPath) =>
+        Resolve(explicitCommand, pathVariable, processPath, entryAssemblyPath, refuseBuildOutput: true);
+
+    private static SignetLauncher Resolve(string? explicitCommand, string? pathVariable, string? processPath, string? entryAssemblyPath, bool refuseBuildOutput)
     {
         if (!string.IsNullOrWhiteSpace(explicitCommand))
         {
@@ -56,7 +70,7 @@ public sealed record SignetLauncher
         var build = processPath is not null && IsSignetName(processPath) ? processPath
             : processPath is not null && IsDotnetHost(processPath) && entryAssemblyPath is not null && IsSignetDll(entryAssemblyPath) ? entryAssemblyPath
             : null;
-        if (build is not null && BuildOutputProject(build) is { } project)
+        if (refuseBuildOutput && build is not null && BuildOutputProject(build) is { } project)
         {
             throw new McpConfigException(
                 $"signet is running from the build output of {project}, which the next build replaces, so a client config must not point at it. " +
@@ -147,7 +161,7 @@ public sealed record SignetLauncher
 
     /// <summary>
     /// True when <paramref name="command"/> and <paramref name="args"/> start a signet proxy in any of the forms
-    /// <see cref="Resolve"/> writes; <paramref name="proxyIndex"/> is the index of <c>proxy</c> in the arguments.
+    /// <see cref="Resolve(string?, string?, string?, string?)"/> writes; <paramref name="proxyIndex"/> is the index of <c>proxy</c> in the arguments.
     /// </summary>
     public static bool IsProxyInvocation(string command, IReadOnlyList<string> args, out int proxyIndex)
     {

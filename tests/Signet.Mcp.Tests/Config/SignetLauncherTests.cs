@@ -77,8 +77,10 @@ public sealed class SignetLauncherTests
         var processPath = program == "signet" ? dir.Write("src/Signet.Cli/bin/Debug/net10.0/signet", []) : "/usr/share/dotnet/dotnet";
         var entry = dll is null ? null : Path.Combine(output, dll);
 
-        var e = Assert.Throws<McpConfigException>(() => SignetLauncher.Resolve(null, "", processPath, entry));
+        var e = Assert.Throws<McpConfigException>(() => SignetLauncher.ResolveForConfig(null, "", processPath, entry));
+        var running = SignetLauncher.Resolve(null, "", processPath, entry);
 
+        Assert.Equal(processPath, running.Command); // what starts signet now (signet demo) is the build itself
         Assert.Contains("bash pack.sh && dotnet tool install -g Signet.Cli --add-source out/tool", e.Message, StringComparison.Ordinal);
         Assert.Contains("--signet-command", e.Message, StringComparison.Ordinal);
     }
@@ -92,7 +94,7 @@ public sealed class SignetLauncherTests
         var shim = dir.Write("tools/signet", []);
         Directory.CreateDirectory(dir.File("tools", ".store", "signet.cli"));
 
-        var launcher = SignetLauncher.Resolve(null, dir.File("tools"), apphost, null);
+        var launcher = SignetLauncher.ResolveForConfig(null, dir.File("tools"), apphost, null);
 
         Assert.Equal(shim, launcher.Command);
     }
@@ -104,7 +106,7 @@ public sealed class SignetLauncherTests
         dir.Write("src/Signet.Cli/Signet.Cli.csproj", []);
         var apphost = dir.Write("src/Signet.Cli/bin/Debug/net10.0/signet", []);
 
-        var launcher = SignetLauncher.Resolve(apphost, "", apphost, null);
+        var launcher = SignetLauncher.ResolveForConfig(apphost, "", apphost, null);
 
         Assert.Equal(apphost, launcher.Command);
     }
