@@ -333,15 +333,15 @@ internal static class WrapCommands
             var names = string.Join(", ", list.Select(s => s.Name).Distinct());
             var homeArgument = home == defaultHome ? "" : " --home " + Quote(home);
             var store = KeyStore.ForHome(home, console.Time);
-            if (!store.Exists(keyName))
-            {
-                await console.Error.WriteLineAsync(
-                    $"warning: there is no key \"{keyName}\" in {store.Directory}, so {names} will fail to start. Create it with: signet key new {keyName}{homeArgument}");
-                continue;
-            }
             bool encrypted;
             try
             {
+                if (!store.Exists(keyName))
+                {
+                    await console.Error.WriteLineAsync(
+                        $"warning: there is no key \"{keyName}\" in {store.Directory}, so {names} will fail to start. Create it with: signet key new {keyName}{homeArgument}");
+                    continue;
+                }
                 encrypted = store.Describe(keyName).Encrypted;
             }
             catch (KeyStoreException e)

@@ -288,6 +288,19 @@ public sealed class WrapCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Wrap_EntryNamesAnInvalidKey_WarnsInsteadOfFailing()
+    {
+        var path = Path.Combine(_root, "claude_desktop_config.json");
+        File.WriteAllText(path, """{"mcpServers": {"odd": {"command": "node", "args": ["a.js"], "env": {"SIGNET_KEY": "no such/key"}}}}""");
+
+        var result = await Run("wrap", path, "--signet-command", SignetPath, "--home", Path.Combine(_root, "home"));
+
+        Assert.Equal(0, result.Code);
+        Assert.Contains("warning: odd will fail to start: ", result.Error, StringComparison.Ordinal);
+        Assert.Contains("  wrapped          odd\n", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Wrap_EncryptedKeyWithoutPassphrase_WarnsForEachServerThatHasNone()
     {
         var home = Path.Combine(_root, "home");
