@@ -36,7 +36,7 @@ internal static class WrapCommands
         var durability = new Option<string?>("--durability") { Description = "Proxy option: durable (fsync before forwarding) or fast" };
         durability.AcceptOnlyFromAmong("durable", "fast");
         var failOpen = new Option<bool>("--fail-open") { Description = "Proxy option: forward calls even when a receipt cannot be written" };
-        var target = new Option<string?>("--target") { Description = "Proxy option: the target URI recorded in receipts" };
+        var target = new Option<string?>("--target") { Description = "Proxy option: the target URI recorded in receipts (default: mcp://<server name>, per server)" };
         var metaKey = new Option<string?>("--meta-key") { Description = "Proxy option: where the receipt goes in params._meta" };
         var passphraseFile = new Option<string?>("--passphrase-file")
         {
