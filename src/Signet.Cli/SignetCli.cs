@@ -18,7 +18,8 @@ internal static class SignetCli
 
     public static async Task<int> RunAsync(string[] args, CliConsole console)
     {
-        var parse = Parse(Build(console), args);
+        var root = Build(console);
+        var parse = Parse(root, args);
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)
@@ -59,10 +60,11 @@ internal static class SignetCli
     /// <summary>
     /// Parses without response files: System.CommandLine would otherwise read any <c>@WORD</c> argument as a file of
     /// more arguments, which breaks <c>--params @FILE</c> and npm package names such as
-    /// <c>@modelcontextprotocol/server-filesystem</c> in a proxy command line.
+    /// <c>@modelcontextprotocol/server-filesystem</c> in a proxy command line. A <c>signet proxy</c> line without
+    /// its <c>--</c> gets it back first (<see cref="ProxyCommand.WithSeparator"/>).
     /// </summary>
     internal static ParseResult Parse(RootCommand root, IReadOnlyList<string> args) =>
-        root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        root.Parse(ProxyCommand.WithSeparator([.. args], root), new ParserConfiguration { ResponseFileTokenReplacer = null });
 
     internal static RootCommand Build(CliConsole console)
     {

@@ -131,6 +131,42 @@ internal static class ProxyCommand
         return command;
     }
 
+    /// <summary>
+    /// Puts back the <c>--</c> before the server's command when a launcher dropped it (the MCP Inspector's CLI passes
+    /// <c>signet proxy [options] COMMAND ARGS…</c>): the first argument that is neither a proxy option nor an option's
+    /// value starts the server's command line, which is then passed on as it is, options such as <c>-y</c> included.
+    /// Other command lines are returned unchanged.
+    /// </summary>
+    internal static string[] WithSeparator(string[] args, Command root)
+    {
+        if (args.Length < 2 || args[0] != Name || args.Contains("--") || root.Subcommands.FirstOrDefault(c => c.Name == Name) is not { } proxy)
+        {
+            return args;
+        }
+        for (var i = 1; i < args.Length; i++)
+        {
+            var token = args[i];
+            if (!token.StartsWith('-') || token == "-")
+            {
+                return [.. args[..i], "--", .. args[i..]];
+            }
+            var name = token.Split('=', 2)[0];
+            var option = proxy.Options.FirstOrDefault(o => o.Name == name || o.Aliases.Contains(name));
+            if (option is null || token.Contains('='))
+            {
+                continue; // an unknown option is reported by the parser; --opt=value carries its value
+            }
+            var takesValue = option.ValueType == typeof(bool)
+                ? i + 1 < args.Length && bool.TryParse(args[i + 1], out _)
+                : option.Arity.MaximumNumberOfValues > 0;
+            if (takesValue)
+            {
+                i++;
+            }
+        }
+        return args;
+    }
+
     /// <summary>Loads the signing key; an encrypted key without a passphrase source stops the proxy with config advice.</summary>
     private static LoadedKey LoadKey(KeyOptions keys, ParseResult parse, string home, CliConsole console)
     {

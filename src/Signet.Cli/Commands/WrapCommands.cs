@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Signet.Keys;
 using Signet.Mcp.Config;
 
 namespace Signet.Cli.Commands;
@@ -21,13 +22,21 @@ internal static class WrapCommands
         {
             Description = "The signet command to write into the config (default: the installed tool, else this executable)",
         };
-        var key = new Option<string?>("--key") { Description = "Proxy option: the key that signs (default: $SIGNET_KEY, else 'default')" };
+        var key = new Option<string?>("--key") { Description = "Proxy option: the key that signs (default: $SIGNET_KEY in the entry's env, else 'default')" };
+        var signer = new Option<string?>("--signer")
+        {
+            Description = "Proxy option: the agent's name signed into receipts (default: the key's name); the target is always mcp://<server name>",
+        };
+        var storePassphrase = new Option<bool>("--store-passphrase")
+        {
+            Description = "Write $SIGNET_PASSPHRASE from this environment into the env of each server wrapped now (the config becomes 0600; unwrap removes it)",
+        };
         var home = CommonOptions.Home();
         home.Description = "Proxy option: the Signet home the proxy uses (written as an absolute path)";
         var durability = new Option<string?>("--durability") { Description = "Proxy option: durable (fsync before forwarding) or fast" };
         durability.AcceptOnlyFromAmong("durable", "fast");
         var failOpen = new Option<bool>("--fail-open") { Description = "Proxy option: forward calls even when a receipt cannot be written" };
-        var target = new Option<string?>("--target") { Description = "Proxy option: the target URI recorded in receipts" };
+        var target = new Option<string?>("--target") { Description = "Proxy option: the target URI recorded in receipts (default: mcp://<server name>, per server)" };
         var metaKey = new Option<string?>("--meta-key") { Description = "Proxy option: where the receipt goes in params._meta" };
         var passphraseFile = new Option<string?>("--passphrase-file")
         {
@@ -40,7 +49,8 @@ internal static class WrapCommands
 
         var command = new Command("wrap", "Rewrite an MCP client config so each server runs through 'signet proxy' (undo with 'signet unwrap')")
         {
-            config, client, servers, dryRun, list, json, signetCommand, key, home, durability, failOpen, target, metaKey, passphraseFile, proxyArgs,
+            config, client, servers, dryRun, list, json, signetCommand, key, signer, home, durability, failOpen, target, metaKey, passphraseFile,
+            storePassphrase, proxyArgs,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -96,12 +106,28 @@ internal static class WrapCommands
             var explicitCommand = parse.GetValue(signetCommand) is { } sc && (sc.Contains('/') || sc.Contains('\\'))
                 ? Path.GetFullPath(sc, console.WorkingDirectory)
                 : parse.GetValue(signetCommand);
-            var launcher = SignetLauncher.Resolve(explicitCommand, console.GetEnvironmentVariable("PATH"),
+            var launcher = SignetLauncher.ResolveForConfig(explicitCommand, console.GetEnvironmentVariable("PATH"),
                 Environment.ProcessPath, SignetLauncher.RunningSignetDll());
+            string? passphrase = null;
+            if (parse.GetValue(storePassphrase))
+            {
+                passphrase = console.GetEnvironmentVariable(PassphraseSource.EnvironmentVariable);
+                if (string.IsNullOrEmpty(passphrase))
+                {
+                    throw new CliUsageException($"--store-passphrase writes ${PassphraseSource.EnvironmentVariable} into the config, but it is not set here");
+                }
+            }
             var selection = Selection(parse.GetValue(servers));
-            var options = new McpWrapOptions { Launcher = launcher, ProxyOptions = proxyOptions, Servers = selection };
+            var options = new McpWrapOptions
+            {
+                Launcher = launcher,
+                SignerName = parse.GetValue(signer),
+                ProxyOptions = proxyOptions,
+                Servers = selection,
+                Passphrase = passphrase,
+            };
             return await RewriteAsync(console, parse.GetValue(config), parse.GetValue(client), selection, parse.GetValue(dryRun),
-                (bytes, c) => McpConfigRewriter.Wrap(bytes, c, options), "wrap");
+                (bytes, c) => McpConfigRewriter.Wrap(bytes, c, options), "wrap", proxyOptions, passphrase is not null);
         });
         return command;
     }
@@ -126,7 +152,7 @@ internal static class WrapCommands
     }
 
     private static async Task<int> RewriteAsync(CliConsole console, string? configPath, string? clientName, IReadOnlySet<string>? selection,
-        bool dryRun, Func<byte[], McpClient, McpConfigRewrite> rewrite, string verb)
+        bool dryRun, Func<byte[], McpClient, McpConfigRewrite> rewrite, string verb, IReadOnlyList<string>? proxyOptions = null, bool holdsSecret = false)
     {
         if (configPath is null)
         {
@@ -170,6 +196,11 @@ internal static class WrapCommands
             await console.Out.WriteLineAsync($"  {Describe(server.Action, dryRun),-16} {name}{detail}");
         }
 
+        if (verb == "wrap")
+        {
+            await WarnAboutKeysAsync(console, path, result, proxyOptions ?? [], holdsSecret);
+        }
+
         if (!result.Changed)
         {
             await console.Out.WriteLineAsync("No change; the file was not written.");
@@ -186,7 +217,7 @@ internal static class WrapCommands
         string backup;
         try
         {
-            backup = McpConfigFile.Replace(path, result.Original, result.Result, console.Time);
+            backup = McpConfigFile.Replace(path, result.Original, result.Result, console.Time, holdsSecret);
         }
         catch (McpConfigException e) when (e.File is null)
         {
@@ -266,6 +297,83 @@ internal static class WrapCommands
         return SignetCli.Ok;
     }
 
+    /// <summary>
+    /// Says, before a client tries, when the wrapped servers cannot start: the key they sign with does not exist, or it
+    /// is encrypted and nothing gives the proxy its passphrase (the client owns stdin, so there is no prompt).
+    /// </summary>
+    private static async Task WarnAboutKeysAsync(CliConsole console, string path, McpConfigRewrite result, IReadOnlyList<string> proxyOptions,
+        bool passphraseStored)
+    {
+        var defaultHome = CommonOptions.ResolveHome(null, console);
+        var groups = new Dictionary<(string Home, string Key), List<(string Name, bool HasPassphrase)>>();
+        foreach (var server in result.Servers)
+        {
+            if (server.Action is not (McpServerAction.Wrapped or McpServerAction.Updated or McpServerAction.AlreadyWrapped))
+            {
+                continue;
+            }
+            // Newly wrapped servers get this run's proxy options; wrapped ones keep the options already in their args.
+            var args = server.Action == McpServerAction.Wrapped ? proxyOptions : server.Arguments;
+            var env = server.Environment;
+            var keyName = OptionValue(args, "--key")
+                ?? (env.GetValueOrDefault(KeyOptions.KeyEnvironmentVariable) is { Length: > 0 } k ? k : KeyOptions.DefaultKeyName);
+            var home = OptionValue(args, "--home") ?? (env.GetValueOrDefault("SIGNET_HOME") is { Length: > 0 } h ? h : defaultHome);
+            var hasPassphrase = OptionValue(args, "--passphrase-file") is not null
+                || env.GetValueOrDefault(PassphraseSource.EnvironmentVariable) is { Length: > 0 }
+                || (passphraseStored && server.Action == McpServerAction.Wrapped);
+            if (!groups.TryGetValue((home, keyName), out var list))
+            {
+                groups[(home, keyName)] = list = [];
+            }
+            list.Add((server.Name, hasPassphrase));
+        }
+
+        foreach (var ((home, keyName), list) in groups)
+        {
+            var names = string.Join(", ", list.Select(s => s.Name).Distinct());
+            var homeArgument = home == defaultHome ? "" : " --home " + Quote(home);
+            var store = KeyStore.ForHome(home, console.Time);
+            bool encrypted;
+            try
+            {
+                if (!store.Exists(keyName))
+                {
+                    await console.Error.WriteLineAsync(
+                        $"warning: there is no key \"{keyName}\" in {store.Directory}, so {names} will fail to start. Create it with: signet key new {keyName}{homeArgument}");
+                    continue;
+                }
+                encrypted = store.Describe(keyName).Encrypted;
+            }
+            catch (KeyStoreException e)
+            {
+                await console.Error.WriteLineAsync($"warning: {names} will fail to start: {e.Message}");
+                continue;
+            }
+            var locked = list.Where(s => !s.HasPassphrase).Select(s => s.Name).Distinct().ToList();
+            if (encrypted && locked.Count > 0)
+            {
+                await console.Error.WriteLineAsync(
+                    $"warning: key \"{keyName}\" is encrypted and {string.Join(", ", locked)} {(locked.Count == 1 ? "has" : "have")} no passphrase for it " +
+                    "(the client starts the proxy without a terminal), so they will fail to start. Add " +
+                    $"\"env\": {{ \"{PassphraseSource.EnvironmentVariable}\": \"<passphrase>\" }} to each entry, or run: signet unwrap {Quote(path)}, then " +
+                    $"{PassphraseSource.EnvironmentVariable}=<passphrase> signet wrap {Quote(path)} --store-passphrase (or --passphrase-file FILE){homeArgument}");
+            }
+        }
+    }
+
+    // The value of a proxy option in an argument list, up to the "--" separator.
+    private static string? OptionValue(IReadOnlyList<string> args, string option)
+    {
+        for (var i = 0; i < args.Count - 1 && args[i] != "--"; i++)
+        {
+            if (args[i] == option)
+            {
+                return args[i + 1];
+            }
+        }
+        return null;
+    }
+
     private static string Describe(McpServerAction action, bool dryRun) => (action, dryRun) switch
     {
         (McpServerAction.Wrapped, false) => "wrapped",
@@ -273,6 +381,8 @@ internal static class WrapCommands
         (McpServerAction.Unwrapped, false) => "unwrapped",
         (McpServerAction.Unwrapped, true) => "would unwrap",
         (McpServerAction.AlreadyWrapped, _) => "already wrapped",
+        (McpServerAction.Updated, false) => "updated",
+        (McpServerAction.Updated, true) => "would update",
         (McpServerAction.NotWrapped, _) => "not wrapped",
         (McpServerAction.NotSelected, _) => "not selected",
         _ => "unsupported",

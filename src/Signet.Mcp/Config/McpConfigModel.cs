@@ -6,8 +6,20 @@ public sealed record McpWrapOptions
     /// <summary>The command (and its leading arguments) that starts signet.</summary>
     public required SignetLauncher Launcher { get; init; }
 
-    /// <summary>Proxy options written after <c>--name NAME</c>, such as <c>--key K</c> or <c>--home DIR</c>.</summary>
+    /// <summary>
+    /// The signer name written as the proxy's <c>--name</c>; null lets the proxy sign as the key's name. The target is
+    /// always the server: <c>--target mcp://&lt;entry name&gt;</c>, unless <see cref="ProxyOptions"/> holds a <c>--target</c>.
+    /// </summary>
+    public string? SignerName { get; init; }
+
+    /// <summary>Proxy options written after the signer and target, such as <c>--key K</c> or <c>--home DIR</c>.</summary>
     public IReadOnlyList<string> ProxyOptions { get; init; } = [];
+
+    /// <summary>
+    /// A passphrase written as <c>SIGNET_PASSPHRASE</c> into the <c>env</c> of each server this rewrite wraps (with
+    /// <see cref="McpConfigRewriter.AddedVariable"/> saying so, so that unwrapping removes it); null writes none.
+    /// </summary>
+    public string? Passphrase { get; init; }
 
     /// <summary>The server names to wrap; null wraps every server.</summary>
     public IReadOnlySet<string>? Servers { get; init; }
@@ -21,6 +33,9 @@ public enum McpServerAction
 
     /// <summary>The server already ran through <c>signet proxy</c>; nothing changed.</summary>
     AlreadyWrapped,
+
+    /// <summary>The server ran through <c>signet proxy</c> in the form an earlier version wrote; it now has the current form.</summary>
+    Updated,
 
     /// <summary>The server's original entry was restored.</summary>
     Unwrapped,
@@ -60,7 +75,14 @@ public sealed record McpServerInfo(string Location, string Name, McpServerState 
 /// <param name="Name">The server's key.</param>
 /// <param name="Action">What was done.</param>
 /// <param name="Detail">Why, for an unsupported entry; else null.</param>
-public sealed record McpServerResult(string Location, string Name, McpServerAction Action, string? Detail = null);
+public sealed record McpServerResult(string Location, string Name, McpServerAction Action, string? Detail = null)
+{
+    /// <summary>The string variables of the entry's <c>env</c> block as the file held them before the rewrite.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The entry's <c>args</c> as the file held them before the rewrite (empty when it had none).</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+}
 
 /// <summary>A config before and after a rewrite, and what happened to each server.</summary>
 /// <param name="Original">The file's bytes as read.</param>

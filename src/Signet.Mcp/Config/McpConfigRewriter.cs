@@ -21,6 +21,14 @@ public static class McpConfigRewriter
     /// <summary>The <c>env</c> variable in which a wrapped entry keeps its original text when its arguments cannot restore it.</summary>
     public const string OriginalVariable = "SIGNET_WRAP_ORIGINAL";
 
+    /// <summary>
+    /// The <c>env</c> variable that lists what <c>wrap</c> added to an entry's <c>env</c> (<c>SIGNET_PASSPHRASE</c>, or
+    /// <c>env</c> when it added the whole block), so that <c>unwrap</c> removes exactly that.
+    /// </summary>
+    public const string AddedVariable = "SIGNET_WRAP_ADDED";
+
+    private const string PassphraseVariable = "SIGNET_PASSPHRASE";
+
     private static readonly HashSet<string> UrlKeys = ["type", "url", "httpUrl", "headers"];
 
     // Proxy options that take a value, so a value is never mistaken for the "--" separator.
@@ -44,11 +52,19 @@ public static class McpConfigRewriter
             var entry = Classify(server, client);
             switch (entry.Kind)
             {
+                case EntryKind.Wrapped when IsOlderForm(server, entry):
+                    UpdateOlderForm(document, server, entry, options);
+                    results.Add(server.Result(McpServerAction.Updated, "the server is now the target and the key's agent the signer"));
+                    break;
                 case EntryKind.Wrapped:
                     results.Add(server.Result(McpServerAction.AlreadyWrapped));
                     break;
                 case EntryKind.Stdio when server.Value["args"] is not null:
                     WrapInPlace(document, server, options);
+                    if (options.Passphrase is { } passphrase && server.Value["env"]?[PassphraseVariable] is null)
+                    {
+                        AddPassphrase(document, server, passphrase);
+                    }
                     results.Add(server.Result(McpServerAction.Wrapped));
                     break;
                 case EntryKind.Stdio or EntryKind.Url:
@@ -93,12 +109,14 @@ public static class McpConfigRewriter
                     continue;
                 }
                 document.Replace(server.Value.Start, server.Value.End, original);
-                results.Add(server.Result(McpServerAction.Unwrapped));
+                var addedPassphrase = server.Value["env"]?[AddedVariable]?.String?.Split(',').Contains(PassphraseVariable) == true;
+                results.Add(server.Result(McpServerAction.Unwrapped, addedPassphrase ? $"removed {PassphraseVariable}, which wrap added" : null));
             }
             else if (entry.TargetIndex >= 0)
             {
                 UnwrapInPlace(document, server, entry.TargetIndex);
-                results.Add(server.Result(McpServerAction.Unwrapped));
+                var removed = RemoveAdded(document, server);
+                results.Add(server.Result(McpServerAction.Unwrapped, removed.Count == 0 ? null : $"removed {string.Join(", ", removed)}, which wrap added"));
             }
             else
             {
@@ -215,6 +233,11 @@ public static class McpConfigRewriter
             args.Add(value["command"]!.String!);
         }
         var marker = $"{Json.Quote(OriginalVariable)}: {Json.Quote(Encoding.UTF8.GetString(document.Slice(value.Start, value.End)))}";
+        if (options.Passphrase is { } passphrase && value["env"]?[PassphraseVariable] is null)
+        {
+            // Restoring the recorded original removes it again.
+            marker += $", {Json.Quote(AddedVariable)}: {Json.Quote(PassphraseVariable)}, {Json.Quote(PassphraseVariable)}: {Json.Quote(passphrase)}";
+        }
         var argsText = $"{Json.Quote("args")}: [{string.Join(", ", args.Select(Json.Quote))}]";
         var commandText = $"{Json.Quote("command")}: {Json.Quote(options.Launcher.Command)}";
         if (entry.Kind == EntryKind.Url)
@@ -248,6 +271,69 @@ public static class McpConfigRewriter
         document.Replace(value.Start, value.End, Encoding.UTF8.GetBytes(Style.Of(document, value).Layout(properties)));
     }
 
+    // SIGNET_PASSPHRASE (and the note that wrap added it) as the first variables of the entry's env, or a new env.
+    private static void AddPassphrase(Document document, Server server, string passphrase)
+    {
+        var value = server.Value;
+        var members = $"{Json.Quote(PassphraseVariable)}: {Json.Quote(passphrase)}";
+        if (value.Property("env") is { } env)
+        {
+            var variables = env.Value.Properties!;
+            if (variables.Count == 0)
+            {
+                document.Replace(env.Value.Start, env.Value.End,
+                    Encoding.UTF8.GetBytes($"{{ {Json.Quote(AddedVariable)}: {Json.Quote(PassphraseVariable)}, {members} }}"));
+                return;
+            }
+            var leading = Encoding.UTF8.GetString(document.Slice(env.Value.Start + 1, variables[0].NameStart));
+            var separator = leading.Length > 0 && string.IsNullOrWhiteSpace(leading) ? leading : " ";
+            document.Replace(variables[0].NameStart, variables[0].NameStart, Encoding.UTF8.GetBytes(
+                $"{Json.Quote(AddedVariable)}: {Json.Quote(PassphraseVariable)}," + separator + members + "," + separator));
+            return;
+        }
+        var style = Style.Of(document, value);
+        var last = value.Properties![^1];
+        var before = style.MultiLine ? "," + style.Newline + style.Inner : ", ";
+        document.Replace(last.Value.End, last.Value.End,
+            Encoding.UTF8.GetBytes($"{before}{Json.Quote("env")}: {{ {Json.Quote(AddedVariable)}: {Json.Quote("env," + PassphraseVariable)}, {members} }}"));
+    }
+
+    // Takes out of a wrapped entry's env what wrap added there (see AddPassphrase); returns the variables removed.
+    private static List<string> RemoveAdded(Document document, Server server)
+    {
+        var value = server.Value;
+        if (value.Property("env") is not { } env || env.Value[AddedVariable] is not { IsString: true } note)
+        {
+            return [];
+        }
+        var added = note.String!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        var variables = env.Value.Properties!;
+        var removed = variables.Where(v => v.Name == AddedVariable || added.Contains(v.Name)).ToList();
+        var names = removed.Select(v => v.Name).Where(n => n != AddedVariable).Distinct().ToList();
+        var kept = variables.Except(removed).ToList();
+        var properties = value.Properties!;
+        var index = properties.IndexOf(env);
+        if (added.Contains("env") && kept.Count == 0 && index > 0)
+        {
+            document.Replace(properties[index - 1].Value.End, env.Value.End, []);
+            return names;
+        }
+        if (kept.Count == 0)
+        {
+            document.Replace(env.Value.Start, env.Value.End, "{}"u8);
+        }
+        else if (variables.Take(removed.Count).SequenceEqual(removed))
+        {
+            document.Replace(variables[0].NameStart, kept[0].NameStart, []);
+        }
+        else
+        {
+            var text = string.Join(", ", kept.Select(v => Encoding.UTF8.GetString(document.Slice(v.NameStart, v.Value.End))));
+            document.Replace(env.Value.Start, env.Value.End, Encoding.UTF8.GetBytes("{ " + text + " }"));
+        }
+        return names;
+    }
+
     // The env object with the recorded original as its first variable, laid out like the variables that follow.
     private static string EnvWithOriginal(Document document, JsonSpanProperty env, string marker)
     {
@@ -268,11 +354,61 @@ public static class McpConfigRewriter
         return new string(Encoding.UTF8.GetString(document.Slice(lineStart, offset)).TakeWhile(c => c is ' ' or '\t').ToArray());
     }
 
+    /// <summary>The receipt target <c>wrap</c> writes for a server: <c>mcp://</c> and the entry's name.</summary>
+    public static string TargetFor(string serverName) => "mcp://" + Uri.EscapeDataString(serverName);
+
     private static List<string> ProxyPrefix(string name, McpWrapOptions options)
     {
-        var args = new List<string>(options.Launcher.PrefixArguments) { "proxy", "--name", name };
+        var args = new List<string>(options.Launcher.PrefixArguments) { "proxy" };
+        args.AddRange(SignerAndTarget(name, options));
         args.AddRange(options.ProxyOptions);
         return args;
+    }
+
+    // The signer is the agent (the key's name unless --signer names it), the target the server: two servers of one
+    // config never share a target.
+    private static List<string> SignerAndTarget(string name, McpWrapOptions options)
+    {
+        var args = new List<string>();
+        if (options.SignerName is { } signer)
+        {
+            args.AddRange(["--name", signer]);
+        }
+        if (!options.ProxyOptions.Contains("--target"))
+        {
+            args.AddRange(["--target", TargetFor(name)]);
+        }
+        return args;
+    }
+
+    // Earlier versions wrote "proxy --name <server>" with no --target: the server's name became the signer and
+    // the target was derived from the command (mcp://index.js for many servers at once).
+    private static bool IsOlderForm(Server server, Entry entry)
+    {
+        var items = server.Value["args"]!.Items!;
+        var p = entry.ProxyIndex;
+        if (items.Count < p + 3 || items[p + 1].String != "--name" || items[p + 2].String != server.Name)
+        {
+            return false;
+        }
+        var end = entry.TargetIndex >= 0 ? entry.TargetIndex - 1 : items.Count;
+        return !items.Take(end).Skip(p + 3).Any(i => i.String == "--target");
+    }
+
+    private static void UpdateOlderForm(Document document, Server server, Entry entry, McpWrapOptions options)
+    {
+        var args = server.Value["args"]!;
+        var items = args.Items!;
+        var p = entry.ProxyIndex;
+        var replacement = SignerAndTarget(server.Name, options);
+        if (replacement.Count == 0)
+        {
+            document.Replace(items[p + 1].Start, items[p + 3].Start, []);
+            return;
+        }
+        var separator = ElementSeparator(document, args);
+        document.Replace(items[p + 1].Start, items[p + 2].End,
+            Encoding.UTF8.GetBytes(string.Join("," + separator, replacement.Select(Json.Quote))));
     }
 
     // The text that separates array elements, taken from the array itself so the new elements look like the old.
@@ -352,7 +488,7 @@ public static class McpConfigRewriter
                 var summary = target >= 0
                     ? string.Join(' ', list.Skip(target))
                     : list.SkipWhile(a => a != "--url").Skip(1).FirstOrDefault() ?? "";
-                return new Entry(EntryKind.Wrapped, summary, target);
+                return new Entry(EntryKind.Wrapped, summary, target, ProxyIndex: proxyIndex);
             }
             return new Entry(EntryKind.Stdio, string.Join(' ', list.Prepend(command.String)));
         }
@@ -453,7 +589,8 @@ public static class McpConfigRewriter
         Unsupported,
     }
 
-    private sealed record Entry(EntryKind Kind, string? Detail, int TargetIndex = -1, string? Url = null, List<(string Name, string Value)>? Headers = null)
+    private sealed record Entry(EntryKind Kind, string? Detail, int TargetIndex = -1, string? Url = null, List<(string Name, string Value)>? Headers = null,
+        int ProxyIndex = -1)
     {
         public List<(string Name, string Value)> Headers { get; } = Headers ?? [];
 
@@ -462,7 +599,13 @@ public static class McpConfigRewriter
 
     private sealed record Server(string Location, string Name, JsonSpan Value)
     {
-        public McpServerResult Result(McpServerAction action, string? detail = null) => new(Location, Name, action, detail);
+        public McpServerResult Result(McpServerAction action, string? detail = null) => new(Location, Name, action, detail)
+        {
+            Environment = Value["env"] is { IsObject: true } env
+                ? env.Properties!.Where(p => p.Value.IsString).GroupBy(p => p.Name).ToDictionary(g => g.Key, g => g.Last().Value.String!, StringComparer.Ordinal)
+                : new Dictionary<string, string>(StringComparer.Ordinal),
+            Arguments = Value["args"] is { IsArray: true } args ? args.Items!.Where(i => i.IsString).Select(i => i.String!).ToList() : [],
+        };
     }
 
     /// <summary>The parsed file plus the replacements made so far.</summary>

@@ -21,24 +21,61 @@ public sealed record SignetLauncher
     public IReadOnlyList<string> PrefixArguments { get; }
 
     /// <summary>
-    /// Chooses the command a client can launch: an explicit path (a <c>.dll</c> is run by the dotnet host), else
-    /// <c>signet</c> installed as a .NET tool on PATH, else the running apphost, else the running dotnet host with
-    /// the absolute path of <c>signet.dll</c>.
+    /// Chooses the command that starts signet now: an explicit path (a <c>.dll</c> is run by the dotnet host); else,
+    /// when the running signet is an installed .NET tool, that tool's shim (never the versioned <c>.store</c> path it
+    /// runs from); else <c>signet</c> installed as a .NET tool on PATH; else the running apphost, else the running
+    /// dotnet host with the absolute path of <c>signet.dll</c>.
     /// </summary>
     /// <param name="explicitCommand">The <c>--signet-command</c> value, or null.</param>
     /// <param name="pathVariable">The PATH environment variable.</param>
     /// <param name="processPath">The running executable (<see cref="Environment.ProcessPath"/>).</param>
     /// <param name="entryAssemblyPath">The path of the running signet assembly (signet.dll).</param>
-    public static SignetLauncher Resolve(string? explicitCommand, string? pathVariable, string? processPath, string? entryAssemblyPath)
+    public static SignetLauncher Resolve(string? explicitCommand, string? pathVariable, string? processPath, string? entryAssemblyPath) =>
+        Resolve(explicitCommand, pathVariable, processPath, entryAssemblyPath, refuseBuildOutput: false);
+
+    /// <summary>
+    /// Like <see cref="Resolve(string?, string?, string?, string?)"/>, for a command written into a client config, which
+    /// must survive upgrades and rebuilds: a running build output (<c>bin</c> beside a project file, as with
+    /// <c>dotnet run</c>) is refused, with how to install the tool, unless <paramref name="explicitCommand"/> names it.
+    /// </summary>
+    /// <param name="explicitCommand">The <c>--signet-command</c> value, or null.</param>
+    /// <param name="pathVariable">The PATH environment variable.</param>
+    /// <param name="processPath">The running executable (<see cref="Environment.ProcessPath"/>).</param>
+    /// <param name="entryAssemblyPath">The path of the running signet assembly (signet.dll).</param>
+    public static SignetLauncher ResolveForConfig(string? explicitCommand, string? pathVariable, string? processPath, string? entryAssemblyPath) =>
+        Resolve(explicitCommand, pathVariable, processPath, entryAssemblyPath, refuseBuildOutput: true);
+
+    private static SignetLauncher Resolve(string? explicitCommand, string? pathVariable, string? processPath, string? entryAssemblyPath, bool refuseBuildOutput)
     {
         if (!string.IsNullOrWhiteSpace(explicitCommand))
         {
             return FromExplicit(explicitCommand, pathVariable, processPath);
         }
 
+        // The Native AOT tool runs from .store/signet.cli/<version>/…/signet, the framework-dependent one from a
+        // signet.dll there: the shim in the tool folder that holds .store is what the user installed.
+        foreach (var running in (string?[])[processPath, entryAssemblyPath])
+        {
+            if (running is not null && ToolShimFor(running) is { } shim)
+            {
+                return new SignetLauncher(shim);
+            }
+        }
+
         if (FindOnPath("signet", pathVariable) is { } onPath && IsInstalledTool(onPath))
         {
             return new SignetLauncher(onPath);
+        }
+
+        var build = processPath is not null && IsSignetName(processPath) ? processPath
+            : processPath is not null && IsDotnetHost(processPath) && entryAssemblyPath is not null && IsSignetDll(entryAssemblyPath) ? entryAssemblyPath
+            : null;
+        if (refuseBuildOutput && build is not null && BuildOutputProject(build) is { } project)
+        {
+            throw new McpConfigException(
+                $"signet is running from the build output of {project}, which the next build replaces, so a client config must not point at it. " +
+                "Install the tool first: bash pack.sh && dotnet tool install -g Signet.Cli --add-source out/tool " +
+                "(then run wrap again with the installed signet), or pass --signet-command /absolute/path/to/signet to write that path anyway");
         }
 
         if (processPath is not null && IsSignetName(processPath))
@@ -52,7 +89,64 @@ public sealed record SignetLauncher
         }
 
         throw new McpConfigException(
-            "cannot tell which command starts signet: install it with 'dotnet tool install -g Signet.Cli', or pass --signet-command /absolute/path/to/signet");
+            "cannot tell which command starts signet: install it with 'bash pack.sh && dotnet tool install -g Signet.Cli --add-source out/tool', " +
+            "or pass --signet-command /absolute/path/to/signet");
+    }
+
+    /// <summary>
+    /// The shim of the .NET tool that <paramref name="path"/> belongs to: walks up from the <c>.store</c> folder that
+    /// holds it to the tool folder (<c>~/.dotnet/tools</c>, or a <c>--tool-path</c>) and returns the <c>signet</c> or
+    /// <c>signet.exe</c> there; null when the path is not inside a tool's store.
+    /// </summary>
+    internal static string? ToolShimFor(string path)
+    {
+        var full = Path.GetFullPath(path);
+        for (var directory = Path.GetDirectoryName(full); directory is not null; directory = Path.GetDirectoryName(directory))
+        {
+            if (!Path.GetFileName(directory).Equals(".store", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+            var tools = Path.GetDirectoryName(directory);
+            if (tools is null)
+            {
+                return null;
+            }
+            foreach (var name in OperatingSystem.IsWindows() ? new[] { "signet.exe", "signet" } : ["signet"])
+            {
+                var shim = Path.Combine(tools, name);
+                if (File.Exists(shim))
+                {
+                    return shim;
+                }
+            }
+            return null;
+        }
+        return null;
+    }
+
+    // dotnet build and dotnet run write to <project>/bin/<configuration>/<framework>/: a folder named bin beside a
+    // project file. Returns that project file, or null.
+    private static string? BuildOutputProject(string path)
+    {
+        for (var directory = Path.GetDirectoryName(Path.GetFullPath(path)); directory is not null; directory = Path.GetDirectoryName(directory))
+        {
+            if (!Path.GetFileName(directory).Equals("bin", StringComparison.OrdinalIgnoreCase) || Path.GetDirectoryName(directory) is not { } parent)
+            {
+                continue;
+            }
+            try
+            {
+                if (Directory.EnumerateFiles(parent, "*.csproj").FirstOrDefault() is { } project)
+                {
+                    return project;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        return null;
     }
 
     /// <summary>
@@ -67,7 +161,7 @@ public sealed record SignetLauncher
 
     /// <summary>
     /// True when <paramref name="command"/> and <paramref name="args"/> start a signet proxy in any of the forms
-    /// <see cref="Resolve"/> writes; <paramref name="proxyIndex"/> is the index of <c>proxy</c> in the arguments.
+    /// <see cref="Resolve(string?, string?, string?, string?)"/> writes; <paramref name="proxyIndex"/> is the index of <c>proxy</c> in the arguments.
     /// </summary>
     public static bool IsProxyInvocation(string command, IReadOnlyList<string> args, out int proxyIndex)
     {

@@ -28,7 +28,7 @@ public sealed class WrapCommandsTests : IDisposable
         Assert.Equal(original, File.ReadAllBytes(path + ".signet-backup"));
         var memory = Parse(path)["mcpServers"]!["memory"]!;
         Assert.Equal(SignetPath, memory["command"]!.GetValue<string>());
-        Assert.Equal("proxy --name memory --key work -- node /opt/mcp/server-memory/dist/index.js", string.Join(' ', memory["args"]!.AsArray()));
+        Assert.Equal("proxy --target mcp://memory --key work -- node /opt/mcp/server-memory/dist/index.js", string.Join(' ', memory["args"]!.AsArray()));
         Assert.Equal("correct horse battery staple", memory["env"]!["SIGNET_PASSPHRASE"]!.GetValue<string>());
 
         var unwrap = await Run("unwrap", path);
@@ -66,7 +66,7 @@ public sealed class WrapCommandsTests : IDisposable
         Assert.Equal(0, result.Code);
         Assert.Contains($"--- {path}\n+++ {path} (wrapped)\n", result.Out, StringComparison.Ordinal);
         Assert.Contains("-\t\t\t\"command\": \"python\",\n-\t\t\t\"args\": [\"-m\", \"notes_mcp\",],\n", result.Out, StringComparison.Ordinal);
-        Assert.Contains("+\t\t\t\"args\": [\"proxy\", \"--name\", \"notes\", \"--\", \"python\", \"-m\", \"notes_mcp\",],\n", result.Out, StringComparison.Ordinal);
+        Assert.Contains("+\t\t\t\"args\": [\"proxy\", \"--target\", \"mcp://notes\", \"--\", \"python\", \"-m\", \"notes_mcp\",],\n", result.Out, StringComparison.Ordinal);
         Assert.Contains("  would wrap       notes\n", result.Out, StringComparison.Ordinal);
         Assert.Contains("  not selected     filesystem\n", result.Out, StringComparison.Ordinal);
         Assert.Contains("Dry run: nothing was written.", result.Out, StringComparison.Ordinal);
@@ -122,7 +122,7 @@ public sealed class WrapCommandsTests : IDisposable
         Assert.Equal(0, result.Code);
         var args = Parse(path)["mcpServers"]!["pythonTools"]!["args"]!.AsArray().Select(a => a!.GetValue<string>());
         Assert.Equal(
-            ["proxy", "--name", "pythonTools", "--home", Path.Combine(_root, "signet-home"), "--durability", "fast", "--fail-open",
+            ["proxy", "--home", Path.Combine(_root, "signet-home"), "--durability", "fast", "--fail-open",
              "--target", "mcp://tools", "--passphrase-file", Path.Combine(_root, "pass.txt"), "--verbose",
              "--", "python", "-m", "my_mcp_server", "--port", "8080"],
             args);
@@ -198,8 +198,9 @@ public sealed class WrapCommandsTests : IDisposable
     }
 
     [Fact]
-    public async Task Wrap_RunAsApphostAndAsDll_WritesACommandThatStartsSignet()
+    public async Task Wrap_RunFromBuildOutput_RefusesWithInstallAdviceUnlessTheCommandIsGiven()
     {
+        // The test's bin folder is a build output (bin beside a project file), like that of dotnet run.
         var apphost = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "signet.exe" : "signet");
         var dll = Path.Combine(AppContext.BaseDirectory, "signet.dll");
         var dotnet = FindDotnet();
@@ -207,7 +208,13 @@ public sealed class WrapCommandsTests : IDisposable
         foreach (var (file, arguments) in new[] { (apphost, Array.Empty<string>()), (dotnet, new[] { dll }) })
         {
             var path = Copy("claude_desktop_config.json", $"{Path.GetFileName(file)}/claude_desktop_config.json");
-            var wrap = await Process(file, [.. arguments, "wrap", path, "--server", "memory"]);
+            var original = File.ReadAllBytes(path);
+            var refused = await Process(file, [.. arguments, "wrap", path, "--server", "memory"], new Dictionary<string, string> { ["PATH"] = "" });
+            Assert.Equal(1, refused.Code);
+            Assert.Contains("bash pack.sh && dotnet tool install -g Signet.Cli --add-source out/tool", refused.Error, StringComparison.Ordinal);
+            Assert.Equal(original, File.ReadAllBytes(path));
+
+            var wrap = await Process(file, [.. arguments, "wrap", path, "--server", "memory", "--signet-command", arguments.Length == 0 ? apphost : dll]);
             Assert.True(wrap.Code == 0, wrap.Error);
 
             var entry = Parse(path)["mcpServers"]!["memory"]!;
@@ -222,6 +229,144 @@ public sealed class WrapCommandsTests : IDisposable
             Assert.True(launched.Code == 0, launched.Error);
             Assert.StartsWith("0.1.0", launched.Out, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task Wrap_TwoServersOfOneScriptName_ReceiptsNameTheAgentAsSignerAndEachServerAsTarget()
+    {
+        var home = Path.Combine(_root, "home");
+        Signet.Keys.KeyStore.ForHome(home).CreateUnencrypted("agent-7");
+        var path = Path.Combine(_root, "claude_desktop_config.json");
+        var servers = new JsonObject();
+        foreach (var name in new[] { "notes", "tickets" })
+        {
+            Directory.CreateDirectory(Path.Combine(_root, name));
+            File.WriteAllText(Path.Combine(_root, name, "index.js"), """
+                require('readline').createInterface({ input: process.stdin }).on('line', l => {
+                  const m = JSON.parse(l);
+                  if (m.id !== undefined) process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { content: [] } }) + '\n');
+                });
+                """);
+            servers[name] = new JsonObject { ["command"] = "node", ["args"] = new JsonArray(Path.Combine(_root, name, "index.js")) };
+        }
+        File.WriteAllText(path, new JsonObject { ["mcpServers"] = servers }.ToJsonString());
+
+        var wrap = await Run("wrap", path, "--signet-command", SignetProcess.Executable, "--key", "agent-7", "--home", home);
+        Assert.Equal(0, wrap.Code);
+        Assert.Equal("", wrap.Error);
+
+        foreach (var name in new[] { "notes", "tickets" })
+        {
+            // Start the entry exactly as the client would.
+            var entry = Parse(path)["mcpServers"]![name]!;
+            Assert.Equal(SignetProcess.Executable, entry["command"]!.GetValue<string>());
+            await using var proxy = SignetProcess.Start(entry["args"]!.AsArray().Select(a => a!.GetValue<string>()), new Dictionary<string, string?>());
+            await proxy.SendAsync("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"add\",\"arguments\":{}}}\n");
+            Assert.Contains("\"id\":1", await proxy.ReadLineAsync(), StringComparison.Ordinal);
+            Assert.Equal(0, await proxy.CloseInputAndWaitAsync());
+        }
+
+        var shown = await Run("log", "show", "--signer", "agent-7", "--json", "--home", home);
+        var receipts = shown.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!["receipt"]!).ToList();
+        Assert.Equal(4, receipts.Count); // the request and response receipt of each call
+        var requests = receipts.Where(r => r["v"]!.GetValue<int>() == 1).ToList();
+        Assert.Equal(["mcp://notes", "mcp://tickets"], requests.Select(r => r["action"]!["target"]!.GetValue<string>()).ToArray());
+        Assert.All(requests, r => Assert.Equal("agent-7", r["signer"]!["name"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Wrap_NoKeyInTheHome_WarnsWithTheCommandThatCreatesIt()
+    {
+        var path = Copy("mcp.json", ".mcp.json");
+        var home = Path.Combine(_root, "empty-home");
+
+        var result = await Run("wrap", path, "--signet-command", SignetPath, "--home", home, "--key", "agent");
+
+        Assert.Equal(0, result.Code);
+        Assert.Contains($"warning: there is no key \"agent\" in {Path.Combine(home, "keys")}, so ", result.Error, StringComparison.Ordinal);
+        Assert.Contains($"Create it with: signet key new agent --home {home}", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Wrap_EntryNamesAnInvalidKey_WarnsInsteadOfFailing()
+    {
+        var path = Path.Combine(_root, "claude_desktop_config.json");
+        File.WriteAllText(path, """{"mcpServers": {"odd": {"command": "node", "args": ["a.js"], "env": {"SIGNET_KEY": "no such/key"}}}}""");
+
+        var result = await Run("wrap", path, "--signet-command", SignetPath, "--home", Path.Combine(_root, "home"));
+
+        Assert.Equal(0, result.Code);
+        Assert.Contains("warning: odd will fail to start: ", result.Error, StringComparison.Ordinal);
+        Assert.Contains("  wrapped          odd\n", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Wrap_EncryptedKeyWithoutPassphrase_WarnsForEachServerThatHasNone()
+    {
+        var home = Path.Combine(_root, "home");
+        var created = await Run(new Dictionary<string, string> { ["SIGNET_PASSPHRASE"] = "pw", ["SIGNET_HOME"] = home }, "key", "new", "default");
+        Assert.Equal(0, created.Code);
+        var path = Path.Combine(_root, "claude_desktop_config.json");
+        File.WriteAllText(path, """
+            {"mcpServers": {
+              "locked": {"command": "node", "args": ["a.js"]},
+              "unlocked": {"command": "node", "args": ["b.js"], "env": {"SIGNET_PASSPHRASE": "pw"}}
+            }}
+            """);
+        var env = new Dictionary<string, string> { ["SIGNET_HOME"] = home };
+
+        var result = await Run(env, "wrap", path, "--signet-command", SignetPath);
+        var withFile = await Run(env, "wrap", Copy("mcp.json", "other/.mcp.json"), "--signet-command", SignetPath, "--passphrase-file", "pw.txt");
+
+        Assert.Equal(0, result.Code);
+        Assert.Contains("warning: key \"default\" is encrypted and locked has no passphrase for it", result.Error, StringComparison.Ordinal);
+        Assert.Contains("\"env\": { \"SIGNET_PASSPHRASE\": \"<passphrase>\" }", result.Error, StringComparison.Ordinal);
+        Assert.Contains($"--store-passphrase", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("unlocked", result.Error, StringComparison.Ordinal);
+        Assert.Equal(0, withFile.Code);
+        Assert.Equal("", withFile.Error);
+    }
+
+    [Fact]
+    public async Task Wrap_StorePassphrase_WritesItOwnerOnlyAndUnwrapRemovesItAndSaysSo()
+    {
+        var path = Copy("claude_desktop_config.json", "Claude/claude_desktop_config.json");
+        var original = File.ReadAllBytes(path);
+        var env = new Dictionary<string, string> { ["SIGNET_PASSPHRASE"] = "from the shell" };
+
+        var wrap = await Run(env, "wrap", path, "--signet-command", SignetPath, "--store-passphrase");
+        var without = await Run("wrap", Copy("mcp.json", "x/.mcp.json"), "--signet-command", SignetPath, "--store-passphrase");
+
+        Assert.Equal(0, wrap.Code);
+        var servers = Parse(path)["mcpServers"]!.AsObject();
+        Assert.All(servers, s => Assert.NotNull(s.Value!["env"]!["SIGNET_PASSPHRASE"]));
+        Assert.Equal("correct horse battery staple", servers["memory"]!["env"]!["SIGNET_PASSPHRASE"]!.GetValue<string>());
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+        Assert.Equal(2, without.Code);
+
+        var unwrap = await Run("unwrap", path);
+
+        Assert.Equal(0, unwrap.Code);
+        Assert.Contains("  unwrapped        filesystem (removed SIGNET_PASSPHRASE, which wrap added)\n", unwrap.Out, StringComparison.Ordinal);
+        Assert.Contains("  unwrapped        memory\n", unwrap.Out, StringComparison.Ordinal);
+        Assert.Equal(original, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public async Task Wrap_ManyTimes_KeepsTheNewestFiveBackups()
+    {
+        var path = Copy("mcp.json", ".mcp.json");
+
+        for (var i = 0; i < 7; i++)
+        {
+            Assert.Equal(0, (await Run("wrap", path, "--signet-command", SignetPath)).Code);
+            Assert.Equal(0, (await Run("unwrap", path)).Code);
+        }
+
+        Assert.Equal(5, Directory.GetFiles(_root, ".mcp.json.signet-backup*").Length);
     }
 
     private string Copy(string sample, string relative)
@@ -258,9 +403,13 @@ public sealed class WrapCommandsTests : IDisposable
         return (code, output.ToString(), error.ToString());
     }
 
-    private static async Task<(int Code, string Out, string Error)> Process(string file, string[] args)
+    private static async Task<(int Code, string Out, string Error)> Process(string file, string[] args, Dictionary<string, string>? env = null)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in env ?? [])
+        {
+            start.Environment[name] = value;
+        }
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

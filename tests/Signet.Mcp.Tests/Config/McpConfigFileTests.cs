@@ -40,6 +40,45 @@ public sealed class McpConfigFileTests
     }
 
     [Fact]
+    public void Replace_ManyChanges_KeepsOnlyTheNewestBackups()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Write("mcp.json", "v0"u8.ToArray());
+        var time = new FakeTimeProvider(Time.GetUtcNow());
+
+        for (var i = 0; i < 8; i++)
+        {
+            McpConfigFile.Replace(path, System.Text.Encoding.UTF8.GetBytes($"v{i}"), System.Text.Encoding.UTF8.GetBytes($"v{i + 1}"), time);
+            time.Advance(i % 2 == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(3));
+        }
+
+        var backups = McpConfigFile.Backups(path);
+        Assert.Equal(McpConfigFile.BackupsKept, backups.Count);
+        Assert.Equal(["v3", "v4", "v5", "v6", "v7"], backups.Select(File.ReadAllText).ToArray());
+        Assert.Equal(McpConfigFile.BackupsKept + 1, Directory.GetFiles(dir.Path).Length);
+    }
+
+    [Fact]
+    public void Replace_WorldReadableConfig_BackupIsOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        using var dir = new TempDirectory();
+        var path = dir.Write("mcp.json", "old"u8.ToArray());
+        var readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        File.SetUnixFileMode(path, readable);
+
+        var backup = McpConfigFile.Replace(path, "old"u8.ToArray(), "new"u8.ToArray(), Time);
+        var secret = McpConfigFile.Replace(path, "new"u8.ToArray(), "secret"u8.ToArray(), Time, holdsSecret: true);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(backup));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(secret));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+    }
+
+    [Fact]
     public void Replace_FileChangedSinceRead_FailsAndWritesNothing()
     {
         using var dir = new TempDirectory();

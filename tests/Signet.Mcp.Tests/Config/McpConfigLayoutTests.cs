@@ -42,7 +42,7 @@ public sealed class McpConfigLayoutTests
             var entry = root["mcpServers"]![server.Name]!;
             Assert.Equal(Samples.Signet, entry["command"]!.GetValue<string>());
             var args = Samples.Args(entry);
-            Assert.Equal(["proxy", "--name", server.Name], args[..3]);
+            Assert.Equal(["proxy", "--target", McpConfigRewriter.TargetFor(server.Name)], args[..3]);
             var before = Samples.Parse(original)["mcpServers"]![server.Name]!;
             if (before["command"] is { } command)
             {

@@ -45,7 +45,7 @@ public sealed class McpConfigRewriterTests
             Assert.Equal(McpServerAction.Wrapped, server.Action);
             var entry = Lookup(root, server.Location)[server.Name]!;
             Assert.Equal(Samples.Signet, entry["command"]!.GetValue<string>());
-            Assert.Equal(["proxy", "--name", server.Name], Samples.Args(entry)[..3]);
+            Assert.Equal(["proxy", "--target", McpConfigRewriter.TargetFor(server.Name)], Samples.Args(entry)[..3]);
             Assert.Null(entry["url"]);
             Assert.Null(entry["httpUrl"]);
             Assert.True(entry["type"] is null || entry["type"]!.GetValue<string>() == "stdio");
@@ -61,7 +61,7 @@ public sealed class McpConfigRewriterTests
         var root = Samples.Parse(result.Result);
         var github = root["mcpServers"]!["github"]!;
         Assert.Equal(
-            ["proxy", "--name", "github", "--key", "work", "--durability", "fast", "--", "docker", "run", "-i", "--rm", "-e", "GITHUB_PERSONAL_ACCESS_TOKEN", "ghcr.io/github/github-mcp-server"],
+            ["proxy", "--target", "mcp://github", "--key", "work", "--durability", "fast", "--", "docker", "run", "-i", "--rm", "-e", "GITHUB_PERSONAL_ACCESS_TOKEN", "ghcr.io/github/github-mcp-server"],
             Samples.Args(github));
         Assert.Equal("ghp_example", github["env"]!["GITHUB_PERSONAL_ACCESS_TOKEN"]!.GetValue<string>());
         Assert.False(github["disabled"]!.GetValue<bool>());
@@ -70,7 +70,7 @@ public sealed class McpConfigRewriterTests
 
         // An escaped Windows path moves into args with its escapes intact and decodes to the same string.
         var sqlite = root["mcpServers"]!["sqlite"]!;
-        Assert.Equal(["proxy", "--name", "sqlite", "--key", "work", "--durability", "fast", "--", "C:\\Program Files\\uv\\uvx.exe"], Samples.Args(sqlite));
+        Assert.Equal(["proxy", "--target", "mcp://sqlite", "--key", "work", "--durability", "fast", "--", "C:\\Program Files\\uv\\uvx.exe"], Samples.Args(sqlite));
         Assert.Contains("\"--\", \"C:\\\\Program Files\\\\uv\\\\uvx.exe\"]", Samples.Text(result.Result), StringComparison.Ordinal);
     }
 
@@ -80,7 +80,7 @@ public sealed class McpConfigRewriterTests
         var result = McpConfigRewriter.Wrap(Samples.Bytes("claude_desktop_config.json"), McpClient.ClaudeDesktop, Samples.Options);
 
         var weather = Samples.Parse(result.Result)["mcpServers"]!["weather"]!;
-        Assert.Equal(["proxy", "--name", "weather", "--", "/usr/local/bin/weather-mcp"], Samples.Args(weather));
+        Assert.Equal(["proxy", "--target", "mcp://weather", "--", "/usr/local/bin/weather-mcp"], Samples.Args(weather));
         Assert.Equal("{\n      \"command\": \"/usr/local/bin/weather-mcp\"\n    }", Recorded(weather));
     }
 
@@ -90,8 +90,8 @@ public sealed class McpConfigRewriterTests
         var result = McpConfigRewriter.Wrap(Samples.Bytes("claude_desktop_config.json"), McpClient.ClaudeDesktop, Samples.Options);
 
         var text = Samples.Text(result.Result);
-        Assert.Contains("      \"command\": \"/opt/signet/bin/signet\",\n      \"args\": [\n        \"proxy\",\n        \"--name\",\n        \"filesystem\",\n        \"--\",\n        \"npx\",\n        \"-y\",", text, StringComparison.Ordinal);
-        Assert.Contains("\"args\": [\"proxy\", \"--name\", \"memory\", \"--\", \"node\", \"/opt/mcp/server-memory/dist/index.js\"]", text, StringComparison.Ordinal);
+        Assert.Contains("      \"command\": \"/opt/signet/bin/signet\",\n      \"args\": [\n        \"proxy\",\n        \"--target\",\n        \"mcp://filesystem\",\n        \"--\",\n        \"npx\",\n        \"-y\",", text, StringComparison.Ordinal);
+        Assert.Contains("\"args\": [\"proxy\", \"--target\", \"mcp://memory\", \"--\", \"node\", \"/opt/mcp/server-memory/dist/index.js\"]", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public sealed class McpConfigRewriterTests
             Assert.Contains(comment, text, StringComparison.Ordinal);
         }
         Assert.Contains("\"password\": true,\n\t\t},\n\t],", text, StringComparison.Ordinal);
-        Assert.Contains("\"args\": [\"proxy\", \"--name\", \"notes\", \"--\", \"python\", \"-m\", \"notes_mcp\",],", text, StringComparison.Ordinal);
+        Assert.Contains("\"args\": [\"proxy\", \"--target\", \"mcp://notes\", \"--\", \"python\", \"-m\", \"notes_mcp\",],", text, StringComparison.Ordinal);
         Assert.Contains("\t\t\t\"args\": [\n\t\t\t\t\"proxy\",\n", text, StringComparison.Ordinal);
         var root = Samples.Parse(result.Result);
         Assert.Equal("${workspaceFolder}/.env", root["servers"]!["notes"]!["envFile"]!.GetValue<string>());
@@ -128,7 +128,7 @@ public sealed class McpConfigRewriterTests
         var wrapped = McpConfigRewriter.Wrap(original, McpClient.VsCode, Samples.Options with { Servers = new HashSet<string> { "github" } });
 
         var github = Samples.Parse(wrapped.Result)["servers"]!["github"]!;
-        Assert.Equal(["proxy", "--name", "github", "--url", "https://api.githubcopilot.com/mcp/", "--header", "Authorization=Bearer ${input:github-token}"], Samples.Args(github));
+        Assert.Equal(["proxy", "--target", "mcp://github", "--url", "https://api.githubcopilot.com/mcp/", "--header", "Authorization=Bearer ${input:github-token}"], Samples.Args(github));
         Assert.Equal("http", JsonNode.Parse(Recorded(github), documentOptions: new() { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true })!["type"]!.GetValue<string>());
         Assert.Contains("// from the prompt above", Samples.Text(wrapped.Result), StringComparison.Ordinal);
         Assert.Equal(Samples.Text(original), Samples.Text(McpConfigRewriter.Unwrap(wrapped.Result, McpClient.VsCode).Result));
@@ -140,13 +140,13 @@ public sealed class McpConfigRewriterTests
         var result = McpConfigRewriter.Wrap(Samples.Bytes("mcp.json"), McpClient.ClaudeCode, Samples.Options);
 
         var servers = Samples.Parse(result.Result)["mcpServers"]!;
-        Assert.Equal(["proxy", "--name", "sentry", "--url", "https://mcp.sentry.dev/mcp", "--header", "Authorization=Bearer ${SENTRY_TOKEN}"], Samples.Args(servers["sentry"]!));
+        Assert.Equal(["proxy", "--target", "mcp://sentry", "--url", "https://mcp.sentry.dev/mcp", "--header", "Authorization=Bearer ${SENTRY_TOKEN}"], Samples.Args(servers["sentry"]!));
         Assert.Equal("stdio", servers["sentry"]!["type"]!.GetValue<string>());
         Assert.Null(servers["sentry"]!["headers"]);
         Assert.Equal("https://mcp.linear.app/sse", servers["linear"]!["url"]!.GetValue<string>());
         Assert.Equal(McpServerAction.Unsupported, result.Servers.Single(s => s.Name == "linear").Action);
         Assert.Equal("/srv/app", servers["python-tools"]!["cwd"]!.GetValue<string>());
-        Assert.Equal(["proxy", "--name", "python-tools", "--", "uv", "run", "--directory", "${PROJECT_DIR:-.}/tools", "server.py"], Samples.Args(servers["python-tools"]!));
+        Assert.Equal(["proxy", "--target", "mcp://python-tools", "--", "uv", "run", "--directory", "${PROJECT_DIR:-.}/tools", "server.py"], Samples.Args(servers["python-tools"]!));
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public sealed class McpConfigRewriterTests
         var root = Samples.Parse(result.Result);
         var http = root["mcpServers"]!["httpServer"]!;
         Assert.Equal(
-            ["proxy", "--name", "httpServer", "--url", "http://localhost:3000/mcp", "--header", "Authorization=Bearer your-api-token", "--header", "X-Custom-Header=custom-value"],
+            ["proxy", "--target", "mcp://httpServer", "--url", "http://localhost:3000/mcp", "--header", "Authorization=Bearer your-api-token", "--header", "X-Custom-Header=custom-value"],
             Samples.Args(http));
         Assert.Equal(5000, http["timeout"]!.GetValue<int>());
         Assert.False(http["trust"]!.GetValue<bool>());
@@ -183,7 +183,7 @@ public sealed class McpConfigRewriterTests
         var root = Samples.Parse(result.Result);
         var shop = root["projects"]!["/home/alice/src/shop"]!;
         Assert.Equal("proxy", Samples.Args(shop["mcpServers"]!["filesystem"]!)[0]);
-        Assert.Equal(["proxy", "--name", "docs", "--url", "http://127.0.0.1:3201/mcp"], Samples.Args(shop["mcpServers"]!["docs"]!));
+        Assert.Equal(["proxy", "--target", "mcp://docs", "--url", "http://127.0.0.1:3201/mcp"], Samples.Args(shop["mcpServers"]!["docs"]!));
         Assert.Equal(42, root["numStartups"]!.GetValue<int>());
         Assert.Equal("add tests", shop["history"]![0]!["display"]!.GetValue<string>());
     }
@@ -242,9 +242,112 @@ public sealed class McpConfigRewriterTests
 
         var entry = Samples.Parse(wrapped.Result)["mcpServers"]!["everything"]!;
         Assert.Equal("/usr/share/dotnet/dotnet", entry["command"]!.GetValue<string>());
-        Assert.Equal(["/opt/signet/signet.dll", "proxy", "--name", "everything", "--", "npx"], Samples.Args(entry)[..6]);
+        Assert.Equal(["/opt/signet/signet.dll", "proxy", "--target", "mcp://everything", "--", "npx"], Samples.Args(entry)[..6]);
         Assert.False(McpConfigRewriter.Wrap(wrapped.Result, McpClient.ClaudeCode, Samples.Options).Changed);
         Assert.Equal(original, McpConfigRewriter.Unwrap(wrapped.Result, McpClient.ClaudeCode).Result);
+    }
+
+    [Fact]
+    public void Wrap_TwoServersRunningTheSameScriptName_GetTheirOwnTargetsAndTheKeySigns()
+    {
+        var config = """
+            {"mcpServers": {
+              "notes": {"command": "node", "args": ["/opt/notes/index.js"]},
+              "tickets": {"command": "node", "args": ["/opt/tickets/index.js"]}
+            }}
+            """u8.ToArray();
+
+        var result = McpConfigRewriter.Wrap(config, McpClient.ClaudeDesktop, Samples.Options);
+
+        var servers = Samples.Parse(result.Result)["mcpServers"]!;
+        Assert.Equal(["proxy", "--target", "mcp://notes", "--", "node", "/opt/notes/index.js"], Samples.Args(servers["notes"]!));
+        Assert.Equal(["proxy", "--target", "mcp://tickets", "--", "node", "/opt/tickets/index.js"], Samples.Args(servers["tickets"]!));
+        Assert.DoesNotContain("--name", Samples.Text(result.Result), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Wrap_SignerNameAndOddServerName_WritesNameAndEscapedTarget()
+    {
+        var config = """{"mcpServers": {"my files/2": {"command": "npx", "args": ["-y", "server-filesystem", "/d"]}}}"""u8.ToArray();
+
+        var result = McpConfigRewriter.Wrap(config, McpClient.Cursor, Samples.Options with { SignerName = "billing-agent" });
+
+        Assert.Equal(["proxy", "--name", "billing-agent", "--target", "mcp://my%20files%2F2", "--", "npx", "-y", "server-filesystem", "/d"],
+            Samples.Args(Samples.Parse(result.Result)["mcpServers"]!["my files/2"]!));
+    }
+
+    [Fact]
+    public void Wrap_EntriesWrappedByAnEarlierVersion_AreUpdatedOnceAndStillUnwrap()
+    {
+        // What earlier versions wrote: the server's name as the signer, no target.
+        var config = """
+            {"mcpServers": {
+              "memory": {"command": "/opt/signet/signet", "args": ["proxy", "--name", "memory", "--key", "work", "--", "node", "/opt/memory/index.js"]},
+              "docs": {
+                "command": "/opt/signet/signet",
+                "args": [
+                  "proxy",
+                  "--name",
+                  "docs",
+                  "--url",
+                  "http://127.0.0.1:3201/mcp"
+                ],
+                "env": {"SIGNET_WRAP_ORIGINAL": "{\"url\": \"http://127.0.0.1:3201/mcp\"}"}
+              },
+              "pinned": {"command": "/opt/signet/signet", "args": ["proxy", "--name", "pinned", "--target", "mcp://custom", "--", "x"]},
+              "current": {"command": "/opt/signet/signet", "args": ["proxy", "--target", "mcp://current", "--", "y"]}
+            }}
+            """u8.ToArray();
+
+        var updated = McpConfigRewriter.Wrap(config, McpClient.ClaudeCode, Samples.Options);
+        var again = McpConfigRewriter.Wrap(updated.Result, McpClient.ClaudeCode, Samples.Options);
+
+        Assert.Equal(
+            [McpServerAction.Updated, McpServerAction.Updated, McpServerAction.AlreadyWrapped, McpServerAction.AlreadyWrapped],
+            updated.Servers.Select(s => s.Action).ToArray());
+        var servers = Samples.Parse(updated.Result)["mcpServers"]!;
+        Assert.Equal(["proxy", "--target", "mcp://memory", "--key", "work", "--", "node", "/opt/memory/index.js"], Samples.Args(servers["memory"]!));
+        Assert.Equal(["proxy", "--target", "mcp://docs", "--url", "http://127.0.0.1:3201/mcp"], Samples.Args(servers["docs"]!));
+        Assert.Contains("\n      \"--target\",\n      \"mcp://docs\",\n      \"--url\"", Samples.Text(updated.Result), StringComparison.Ordinal);
+        Assert.False(again.Changed);
+        Assert.All(again.Servers, s => Assert.Equal(McpServerAction.AlreadyWrapped, s.Action));
+        var unwrapped = Samples.Parse(McpConfigRewriter.Unwrap(updated.Result, McpClient.ClaudeCode).Result)["mcpServers"]!;
+        Assert.Equal(["/opt/memory/index.js"], Samples.Args(unwrapped["memory"]!));
+        Assert.Equal("http://127.0.0.1:3201/mcp", unwrapped["docs"]!["url"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Wrap_WithPassphrase_WritesItAndUnwrapRemovesExactlyThat()
+    {
+        var config = """
+            {
+              "mcpServers": {
+                "plain": {
+                  "command": "node",
+                  "args": ["a.js"]
+                },
+                "withEnv": {"command": "node", "args": ["b.js"], "env": {"A": "1"}},
+                "emptyEnv": {"command": "node", "args": ["c.js"], "env": {}},
+                "own": {"command": "node", "args": ["d.js"], "env": {"SIGNET_PASSPHRASE": "mine"}},
+                "remote": {"url": "http://127.0.0.1:3201/mcp"}
+              }
+            }
+            """u8.ToArray();
+
+        var wrapped = McpConfigRewriter.Wrap(config, McpClient.ClaudeCode, Samples.Options with { Passphrase = "s3cret \"x\"" });
+        var unwrapped = McpConfigRewriter.Unwrap(wrapped.Result, McpClient.ClaudeCode);
+
+        var servers = Samples.Parse(wrapped.Result)["mcpServers"]!;
+        foreach (var name in new[] { "plain", "withEnv", "emptyEnv", "remote" })
+        {
+            Assert.Equal("s3cret \"x\"", servers[name]!["env"]![McpConfigRewriter.AddedVariable] is null ? null : servers[name]!["env"]!["SIGNET_PASSPHRASE"]!.GetValue<string>());
+        }
+        Assert.Equal("1", servers["withEnv"]!["env"]!["A"]!.GetValue<string>());
+        Assert.Equal("mine", servers["own"]!["env"]!["SIGNET_PASSPHRASE"]!.GetValue<string>());
+        Assert.Null(servers["own"]!["env"]![McpConfigRewriter.AddedVariable]);
+        Assert.Equal(Samples.Text(config), Samples.Text(unwrapped.Result));
+        const string Removed = "removed SIGNET_PASSPHRASE, which wrap added";
+        Assert.Equal(new List<string?> { Removed, Removed, Removed, null, Removed }, unwrapped.Servers.Select(s => s.Detail).ToList());
     }
 
     [Fact]
@@ -357,7 +460,7 @@ public sealed class McpConfigRewriterTests
 
         var entry = Samples.Parse(wrapped.Result)["mcpServers"]!["learn"]!;
         Assert.Null(entry["type"]);
-        Assert.Equal(["proxy", "--name", "learn", "--url", "https://learn.example/api/mcp"], Samples.Args(entry));
+        Assert.Equal(["proxy", "--target", "mcp://learn", "--url", "https://learn.example/api/mcp"], Samples.Args(entry));
         Assert.Equal(config, McpConfigRewriter.Unwrap(wrapped.Result, McpClient.GeminiCli).Result);
     }
 
