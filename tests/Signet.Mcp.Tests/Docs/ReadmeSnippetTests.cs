@@ -114,11 +114,12 @@ public sealed partial class ReadmeSnippetTests : IDisposable
     }
 
     [Fact]
-    public void LibraryDoc_ReferenceSection_SaysToReferenceTheProjectsOfACheckout()
+    public void LibraryDoc_ReferenceSection_SaysToReferenceThePackedPackagesOrTheProjectsOfACheckout()
     {
         var doc = File.ReadAllText(Path.Combine(NpmPeers.RepoRoot, "docs", "library.md")).ReplaceLineEndings("\n");
 
         Assert.Contains("## Reference the libraries\n\nThe packages are not published yet.", doc, StringComparison.Ordinal);
+        Assert.Contains("<PackageReference Include=\"Signet.Mcp\" Version=\"0.1.0\" />", doc, StringComparison.Ordinal);
         Assert.Contains("src/Signet.Core/Signet.Core.csproj\" />", doc, StringComparison.Ordinal);
         Assert.Contains("src/Signet.Mcp/Signet.Mcp.csproj\" />", doc, StringComparison.Ordinal);
         Assert.Contains("(docs/library.md#reference-the-libraries)", File.ReadAllText(Path.Combine(NpmPeers.RepoRoot, "README.md")), StringComparison.Ordinal);
