@@ -6,7 +6,7 @@ using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using Signet.Audit;
 using Signet.Keys;
-using Signet.Mcp.Config;
+using Signet.Cli.Config;
 using McpClient = ModelContextProtocol.Client.McpClient;
 using Signet.Receipts;
 

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Signet.Keys;
-using Signet.Mcp.Config;
+using Signet.Cli.Config;
 
 namespace Signet.Cli.Commands;
 
@@ -152,7 +152,7 @@ internal static class WrapCommands
     }
 
     private static async Task<int> RewriteAsync(CliConsole console, string? configPath, string? clientName, IReadOnlySet<string>? selection,
-        bool dryRun, Func<byte[], McpClient, McpConfigRewrite> rewrite, string verb, IReadOnlyList<string>? proxyOptions = null, bool holdsSecret = false)
+        bool dryRun, Func<byte[], McpClientApp, McpConfigRewrite> rewrite, string verb, IReadOnlyList<string>? proxyOptions = null, bool holdsSecret = false)
     {
         if (configPath is null)
         {
@@ -160,11 +160,11 @@ internal static class WrapCommands
         }
         var path = Path.GetFullPath(configPath, console.WorkingDirectory);
         var bytes = McpConfigFile.Read(path);
-        McpClient client;
+        McpClientApp client;
         McpConfigRewrite result;
         try
         {
-            client = clientName is null ? McpClients.Detect(path, bytes) : ParseClient(clientName);
+            client = clientName is null ? McpClientApps.Detect(path, bytes) : ParseClient(clientName);
             result = rewrite(bytes, client);
         }
         catch (McpConfigException e)
@@ -183,12 +183,12 @@ internal static class WrapCommands
             }
         }
 
-        await console.Out.WriteLineAsync($"{path} ({McpClients.Name(client)})");
+        await console.Out.WriteLineAsync($"{path} ({McpClientApps.Name(client)})");
         if (result.Servers.Count == 0)
         {
-            await console.Out.WriteLineAsync($"  no servers under \"{McpClients.ServersKey(client)}\"");
+            await console.Out.WriteLineAsync($"  no servers under \"{McpClientApps.ServersKey(client)}\"");
         }
-        var nested = result.Servers.Any(s => s.Location != McpClients.ServersKey(client));
+        var nested = result.Servers.Any(s => s.Location != McpClientApps.ServersKey(client));
         foreach (var server in result.Servers)
         {
             var name = nested ? $"{server.Location}.{server.Name}" : server.Name;
@@ -240,8 +240,8 @@ internal static class WrapCommands
         var text = new StringBuilder();
         foreach (var location in found)
         {
-            text.Append($"{location.Path} ({McpClients.Name(location.Client)}, {location.Scope})\n");
-            var file = new JsonObject { ["path"] = location.Path, ["client"] = McpClients.Name(location.Client), ["scope"] = location.Scope };
+            text.Append($"{location.Path} ({McpClientApps.Name(location.Client)}, {location.Scope})\n");
+            var file = new JsonObject { ["path"] = location.Path, ["client"] = McpClientApps.Name(location.Client), ["scope"] = location.Scope };
             files.Add((JsonNode)file);
             try
             {
@@ -252,7 +252,7 @@ internal static class WrapCommands
                 {
                     text.Append("  no servers\n");
                 }
-                var nested = servers.Any(s => s.Location != McpClients.ServersKey(location.Client));
+                var nested = servers.Any(s => s.Location != McpClientApps.ServersKey(location.Client));
                 foreach (var server in servers)
                 {
                     var state = server.State switch
@@ -290,7 +290,7 @@ internal static class WrapCommands
             text.Append("No MCP client configs found. Looked in:\n");
             foreach (var candidate in McpConfigLocations.Candidates(home, console.WorkingDirectory, McpConfigLocations.CurrentOs, console.GetEnvironmentVariable))
             {
-                text.Append($"  {candidate.Path} ({McpClients.Name(candidate.Client)})\n");
+                text.Append($"  {candidate.Path} ({McpClientApps.Name(candidate.Client)})\n");
             }
         }
         await console.Out.WriteAsync(text.ToString());
@@ -388,8 +388,8 @@ internal static class WrapCommands
         _ => "unsupported",
     };
 
-    private static McpClient ParseClient(string name) => McpClients.Parse(name)
-        ?? throw new CliUsageException($"unknown client '{name}'; use one of {string.Join(", ", McpClients.Names)}");
+    private static McpClientApp ParseClient(string name) => McpClientApps.Parse(name)
+        ?? throw new CliUsageException($"unknown client '{name}'; use one of {string.Join(", ", McpClientApps.Names)}");
 
     private static IReadOnlySet<string>? Selection(string[]? names) => names is { Length: > 0 } ? names.ToHashSet(StringComparer.Ordinal) : null;
 
@@ -407,7 +407,7 @@ internal static class WrapCommands
     {
         var option = new Option<string?>("--client")
         {
-            Description = $"The client whose format the file has ({string.Join(", ", McpClients.Names)}; default: detected from the file)",
+            Description = $"The client whose format the file has ({string.Join(", ", McpClientApps.Names)}; default: detected from the file)",
         };
         return option;
     }

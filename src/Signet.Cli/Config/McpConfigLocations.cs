@@ -1,13 +1,13 @@
-namespace Signet.Mcp.Config;
+namespace Signet.Cli.Config;
 
 /// <summary>A place where a client keeps its MCP config.</summary>
 /// <param name="Path">The absolute file path.</param>
 /// <param name="Client">The client that reads it.</param>
 /// <param name="Scope">"user" for per-user files, "project" for files in the working directory.</param>
-public sealed record McpConfigLocation(string Path, McpClient Client, string Scope);
+internal sealed record McpConfigLocation(string Path, McpClientApp Client, string Scope);
 
 /// <summary>The operating systems whose config locations differ.</summary>
-public enum HostOs
+internal enum HostOs
 {
     /// <summary>Linux and other Unix systems.</summary>
     Linux,
@@ -20,7 +20,7 @@ public enum HostOs
 }
 
 /// <summary>The known config files of each client, for a given home and working directory.</summary>
-public static class McpConfigLocations
+internal static class McpConfigLocations
 {
     /// <summary>The host's operating system.</summary>
     public static HostOs CurrentOs => OperatingSystem.IsWindows() ? HostOs.Windows : OperatingSystem.IsMacOS() ? HostOs.MacOS : HostOs.Linux;
@@ -42,16 +42,16 @@ public static class McpConfigLocations
 
         var list = new List<McpConfigLocation>
         {
-            new(Path.Combine(appData, "Claude", "claude_desktop_config.json"), McpClient.ClaudeDesktop, "user"),
-            new(Path.Combine(home, ".claude.json"), McpClient.ClaudeCode, "user"),
-            new(Path.Combine(workingDirectory, ".mcp.json"), McpClient.ClaudeCode, "project"),
-            new(Path.Combine(home, ".cursor", "mcp.json"), McpClient.Cursor, "user"),
-            new(Path.Combine(workingDirectory, ".cursor", "mcp.json"), McpClient.Cursor, "project"),
-            new(Path.Combine(appData, "Code", "User", "mcp.json"), McpClient.VsCode, "user"),
-            new(Path.Combine(appData, "Code - Insiders", "User", "mcp.json"), McpClient.VsCode, "user"),
-            new(Path.Combine(workingDirectory, ".vscode", "mcp.json"), McpClient.VsCode, "project"),
-            new(Path.Combine(home, ".gemini", "settings.json"), McpClient.GeminiCli, "user"),
-            new(Path.Combine(workingDirectory, ".gemini", "settings.json"), McpClient.GeminiCli, "project"),
+            new(Path.Combine(appData, "Claude", "claude_desktop_config.json"), McpClientApp.ClaudeDesktop, "user"),
+            new(Path.Combine(home, ".claude.json"), McpClientApp.ClaudeCode, "user"),
+            new(Path.Combine(workingDirectory, ".mcp.json"), McpClientApp.ClaudeCode, "project"),
+            new(Path.Combine(home, ".cursor", "mcp.json"), McpClientApp.Cursor, "user"),
+            new(Path.Combine(workingDirectory, ".cursor", "mcp.json"), McpClientApp.Cursor, "project"),
+            new(Path.Combine(appData, "Code", "User", "mcp.json"), McpClientApp.VsCode, "user"),
+            new(Path.Combine(appData, "Code - Insiders", "User", "mcp.json"), McpClientApp.VsCode, "user"),
+            new(Path.Combine(workingDirectory, ".vscode", "mcp.json"), McpClientApp.VsCode, "project"),
+            new(Path.Combine(home, ".gemini", "settings.json"), McpClientApp.GeminiCli, "user"),
+            new(Path.Combine(workingDirectory, ".gemini", "settings.json"), McpClientApp.GeminiCli, "project"),
         };
         // When the working directory is the home directory, the project files are the user files.
         return list.Select(l => l with { Path = System.IO.Path.GetFullPath(l.Path) })

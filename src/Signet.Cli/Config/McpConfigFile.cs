@@ -1,7 +1,7 @@
-namespace Signet.Mcp.Config;
+namespace Signet.Cli.Config;
 
 /// <summary>Reads a client config and replaces it safely: a backup first, then a temp file, fsync and rename.</summary>
-public static class McpConfigFile
+internal static class McpConfigFile
 {
     /// <summary>The suffix of the backup written beside a config before its first change.</summary>
     public const string BackupSuffix = ".signet-backup";

@@ -1,7 +1,7 @@
-namespace Signet.Mcp.Config;
+namespace Signet.Cli.Config;
 
 /// <summary>What <c>wrap</c> writes besides the signet command: proxy options and which servers to touch.</summary>
-public sealed record McpWrapOptions
+internal sealed record McpWrapOptions
 {
     /// <summary>The command (and its leading arguments) that starts signet.</summary>
     public required SignetLauncher Launcher { get; init; }
@@ -26,7 +26,7 @@ public sealed record McpWrapOptions
 }
 
 /// <summary>What a rewrite did to one server.</summary>
-public enum McpServerAction
+internal enum McpServerAction
 {
     /// <summary>The server now runs through <c>signet proxy</c>.</summary>
     Wrapped,
@@ -51,7 +51,7 @@ public enum McpServerAction
 }
 
 /// <summary>Whether a server in a config runs through <c>signet proxy</c>.</summary>
-public enum McpServerState
+internal enum McpServerState
 {
     /// <summary>A stdio or URL server that does not run through signet.</summary>
     NotWrapped,
@@ -68,14 +68,14 @@ public enum McpServerState
 /// <param name="Name">The server's key.</param>
 /// <param name="State">Whether it runs through signet.</param>
 /// <param name="Summary">The command or URL it runs (the original one for a wrapped server), or why it is unsupported.</param>
-public sealed record McpServerInfo(string Location, string Name, McpServerState State, string Summary);
+internal sealed record McpServerInfo(string Location, string Name, McpServerState State, string Summary);
 
 /// <summary>The outcome of a rewrite for one server.</summary>
 /// <param name="Location">The object that holds it.</param>
 /// <param name="Name">The server's key.</param>
 /// <param name="Action">What was done.</param>
 /// <param name="Detail">Why, for an unsupported entry; else null.</param>
-public sealed record McpServerResult(string Location, string Name, McpServerAction Action, string? Detail = null)
+internal sealed record McpServerResult(string Location, string Name, McpServerAction Action, string? Detail = null)
 {
     /// <summary>The string variables of the entry's <c>env</c> block as the file held them before the rewrite.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
@@ -88,7 +88,7 @@ public sealed record McpServerResult(string Location, string Name, McpServerActi
 /// <param name="Original">The file's bytes as read.</param>
 /// <param name="Result">The bytes to write (the same as <paramref name="Original"/> when nothing changed).</param>
 /// <param name="Servers">One result per server, in file order.</param>
-public sealed record McpConfigRewrite(byte[] Original, byte[] Result, IReadOnlyList<McpServerResult> Servers)
+internal sealed record McpConfigRewrite(byte[] Original, byte[] Result, IReadOnlyList<McpServerResult> Servers)
 {
     /// <summary>True when the result differs from the original.</summary>
     public bool Changed => !Original.AsSpan().SequenceEqual(Result);

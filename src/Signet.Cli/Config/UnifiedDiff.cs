@@ -1,9 +1,9 @@
 using System.Text;
 
-namespace Signet.Mcp.Config;
+namespace Signet.Cli.Config;
 
 /// <summary>A unified diff of two texts (line based, three lines of context), for <c>--dry-run</c>.</summary>
-public static class UnifiedDiff
+internal static class UnifiedDiff
 {
     private const int Context = 3;
 

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Signet.Mcp.Config;
+namespace Signet.Cli.Config;
 
 /// <summary>
 /// Rewrites MCP client configs so servers run through <c>signet proxy</c>, and back. Only the text of the
@@ -16,7 +16,7 @@ namespace Signet.Mcp.Config;
 /// keys, and every client accepts <c>env</c>; the proxy never passes <c>SIGNET_*</c> secrets to a server);
 /// unwrapping puts that text back.
 /// </remarks>
-public static class McpConfigRewriter
+internal static class McpConfigRewriter
 {
     /// <summary>The <c>env</c> variable in which a wrapped entry keeps its original text when its arguments cannot restore it.</summary>
     public const string OriginalVariable = "SIGNET_WRAP_ORIGINAL";
@@ -36,7 +36,7 @@ public static class McpConfigRewriter
         ["--key", "--name", "--target", "--home", "--durability", "--meta-key", "--url", "--header", "--passphrase-file", "--log-file", "--max-line-bytes"];
 
     /// <summary>Routes the selected servers through <c>signet proxy</c>; wrapped servers are left as they are.</summary>
-    public static McpConfigRewrite Wrap(byte[] utf8, McpClient client, McpWrapOptions options)
+    public static McpConfigRewrite Wrap(byte[] utf8, McpClientApp client, McpWrapOptions options)
     {
         ArgumentNullException.ThrowIfNull(utf8);
         ArgumentNullException.ThrowIfNull(options);
@@ -80,7 +80,7 @@ public static class McpConfigRewriter
     }
 
     /// <summary>Restores the selected wrapped servers to their original entries.</summary>
-    public static McpConfigRewrite Unwrap(byte[] utf8, McpClient client, IReadOnlySet<string>? servers = null)
+    public static McpConfigRewrite Unwrap(byte[] utf8, McpClientApp client, IReadOnlySet<string>? servers = null)
     {
         ArgumentNullException.ThrowIfNull(utf8);
         var document = new Document(utf8);
@@ -128,7 +128,7 @@ public static class McpConfigRewriter
     }
 
     /// <summary>Lists the servers of a config and whether each runs through signet.</summary>
-    public static IReadOnlyList<McpServerInfo> Inspect(byte[] utf8, McpClient client)
+    public static IReadOnlyList<McpServerInfo> Inspect(byte[] utf8, McpClientApp client)
     {
         ArgumentNullException.ThrowIfNull(utf8);
         var document = new Document(utf8);
@@ -206,7 +206,7 @@ public static class McpConfigRewriter
         document.Replace(items[0].Start, end, []);
     }
 
-    private static void WrapWithOriginal(Document document, Server server, Entry entry, McpClient client, McpWrapOptions options)
+    private static void WrapWithOriginal(Document document, Server server, Entry entry, McpClientApp client, McpWrapOptions options)
     {
         var value = server.Value;
         var args = ProxyPrefix(server.Name, options);
@@ -222,7 +222,7 @@ public static class McpConfigRewriter
             }
             // VS Code wants a type on every server; Gemini CLI picks the transport from the keys present and
             // does not know "stdio" as a type; the others take "stdio" where the entry named a type before.
-            if (client == McpClient.VsCode || (value["type"] is not null && client != McpClient.GeminiCli))
+            if (client == McpClientApp.VsCode || (value["type"] is not null && client != McpClientApp.GeminiCli))
             {
                 properties.Add($"{Json.Quote("type")}: {Json.Quote("stdio")}");
             }
@@ -457,7 +457,7 @@ public static class McpConfigRewriter
             : "{" + Pad + string.Join(", ", properties) + Pad + "}";
     }
 
-    private static Entry Classify(Server server, McpClient client)
+    private static Entry Classify(Server server, McpClientApp client)
     {
         var value = server.Value;
         if (!value.IsObject)
@@ -505,7 +505,7 @@ public static class McpConfigRewriter
                 return Entry.Unsupported($"transport type \"{type}\" is not supported");
             }
             // signet proxy --url speaks Streamable HTTP. Gemini CLI's "url" without a type means SSE.
-            if (type == "sse" || (client == McpClient.GeminiCli && value["httpUrl"] is null && type is null))
+            if (type == "sse" || (client == McpClientApp.GeminiCli && value["httpUrl"] is null && type is null))
             {
                 return Entry.Unsupported("an SSE server: signet proxy --url connects over Streamable HTTP only");
             }
@@ -540,20 +540,20 @@ public static class McpConfigRewriter
         return -1;
     }
 
-    private static IEnumerable<Server> Servers(Document document, McpClient client)
+    private static IEnumerable<Server> Servers(Document document, McpClientApp client)
     {
         var root = document.Root;
         if (!root.IsObject)
         {
             throw document.Error("the top-level value is not an object", root.Start);
         }
-        var key = McpClients.ServersKey(client);
+        var key = McpClientApps.ServersKey(client);
         var maps = new List<(string Location, JsonSpan Map)>();
         if (root[key] is { } top)
         {
             maps.Add((key, top));
         }
-        if (client == McpClient.ClaudeCode && root["projects"] is { IsObject: true } projects)
+        if (client == McpClientApp.ClaudeCode && root["projects"] is { IsObject: true } projects)
         {
             foreach (var project in projects.Properties!)
             {

@@ -1,10 +1,10 @@
-namespace Signet.Mcp.Config;
+namespace Signet.Cli.Config;
 
 /// <summary>
 /// How a client config starts signet: a command plus the arguments that come before <c>proxy</c>
 /// (none for the apphost or the installed tool; the absolute <c>signet.dll</c> path when run by <c>dotnet</c>).
 /// </summary>
-public sealed record SignetLauncher
+internal sealed record SignetLauncher
 {
     /// <summary>Creates a launcher from the command and the arguments that precede <c>proxy</c>.</summary>
     public SignetLauncher(string command, IReadOnlyList<string>? prefixArguments = null)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Signet.Mcp.Config;
+namespace Signet.Cli.Config;
 
 /// <summary>Writes JSON string literals the way people write them: only what must be escaped is escaped.</summary>
 internal static class Json

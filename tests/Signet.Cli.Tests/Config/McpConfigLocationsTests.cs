@@ -1,6 +1,6 @@
-using Signet.Mcp.Config;
+using Signet.Cli.Config;
 
-namespace Signet.Mcp.Tests.Config;
+namespace Signet.Cli.Tests.Config;
 
 public sealed class McpConfigLocationsTests
 {
@@ -19,11 +19,11 @@ public sealed class McpConfigLocationsTests
 
         Assert.Equal(
             [
-                (home.File(".config", "Claude", "claude_desktop_config.json"), McpClient.ClaudeDesktop, "user"),
-                (home.File(".claude.json"), McpClient.ClaudeCode, "user"),
-                (home.File(".config", "Code", "User", "mcp.json"), McpClient.VsCode, "user"),
-                (project.File(".vscode", "mcp.json"), McpClient.VsCode, "project"),
-                (project.File(".gemini", "settings.json"), McpClient.GeminiCli, "project"),
+                (home.File(".config", "Claude", "claude_desktop_config.json"), McpClientApp.ClaudeDesktop, "user"),
+                (home.File(".claude.json"), McpClientApp.ClaudeCode, "user"),
+                (home.File(".config", "Code", "User", "mcp.json"), McpClientApp.VsCode, "user"),
+                (project.File(".vscode", "mcp.json"), McpClientApp.VsCode, "project"),
+                (project.File(".gemini", "settings.json"), McpClientApp.GeminiCli, "project"),
             ],
             found.Select(l => (l.Path, l.Client, l.Scope)).ToArray());
     }

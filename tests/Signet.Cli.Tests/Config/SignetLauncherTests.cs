@@ -1,6 +1,6 @@
-using Signet.Mcp.Config;
+using Signet.Cli.Config;
 
-namespace Signet.Mcp.Tests.Config;
+namespace Signet.Cli.Tests.Config;
 
 public sealed class SignetLauncherTests
 {

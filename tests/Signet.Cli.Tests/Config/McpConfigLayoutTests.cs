@@ -1,7 +1,7 @@
 using System.Text;
-using Signet.Mcp.Config;
+using Signet.Cli.Config;
 
-namespace Signet.Mcp.Tests.Config;
+namespace Signet.Cli.Tests.Config;
 
 /// <summary>Odd but legal layouts: every one must wrap to valid JSON(C), wrap idempotently and unwrap to the same bytes.</summary>
 public sealed class McpConfigLayoutTests
@@ -32,9 +32,9 @@ public sealed class McpConfigLayoutTests
     {
         var original = Encoding.UTF8.GetBytes(config);
 
-        var wrapped = McpConfigRewriter.Wrap(original, McpClient.Cursor, Samples.Options);
-        var again = McpConfigRewriter.Wrap(wrapped.Result, McpClient.Cursor, Samples.Options);
-        var unwrapped = McpConfigRewriter.Unwrap(wrapped.Result, McpClient.Cursor);
+        var wrapped = McpConfigRewriter.Wrap(original, McpClientApp.Cursor, Samples.Options);
+        var again = McpConfigRewriter.Wrap(wrapped.Result, McpClientApp.Cursor, Samples.Options);
+        var unwrapped = McpConfigRewriter.Unwrap(wrapped.Result, McpClientApp.Cursor);
 
         var root = Samples.Parse(wrapped.Result);
         foreach (var server in wrapped.Servers)

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Signet.Mcp.Config;
+namespace Signet.Cli.Config;
 
 /// <summary>A JSON value and where its text lies in the document (byte offsets, end exclusive).</summary>
 internal sealed class JsonSpan

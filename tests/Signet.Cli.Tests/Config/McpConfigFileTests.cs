@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
-using Signet.Mcp.Config;
+using Signet.Cli.Config;
 
-namespace Signet.Mcp.Tests.Config;
+namespace Signet.Cli.Tests.Config;
 
 public sealed class McpConfigFileTests
 {

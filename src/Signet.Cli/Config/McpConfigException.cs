@@ -1,7 +1,7 @@
-namespace Signet.Mcp.Config;
+namespace Signet.Cli.Config;
 
 /// <summary>A client config that cannot be read or rewritten; the file is left untouched.</summary>
-public sealed class McpConfigException : SignetException
+internal sealed class McpConfigException : SignetException
 {
     /// <summary>Creates an error that names the file and, when known, the 1-based line and column.</summary>
     public McpConfigException(string reason, string? file = null, int line = 0, int column = 0)

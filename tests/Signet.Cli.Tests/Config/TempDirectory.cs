@@ -1,4 +1,4 @@
-namespace Signet.Mcp.Tests.Config;
+namespace Signet.Cli.Tests.Config;
 
 /// <summary>A fresh directory under the system temp directory, deleted on dispose.</summary>
 internal sealed class TempDirectory : IDisposable

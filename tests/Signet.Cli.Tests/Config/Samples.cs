@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Signet.Mcp.Config;
+using Signet.Cli.Config;
 
-namespace Signet.Mcp.Tests.Config;
+namespace Signet.Cli.Tests.Config;
 
 /// <summary>The realistic client configs under TestData, and helpers to read what a rewrite produced.</summary>
 internal static class Samples
@@ -14,14 +14,14 @@ internal static class Samples
 
     public static readonly McpWrapOptions Options = new() { Launcher = Launcher };
 
-    public static TheoryData<string, McpClient> All() => new()
+    public static TheoryData<string, McpClientApp> All() => new()
     {
-        { "claude_desktop_config.json", McpClient.ClaudeDesktop },
-        { "mcp.json", McpClient.ClaudeCode },
-        { "claude.json", McpClient.ClaudeCode },
-        { "cursor_mcp.json", McpClient.Cursor },
-        { "vscode_mcp.json", McpClient.VsCode },
-        { "gemini_settings.json", McpClient.GeminiCli },
+        { "claude_desktop_config.json", McpClientApp.ClaudeDesktop },
+        { "mcp.json", McpClientApp.ClaudeCode },
+        { "claude.json", McpClientApp.ClaudeCode },
+        { "cursor_mcp.json", McpClientApp.Cursor },
+        { "vscode_mcp.json", McpClientApp.VsCode },
+        { "gemini_settings.json", McpClientApp.GeminiCli },
     };
 
     public static byte[] Bytes(string name) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Config", "TestData", name));

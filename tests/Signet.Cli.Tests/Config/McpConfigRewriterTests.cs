@@ -1,15 +1,16 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Signet.Mcp.Config;
+using Signet.Cli.Config;
 
-namespace Signet.Mcp.Tests.Config;
+namespace Signet.Cli.Tests.Config;
 
 public sealed class McpConfigRewriterTests
 {
     [Theory]
     [MemberData(nameof(Samples.All), MemberType = typeof(Samples))]
-    public void WrapThenUnwrap_EachSample_IsByteIdentical(string file, McpClient client)
+    public void WrapThenUnwrap_EachSample_IsByteIdentical(string file, object clientValue)
     {
+        var client = (McpClientApp)clientValue; // the enum is internal to the CLI, so theories receive it boxed
         var original = Samples.Bytes(file);
 
         var wrapped = McpConfigRewriter.Wrap(original, client, Samples.Options);
@@ -22,8 +23,9 @@ public sealed class McpConfigRewriterTests
 
     [Theory]
     [MemberData(nameof(Samples.All), MemberType = typeof(Samples))]
-    public void Wrap_Twice_EqualsWrapOnce(string file, McpClient client)
+    public void Wrap_Twice_EqualsWrapOnce(string file, object clientValue)
     {
+        var client = (McpClientApp)clientValue; // the enum is internal to the CLI, so theories receive it boxed
         var once = McpConfigRewriter.Wrap(Samples.Bytes(file), client, Samples.Options);
         var twice = McpConfigRewriter.Wrap(once.Result, client, Samples.Options with { ProxyOptions = ["--key", "other"] });
 
@@ -34,8 +36,9 @@ public sealed class McpConfigRewriterTests
 
     [Theory]
     [MemberData(nameof(Samples.All), MemberType = typeof(Samples))]
-    public void Wrap_EachSample_EveryServerRunsSignetProxyWithItsName(string file, McpClient client)
+    public void Wrap_EachSample_EveryServerRunsSignetProxyWithItsName(string file, object clientValue)
     {
+        var client = (McpClientApp)clientValue; // the enum is internal to the CLI, so theories receive it boxed
         var result = McpConfigRewriter.Wrap(Samples.Bytes(file), client, Samples.Options);
 
         var root = Samples.Parse(result.Result);
@@ -55,7 +58,7 @@ public sealed class McpConfigRewriterTests
     [Fact]
     public void Wrap_StdioEntry_KeepsOriginalCommandArgsEnvAndUnknownKeys()
     {
-        var result = McpConfigRewriter.Wrap(Samples.Bytes("claude_desktop_config.json"), McpClient.ClaudeDesktop,
+        var result = McpConfigRewriter.Wrap(Samples.Bytes("claude_desktop_config.json"), McpClientApp.ClaudeDesktop,
             Samples.Options with { ProxyOptions = ["--key", "work", "--durability", "fast"] });
 
         var root = Samples.Parse(result.Result);
@@ -77,7 +80,7 @@ public sealed class McpConfigRewriterTests
     [Fact]
     public void Wrap_StdioEntryWithoutArgs_RunsCommandAndRecordsOriginal()
     {
-        var result = McpConfigRewriter.Wrap(Samples.Bytes("claude_desktop_config.json"), McpClient.ClaudeDesktop, Samples.Options);
+        var result = McpConfigRewriter.Wrap(Samples.Bytes("claude_desktop_config.json"), McpClientApp.ClaudeDesktop, Samples.Options);
 
         var weather = Samples.Parse(result.Result)["mcpServers"]!["weather"]!;
         Assert.Equal(["proxy", "--target", "mcp://weather", "--", "/usr/local/bin/weather-mcp"], Samples.Args(weather));
@@ -87,7 +90,7 @@ public sealed class McpConfigRewriterTests
     [Fact]
     public void Wrap_MultiLineArgs_NewArgumentsFollowTheFileIndentation()
     {
-        var result = McpConfigRewriter.Wrap(Samples.Bytes("claude_desktop_config.json"), McpClient.ClaudeDesktop, Samples.Options);
+        var result = McpConfigRewriter.Wrap(Samples.Bytes("claude_desktop_config.json"), McpClientApp.ClaudeDesktop, Samples.Options);
 
         var text = Samples.Text(result.Result);
         Assert.Contains("      \"command\": \"/opt/signet/bin/signet\",\n      \"args\": [\n        \"proxy\",\n        \"--target\",\n        \"mcp://filesystem\",\n        \"--\",\n        \"npx\",\n        \"-y\",", text, StringComparison.Ordinal);
@@ -99,7 +102,7 @@ public sealed class McpConfigRewriterTests
     {
         var original = Samples.Bytes("vscode_mcp.json");
 
-        var result = McpConfigRewriter.Wrap(original, McpClient.VsCode, Samples.Options);
+        var result = McpConfigRewriter.Wrap(original, McpClientApp.VsCode, Samples.Options);
 
         var text = Samples.Text(result.Result);
         foreach (var comment in new[]
@@ -125,19 +128,19 @@ public sealed class McpConfigRewriterTests
     {
         var original = Samples.Bytes("vscode_mcp.json");
 
-        var wrapped = McpConfigRewriter.Wrap(original, McpClient.VsCode, Samples.Options with { Servers = new HashSet<string> { "github" } });
+        var wrapped = McpConfigRewriter.Wrap(original, McpClientApp.VsCode, Samples.Options with { Servers = new HashSet<string> { "github" } });
 
         var github = Samples.Parse(wrapped.Result)["servers"]!["github"]!;
         Assert.Equal(["proxy", "--target", "mcp://github", "--url", "https://api.githubcopilot.com/mcp/", "--header", "Authorization=Bearer ${input:github-token}"], Samples.Args(github));
         Assert.Equal("http", JsonNode.Parse(Recorded(github), documentOptions: new() { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true })!["type"]!.GetValue<string>());
         Assert.Contains("// from the prompt above", Samples.Text(wrapped.Result), StringComparison.Ordinal);
-        Assert.Equal(Samples.Text(original), Samples.Text(McpConfigRewriter.Unwrap(wrapped.Result, McpClient.VsCode).Result));
+        Assert.Equal(Samples.Text(original), Samples.Text(McpConfigRewriter.Unwrap(wrapped.Result, McpClientApp.VsCode).Result));
     }
 
     [Fact]
     public void Wrap_ClaudeCodeUrlEntries_KeepOtherKeysAndSetStdioType()
     {
-        var result = McpConfigRewriter.Wrap(Samples.Bytes("mcp.json"), McpClient.ClaudeCode, Samples.Options);
+        var result = McpConfigRewriter.Wrap(Samples.Bytes("mcp.json"), McpClientApp.ClaudeCode, Samples.Options);
 
         var servers = Samples.Parse(result.Result)["mcpServers"]!;
         Assert.Equal(["proxy", "--target", "mcp://sentry", "--url", "https://mcp.sentry.dev/mcp", "--header", "Authorization=Bearer ${SENTRY_TOKEN}"], Samples.Args(servers["sentry"]!));
@@ -152,7 +155,7 @@ public sealed class McpConfigRewriterTests
     [Fact]
     public void Wrap_GeminiRemoteServers_KeepTimeoutTrustAndToolFilters()
     {
-        var result = McpConfigRewriter.Wrap(Samples.Bytes("gemini_settings.json"), McpClient.GeminiCli, Samples.Options);
+        var result = McpConfigRewriter.Wrap(Samples.Bytes("gemini_settings.json"), McpClientApp.GeminiCli, Samples.Options);
 
         var root = Samples.Parse(result.Result);
         var http = root["mcpServers"]!["httpServer"]!;
@@ -175,7 +178,7 @@ public sealed class McpConfigRewriterTests
     [Fact]
     public void Wrap_ClaudeJson_WrapsUserAndProjectServers()
     {
-        var result = McpConfigRewriter.Wrap(Samples.Bytes("claude.json"), McpClient.ClaudeCode, Samples.Options);
+        var result = McpConfigRewriter.Wrap(Samples.Bytes("claude.json"), McpClientApp.ClaudeCode, Samples.Options);
 
         Assert.Equal(
             [("mcpServers", "everything"), ("projects[\"/home/alice/src/shop\"].mcpServers", "filesystem"), ("projects[\"/home/alice/src/shop\"].mcpServers", "docs")],
@@ -193,7 +196,7 @@ public sealed class McpConfigRewriterTests
     {
         var original = Samples.Bytes("claude_desktop_config.json");
 
-        var result = McpConfigRewriter.Wrap(original, McpClient.ClaudeDesktop, Samples.Options with { Servers = new HashSet<string> { "memory" } });
+        var result = McpConfigRewriter.Wrap(original, McpClientApp.ClaudeDesktop, Samples.Options with { Servers = new HashSet<string> { "memory" } });
 
         var servers = Samples.Parse(result.Result)["mcpServers"]!;
         var before = Samples.Parse(original)["mcpServers"]!;
@@ -208,9 +211,9 @@ public sealed class McpConfigRewriterTests
     [Fact]
     public void Unwrap_ServerSelection_RestoresOnlySelectedServers()
     {
-        var wrapped = McpConfigRewriter.Wrap(Samples.Bytes("claude_desktop_config.json"), McpClient.ClaudeDesktop, Samples.Options).Result;
+        var wrapped = McpConfigRewriter.Wrap(Samples.Bytes("claude_desktop_config.json"), McpClientApp.ClaudeDesktop, Samples.Options).Result;
 
-        var result = McpConfigRewriter.Unwrap(wrapped, McpClient.ClaudeDesktop, new HashSet<string> { "github" });
+        var result = McpConfigRewriter.Unwrap(wrapped, McpClientApp.ClaudeDesktop, new HashSet<string> { "github" });
 
         var servers = Samples.Parse(result.Result)["mcpServers"]!;
         Assert.Equal("docker", servers["github"]!["command"]!.GetValue<string>());
@@ -223,8 +226,8 @@ public sealed class McpConfigRewriterTests
         var text = Samples.Text(Samples.Bytes("vscode_mcp.json")).Replace("\n", "\r\n", StringComparison.Ordinal);
         var original = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(text)).ToArray();
 
-        var wrapped = McpConfigRewriter.Wrap(original, McpClient.VsCode, Samples.Options);
-        var unwrapped = McpConfigRewriter.Unwrap(wrapped.Result, McpClient.VsCode);
+        var wrapped = McpConfigRewriter.Wrap(original, McpClientApp.VsCode, Samples.Options);
+        var unwrapped = McpConfigRewriter.Unwrap(wrapped.Result, McpClientApp.VsCode);
 
         Assert.Equal(original, unwrapped.Result);
         Assert.Equal(Encoding.UTF8.GetPreamble(), wrapped.Result[..3]);
@@ -238,13 +241,13 @@ public sealed class McpConfigRewriterTests
         var launcher = new SignetLauncher("/usr/share/dotnet/dotnet", ["/opt/signet/signet.dll"]);
         var original = Samples.Bytes("mcp.json");
 
-        var wrapped = McpConfigRewriter.Wrap(original, McpClient.ClaudeCode, new McpWrapOptions { Launcher = launcher });
+        var wrapped = McpConfigRewriter.Wrap(original, McpClientApp.ClaudeCode, new McpWrapOptions { Launcher = launcher });
 
         var entry = Samples.Parse(wrapped.Result)["mcpServers"]!["everything"]!;
         Assert.Equal("/usr/share/dotnet/dotnet", entry["command"]!.GetValue<string>());
         Assert.Equal(["/opt/signet/signet.dll", "proxy", "--target", "mcp://everything", "--", "npx"], Samples.Args(entry)[..6]);
-        Assert.False(McpConfigRewriter.Wrap(wrapped.Result, McpClient.ClaudeCode, Samples.Options).Changed);
-        Assert.Equal(original, McpConfigRewriter.Unwrap(wrapped.Result, McpClient.ClaudeCode).Result);
+        Assert.False(McpConfigRewriter.Wrap(wrapped.Result, McpClientApp.ClaudeCode, Samples.Options).Changed);
+        Assert.Equal(original, McpConfigRewriter.Unwrap(wrapped.Result, McpClientApp.ClaudeCode).Result);
     }
 
     [Fact]
@@ -257,7 +260,7 @@ public sealed class McpConfigRewriterTests
             }}
             """u8.ToArray();
 
-        var result = McpConfigRewriter.Wrap(config, McpClient.ClaudeDesktop, Samples.Options);
+        var result = McpConfigRewriter.Wrap(config, McpClientApp.ClaudeDesktop, Samples.Options);
 
         var servers = Samples.Parse(result.Result)["mcpServers"]!;
         Assert.Equal(["proxy", "--target", "mcp://notes", "--", "node", "/opt/notes/index.js"], Samples.Args(servers["notes"]!));
@@ -270,7 +273,7 @@ public sealed class McpConfigRewriterTests
     {
         var config = """{"mcpServers": {"my files/2": {"command": "npx", "args": ["-y", "server-filesystem", "/d"]}}}"""u8.ToArray();
 
-        var result = McpConfigRewriter.Wrap(config, McpClient.Cursor, Samples.Options with { SignerName = "billing-agent" });
+        var result = McpConfigRewriter.Wrap(config, McpClientApp.Cursor, Samples.Options with { SignerName = "billing-agent" });
 
         Assert.Equal(["proxy", "--name", "billing-agent", "--target", "mcp://my%20files%2F2", "--", "npx", "-y", "server-filesystem", "/d"],
             Samples.Args(Samples.Parse(result.Result)["mcpServers"]!["my files/2"]!));
@@ -299,8 +302,8 @@ public sealed class McpConfigRewriterTests
             }}
             """u8.ToArray();
 
-        var updated = McpConfigRewriter.Wrap(config, McpClient.ClaudeCode, Samples.Options);
-        var again = McpConfigRewriter.Wrap(updated.Result, McpClient.ClaudeCode, Samples.Options);
+        var updated = McpConfigRewriter.Wrap(config, McpClientApp.ClaudeCode, Samples.Options);
+        var again = McpConfigRewriter.Wrap(updated.Result, McpClientApp.ClaudeCode, Samples.Options);
 
         Assert.Equal(
             [McpServerAction.Updated, McpServerAction.Updated, McpServerAction.AlreadyWrapped, McpServerAction.AlreadyWrapped],
@@ -311,7 +314,7 @@ public sealed class McpConfigRewriterTests
         Assert.Contains("\n      \"--target\",\n      \"mcp://docs\",\n      \"--url\"", Samples.Text(updated.Result), StringComparison.Ordinal);
         Assert.False(again.Changed);
         Assert.All(again.Servers, s => Assert.Equal(McpServerAction.AlreadyWrapped, s.Action));
-        var unwrapped = Samples.Parse(McpConfigRewriter.Unwrap(updated.Result, McpClient.ClaudeCode).Result)["mcpServers"]!;
+        var unwrapped = Samples.Parse(McpConfigRewriter.Unwrap(updated.Result, McpClientApp.ClaudeCode).Result)["mcpServers"]!;
         Assert.Equal(["/opt/memory/index.js"], Samples.Args(unwrapped["memory"]!));
         Assert.Equal("http://127.0.0.1:3201/mcp", unwrapped["docs"]!["url"]!.GetValue<string>());
     }
@@ -334,8 +337,8 @@ public sealed class McpConfigRewriterTests
             }
             """u8.ToArray();
 
-        var wrapped = McpConfigRewriter.Wrap(config, McpClient.ClaudeCode, Samples.Options with { Passphrase = "s3cret \"x\"" });
-        var unwrapped = McpConfigRewriter.Unwrap(wrapped.Result, McpClient.ClaudeCode);
+        var wrapped = McpConfigRewriter.Wrap(config, McpClientApp.ClaudeCode, Samples.Options with { Passphrase = "s3cret \"x\"" });
+        var unwrapped = McpConfigRewriter.Unwrap(wrapped.Result, McpClientApp.ClaudeCode);
 
         var servers = Samples.Parse(wrapped.Result)["mcpServers"]!;
         foreach (var name in new[] { "plain", "withEnv", "emptyEnv", "remote" })
@@ -361,7 +364,7 @@ public sealed class McpConfigRewriterTests
             }}}
             """u8.ToArray();
 
-        var result = McpConfigRewriter.Unwrap(config, McpClient.Cursor);
+        var result = McpConfigRewriter.Unwrap(config, McpClientApp.Cursor);
 
         var fs = Samples.Parse(result.Result)["mcpServers"]!["fs"]!;
         Assert.Equal("node", fs["command"]!.GetValue<string>());
@@ -374,7 +377,7 @@ public sealed class McpConfigRewriterTests
     {
         var config = """{"mcpServers": {"r": {"command": "/x/signet", "args": ["proxy", "--url", "https://h/mcp"]}}}"""u8.ToArray();
 
-        var result = McpConfigRewriter.Unwrap(config, McpClient.Cursor);
+        var result = McpConfigRewriter.Unwrap(config, McpClientApp.Cursor);
 
         Assert.False(result.Changed);
         var server = Assert.Single(result.Servers);
@@ -393,7 +396,7 @@ public sealed class McpConfigRewriterTests
     {
         var bytes = Encoding.UTF8.GetBytes(config);
 
-        var result = McpConfigRewriter.Wrap(bytes, McpClient.ClaudeCode, Samples.Options);
+        var result = McpConfigRewriter.Wrap(bytes, McpClientApp.ClaudeCode, Samples.Options);
 
         Assert.False(result.Changed);
         var server = Assert.Single(result.Servers);
@@ -408,7 +411,7 @@ public sealed class McpConfigRewriterTests
     [InlineData("", 1, 1)]
     public void Wrap_MalformedJson_ReportsLineAndColumn(string config, int line, int column)
     {
-        var e = Assert.Throws<McpConfigException>(() => McpConfigRewriter.Wrap(Encoding.UTF8.GetBytes(config), McpClient.ClaudeCode, Samples.Options));
+        var e = Assert.Throws<McpConfigException>(() => McpConfigRewriter.Wrap(Encoding.UTF8.GetBytes(config), McpClientApp.ClaudeCode, Samples.Options));
 
         Assert.Equal((line, column), (e.Line, e.Column));
         Assert.Contains($"line {line}, column {column}", e.Message, StringComparison.Ordinal);
@@ -419,7 +422,7 @@ public sealed class McpConfigRewriterTests
     {
         var config = "{\"mcpServers\": {\n  \"a\": {\"command\": \"x\"},\n  \"a\": {\"command\": \"y\"}\n}}";
 
-        var e = Assert.Throws<McpConfigException>(() => McpConfigRewriter.Wrap(Encoding.UTF8.GetBytes(config), McpClient.Cursor, Samples.Options));
+        var e = Assert.Throws<McpConfigException>(() => McpConfigRewriter.Wrap(Encoding.UTF8.GetBytes(config), McpClientApp.Cursor, Samples.Options));
 
         Assert.Equal((3, 3), (e.Line, e.Column));
         Assert.Contains("duplicate key \"a\"", e.Message, StringComparison.Ordinal);
@@ -428,7 +431,7 @@ public sealed class McpConfigRewriterTests
     [Fact]
     public void Wrap_ServersNotAnObject_IsRejectedWithPlace()
     {
-        var e = Assert.Throws<McpConfigException>(() => McpConfigRewriter.Wrap("{\"servers\": []}"u8.ToArray(), McpClient.VsCode, Samples.Options));
+        var e = Assert.Throws<McpConfigException>(() => McpConfigRewriter.Wrap("{\"servers\": []}"u8.ToArray(), McpClientApp.VsCode, Samples.Options));
 
         Assert.Equal((1, 13), (e.Line, e.Column));
     }
@@ -436,10 +439,10 @@ public sealed class McpConfigRewriterTests
     [Fact]
     public void Inspect_WrappedAndPlainServers_ReportsStateAndOriginalCommand()
     {
-        var partly = McpConfigRewriter.Wrap(Samples.Bytes("mcp.json"), McpClient.ClaudeCode,
+        var partly = McpConfigRewriter.Wrap(Samples.Bytes("mcp.json"), McpClientApp.ClaudeCode,
             Samples.Options with { Servers = new HashSet<string> { "everything", "sentry" } }).Result;
 
-        var servers = McpConfigRewriter.Inspect(partly, McpClient.ClaudeCode);
+        var servers = McpConfigRewriter.Inspect(partly, McpClientApp.ClaudeCode);
 
         Assert.Equal(
             [
@@ -456,12 +459,12 @@ public sealed class McpConfigRewriterTests
     {
         var config = "{\"mcpServers\": {\"learn\": {\"url\": \"https://learn.example/api/mcp\", \"type\": \"http\"}}}"u8.ToArray();
 
-        var wrapped = McpConfigRewriter.Wrap(config, McpClient.GeminiCli, Samples.Options);
+        var wrapped = McpConfigRewriter.Wrap(config, McpClientApp.GeminiCli, Samples.Options);
 
         var entry = Samples.Parse(wrapped.Result)["mcpServers"]!["learn"]!;
         Assert.Null(entry["type"]);
         Assert.Equal(["proxy", "--target", "mcp://learn", "--url", "https://learn.example/api/mcp"], Samples.Args(entry));
-        Assert.Equal(config, McpConfigRewriter.Unwrap(wrapped.Result, McpClient.GeminiCli).Result);
+        Assert.Equal(config, McpConfigRewriter.Unwrap(wrapped.Result, McpClientApp.GeminiCli).Result);
     }
 
     [Fact]
@@ -469,7 +472,7 @@ public sealed class McpConfigRewriterTests
     {
         var config = """{"mcpServers": {"r": {"command": "/x/signet", "args": ["proxy", "--url", "https://h/mcp"], "env": {"SIGNET_WRAP_ORIGINAL": "{\"url\": "}}}}"""u8.ToArray();
 
-        var result = McpConfigRewriter.Unwrap(config, McpClient.Cursor);
+        var result = McpConfigRewriter.Unwrap(config, McpClientApp.Cursor);
 
         Assert.False(result.Changed);
         Assert.Contains("does not hold a JSON object", Assert.Single(result.Servers).Detail, StringComparison.Ordinal);
@@ -484,13 +487,13 @@ public sealed class McpConfigRewriterTests
     {
         var config = "{\"mcpServers\": {\"r\": {\n  \"url\": \"https://h/mcp\",\n  \"env\": {\n    \"A\": \"1\"\n  }\n}}}";
 
-        var wrapped = McpConfigRewriter.Wrap(Encoding.UTF8.GetBytes(config), McpClient.Cursor, Samples.Options);
+        var wrapped = McpConfigRewriter.Wrap(Encoding.UTF8.GetBytes(config), McpClientApp.Cursor, Samples.Options);
 
         var text = Samples.Text(wrapped.Result);
         Assert.Contains("  \"env\": {\n    \"SIGNET_WRAP_ORIGINAL\": \"{\\n  \\\"url\\\"", text, StringComparison.Ordinal);
         Assert.Contains("\",\n    \"A\": \"1\"\n  }", text, StringComparison.Ordinal);
         Assert.Equal("1", Samples.Parse(wrapped.Result)["mcpServers"]!["r"]!["env"]!["A"]!.GetValue<string>());
-        Assert.Equal(config, Samples.Text(McpConfigRewriter.Unwrap(wrapped.Result, McpClient.Cursor).Result));
+        Assert.Equal(config, Samples.Text(McpConfigRewriter.Unwrap(wrapped.Result, McpClientApp.Cursor).Result));
     }
 
     [Fact]
@@ -498,11 +501,11 @@ public sealed class McpConfigRewriterTests
     {
         var known = new HashSet<string> { "type", "command", "args", "env", "cwd", "envFile", "dev", "disabled", "timeout", "trust", "includeTools" };
 
-        foreach (var (file, client) in new[] { ("gemini_settings.json", McpClient.GeminiCli), ("vscode_mcp.json", McpClient.VsCode), ("claude_desktop_config.json", McpClient.ClaudeDesktop) })
+        foreach (var (file, client) in new[] { ("gemini_settings.json", McpClientApp.GeminiCli), ("vscode_mcp.json", McpClientApp.VsCode), ("claude_desktop_config.json", McpClientApp.ClaudeDesktop) })
         {
             var before = Samples.Parse(Samples.Bytes(file));
             var after = Samples.Parse(McpConfigRewriter.Wrap(Samples.Bytes(file), client, Samples.Options).Result);
-            var key = McpClients.ServersKey(client);
+            var key = McpClientApps.ServersKey(client);
             foreach (var (name, entry) in after[key]!.AsObject())
             {
                 var added = entry!.AsObject().Select(p => p.Key).Except(before[key]![name]!.AsObject().Select(p => p.Key));
