@@ -87,7 +87,7 @@ internal sealed partial class SigningSessionTransport : ITransport
 
     private async Task SendToolCallAsync(JsonRpcRequest request, JsonObject callParams, CancellationToken cancellationToken)
     {
-        var call = new PendingCall(CallIdOf(request.Id), _inner.SessionId);
+        var call = new PendingCall(CallIdOf(request.Id), _inner.SessionId, request.Id);
         // Registered before the request leaves, so a fast response always finds it.
         _calls.Add(call.CallId, call);
         try
@@ -184,6 +184,8 @@ internal sealed partial class SigningSessionTransport : ITransport
 
     private async Task RecordAndDeliverAsync(JsonRpcMessage message, PendingCall call)
     {
+        // A server that echoed the id in another form (2^53+1 as 2^53) is answered with the id the caller sent.
+        message = WithId(message, call.Id);
         var deliver = message;
         try
         {
@@ -214,6 +216,13 @@ internal sealed partial class SigningSessionTransport : ITransport
         }
         _incoming.Writer.TryWrite(deliver);
     }
+
+    private static JsonRpcMessage WithId(JsonRpcMessage message, RequestId id) => message switch
+    {
+        JsonRpcResponse r when !r.Id.Equals(id) => new JsonRpcResponse { Id = id, Result = r.Result, Context = r.Context },
+        JsonRpcError e when !e.Id.Equals(id) => new JsonRpcError { Id = id, Error = e.Error, Context = e.Context },
+        _ => message,
+    };
 
     private static JsonRpcError Refusal(JsonRpcMessage message, string reason) => new()
     {
@@ -253,17 +262,25 @@ internal sealed partial class SigningSessionTransport : ITransport
         {
             return null;
         }
-        if (value.GetValueKind() == JsonValueKind.String)
+        try
         {
-            return new RequestId(value.GetValue<string>());
+            if (value.GetValueKind() == JsonValueKind.String)
+            {
+                return new RequestId(value.GetValue<string>());
+            }
+            return value.TryGetValue<long>(out var n) ? new RequestId(n) : null;
         }
-        return value.TryGetValue<long>(out var n) ? new RequestId(n) : null;
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            // A requestId that cannot be read (bytes that are not UTF-8) cancels nothing; the message goes on as it is.
+            return null;
+        }
     }
 
     private static readonly JsonTypeInfo<JsonRpcErrorDetail> ErrorDetailType =
         (JsonTypeInfo<JsonRpcErrorDetail>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcErrorDetail));
 
-    private sealed record PendingCall(string CallId, string? SessionId);
+    private sealed record PendingCall(string CallId, string? SessionId, RequestId Id);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Recording a tools/call response failed: {Reason}")]
     private static partial void LogPumpFailure(ILogger logger, string reason);

@@ -206,18 +206,8 @@ public static class HttpBackendProxy
             {
                 return;
             }
-            JsonNode? node;
-            string? parseError;
-            try
-            {
-                parseError = StrictJson.TryParse(content.Span, out node, out var error) ? null : error!.Message;
-            }
-            catch (Exception e)
-            {
-                // Whatever the parser throws (invalid UTF-8, …), it is this line's problem, never the session's.
-                node = null;
-                parseError = e.Message;
-            }
+            // Whatever the parser refuses or throws (invalid UTF-8, …) is this line's problem, never the session's.
+            var (node, parseError) = LineProxy.TryParse(content.Span, StrictJsonOptions.Default) ?? (null, "empty line");
             if (parseError is not null)
             {
                 await OnUnreadableClientLineAsync(pipeline, content, parseError, cancellationToken).ConfigureAwait(false);

@@ -205,11 +205,16 @@ public sealed class LineProxy : IDisposable
     /// Parses a line; a failure of any kind (not only a syntax error: invalid UTF-8 or anything else the parser throws)
     /// becomes the error text, so that one line can never end the session. Null for a blank line.
     /// </summary>
-    private static (JsonNode? Node, string? Error)? TryParse(ReadOnlySpan<byte> content, StrictJsonOptions options)
+    internal static (JsonNode? Node, string? Error)? TryParse(ReadOnlySpan<byte> content, StrictJsonOptions options)
     {
         if (content.Trim(" \t\r"u8).IsEmpty)
         {
             return null;
+        }
+        if (!System.Text.Unicode.Utf8.IsValid(content))
+        {
+            // Checked here, not left to the parser: a string with such bytes cannot be signed or matched faithfully.
+            return (null, $"the line is not valid UTF-8 (at byte {InvalidUtf8Offset(content)})");
         }
         try
         {
@@ -219,6 +224,13 @@ public sealed class LineProxy : IDisposable
         {
             return (null, e.Message);
         }
+    }
+
+    /// <summary>The offset of the first byte that is not part of valid UTF-8.</summary>
+    internal static int InvalidUtf8Offset(ReadOnlySpan<byte> content)
+    {
+        System.Text.Unicode.Utf8.ToUtf16(content, new char[content.Length], out var read, out _, replaceInvalidSequences: false);
+        return read;
     }
 
     private ValueTask OnClientMessageAsync(OrderedPipeline pipeline, ReadOnlySequence<byte> line, ReadOnlyMemory<byte> content, JsonObject message, byte[] terminator, CancellationToken cancellationToken)
