@@ -13,18 +13,11 @@ public sealed class PendingCalls<T>
     private readonly Dictionary<string, Entry> _byCallId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Entry>> _byNumber = new(StringComparer.Ordinal);
     private long _sequence;
+    private int _count;
 
     /// <summary>How many calls are pending.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _byCallId.Count;
-            }
-        }
-    }
+    /// <remarks>Read without the lock: the proxies ask on every server line.</remarks>
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>True when no call is pending.</summary>
     public bool IsEmpty => Count == 0;
@@ -58,6 +51,7 @@ public sealed class PendingCalls<T>
                 }
                 list.Add(entry);
             }
+            Volatile.Write(ref _count, _byCallId.Count);
         }
     }
 
@@ -106,7 +100,12 @@ public sealed class PendingCalls<T>
 
     private void RemoveLocked(string callId)
     {
-        if (!_byCallId.Remove(callId, out var entry) || entry.NumericKey is not { } key)
+        if (!_byCallId.Remove(callId, out var entry))
+        {
+            return;
+        }
+        Volatile.Write(ref _count, _byCallId.Count);
+        if (entry.NumericKey is not { } key)
         {
             return;
         }
