@@ -399,6 +399,13 @@ public static class HttpBackendProxy
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
             }
+            catch (McpException e) when (message is JsonRpcRequest && e is not McpProtocolException && e.Message.Contains("without a reply", StringComparison.Ordinal))
+            {
+                // The server took the request, but its POST response carried no answer under the same id: a server that
+                // echoes ids in its own form (2^53+1 as 2^53). The answer it did send is matched by value downstream;
+                // a call it never answers stays pending and is answered when the session ends.
+                logger.LogWarning("the MCP server at {Endpoint} answered a request under another id: {Reason}", options.Endpoint, e.Message);
+            }
             catch (Exception e)
             {
                 logger.LogError("could not send a message to {Endpoint}: {Reason}", options.Endpoint, e.Message);
