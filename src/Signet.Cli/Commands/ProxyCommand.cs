@@ -269,9 +269,11 @@ internal static class ProxyCommand
             }
             catch (Exception e) when (e is SignetException or IOException or UnauthorizedAccessException)
             {
-                var cause = $"the audit log in {directory} cannot be opened, so no receipt can be kept: {e.Message}";
-                logging.CreateLogger("Signet.Proxy").LogCritical("{Cause}", cause);
-                return new Recording(new RefusingRecorder(cause), null);
+                var cause = $"the audit log in {directory} cannot be opened, so no receipt can be kept: {Clause(e.Message)}";
+                var logger = logging.CreateLogger("Signet.Proxy");
+                logger.LogCritical("{Cause}", cause);
+                // Under --fail-open the proxy logs the FAIL-OPEN line for each call; otherwise the refusal is logged here, once per call.
+                return new Recording(new RefusingRecorder(cause, failOpen ? null : logger), null);
             }
 
             var recorder = new ToolCallRecorder(new ToolCallRecorderOptions
@@ -297,11 +299,16 @@ internal static class ProxyCommand
         }
     }
 
+    private static string Clause(string text) => text.TrimEnd().TrimEnd('.');
+
     /// <summary>Refuses every call with one cause: what the proxy runs with when it cannot keep receipts at all.</summary>
-    private sealed class RefusingRecorder(string cause) : IToolCallRecorder
+    private sealed class RefusingRecorder(string cause, ILogger? logger) : IToolCallRecorder
     {
-        public ValueTask OnRequestAsync(JsonObject callParams, string callId, string? sessionId, CancellationToken cancellationToken = default) =>
+        public ValueTask OnRequestAsync(JsonObject callParams, string callId, string? sessionId, CancellationToken cancellationToken = default)
+        {
+            logger?.LogWarning("refused tools/call {CallId}: {Cause}", callId, cause);
             throw new ToolCallRefusedException(cause);
+        }
 
         public ValueTask OnResponseAsync(string callId, string? sessionId, JsonNode? result, JsonNode? error, CancellationToken cancellationToken = default) =>
             ValueTask.CompletedTask;

@@ -157,7 +157,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new SignetException($"cannot open the audit log in {directory}: {e.Message}. Check that the directory exists, is writable and is not full.", e);
+            throw new SignetException($"cannot open the audit log in {directory}: {e.Message.TrimEnd('.')}. Check that the directory exists, is writable and is not full.", e);
         }
 
         try
@@ -582,7 +582,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
         if (failure is null)
         {
             failure = new AuditLogFailedException(
-                $"{what}: {cause.Message}. The audit log writer has stopped and refuses further appends; records it reported as written before this are intact. Fix the cause (disk space, permissions, device) and reopen the log.",
+                $"{what}: {cause.Message.TrimEnd('.')}. The audit log writer has stopped and refuses further appends; records it reported as written before this are intact. Fix the cause (disk space, permissions, device) and reopen the log.",
                 cause);
             _failure = failure;
             LogWriterFailed(_logger, _directory, cause.Message);

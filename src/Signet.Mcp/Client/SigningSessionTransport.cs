@@ -21,7 +21,7 @@ internal sealed partial class SigningSessionTransport : ITransport
     private readonly ToolCallRecorder _recorder;
     private readonly ILogger _logger;
     private readonly Channel<JsonRpcMessage> _incoming = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleWriter = false });
-    private readonly ConcurrentDictionary<RequestId, PendingCall> _calls = new();
+    private readonly PendingCalls<PendingCall> _calls = new();
     private readonly ConcurrentDictionary<Task, byte> _recordings = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pump;
@@ -43,11 +43,38 @@ internal sealed partial class SigningSessionTransport : ITransport
     {
         switch (message)
         {
-            case JsonRpcRequest { Method: RequestMethods.ToolsCall, Params: JsonObject callParams } request:
-                await SendToolCallAsync(request, callParams, cancellationToken).ConfigureAwait(false);
-                return;
+            case JsonRpcRequest { Method: RequestMethods.ToolsCall } request:
+                if (ToolCallMessage.ParamsProblem(request.Params) is not { } problem)
+                {
+                    await SendToolCallAsync(request, (JsonObject)request.Params!, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                if (!FailOpen)
+                {
+                    var refusal = $"Signet refused tools/call {CallIdOf(request.Id)}: the tools/call cannot be signed: {problem}. Nothing was sent.";
+                    LogCallRefused(_logger, refusal);
+                    throw new McpProtocolException(refusal, (McpErrorCode)ToolCallRefusedException.JsonRpcErrorCode);
+                }
+                LogForwardedUnsigned(_logger, CallIdOf(request.Id), problem);
+                break;
+            case JsonRpcNotification { Method: RequestMethods.ToolsCall } notification:
+                {
+                    // No id, so no error can reach the caller: the call is dropped, logged, and its refusal recorded.
+                    var reason = "the tools/call cannot be signed: it has no id (it was sent as a notification), so it cannot be answered or matched with its receipt";
+                    if (FailOpen)
+                    {
+                        LogForwardedUnsigned(_logger, "(no id)", reason);
+                        break;
+                    }
+                    LogNotificationCallDropped(_logger, reason);
+                    if (notification.Params is JsonObject callParams && ToolCallMessage.ParamsProblem(callParams) is null)
+                    {
+                        await _recorder.OnRefusedAsync(callParams, null, _inner.SessionId, reason, cancellationToken).ConfigureAwait(false);
+                    }
+                    return;
+                }
             case JsonRpcNotification { Method: NotificationMethods.CancelledNotification } cancelled:
-                if (CancelledRequestId(cancelled.Params) is { } id && _calls.TryRemove(id, out var call))
+                if (CancelledRequestId(cancelled.Params) is { } id && _calls.TryTake(CallIdOf(id), out _, out var call))
                 {
                     _recorder.Forget(call.CallId, call.SessionId);
                 }
@@ -56,23 +83,25 @@ internal sealed partial class SigningSessionTransport : ITransport
         await _inner.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
     }
 
+    private bool FailOpen => _recorder.Options.FailureMode == RecordingFailureMode.FailOpen;
+
     private async Task SendToolCallAsync(JsonRpcRequest request, JsonObject callParams, CancellationToken cancellationToken)
     {
-        var call = new PendingCall(CallIdOf(request.Id), _inner.SessionId);
+        var call = new PendingCall(CallIdOf(request.Id), _inner.SessionId, request.Id);
         // Registered before the request leaves, so a fast response always finds it.
-        _calls[request.Id] = call;
+        _calls.Add(call.CallId, call);
         try
         {
             await _recorder.OnRequestAsync(callParams, call.CallId, call.SessionId, cancellationToken).ConfigureAwait(false);
         }
         catch (ToolCallRefusedException e)
         {
-            _calls.TryRemove(request.Id, out _);
+            _calls.TryRemove(call.CallId, out _);
             throw new McpProtocolException(e.Message, e, (McpErrorCode)ToolCallRefusedException.JsonRpcErrorCode);
         }
         catch
         {
-            _calls.TryRemove(request.Id, out _);
+            _calls.TryRemove(call.CallId, out _);
             throw;
         }
 
@@ -82,7 +111,7 @@ internal sealed partial class SigningSessionTransport : ITransport
         }
         catch
         {
-            if (_calls.TryRemove(request.Id, out _))
+            if (_calls.TryRemove(call.CallId, out _))
             {
                 _recorder.Forget(call.CallId, call.SessionId);
             }
@@ -100,19 +129,27 @@ internal sealed partial class SigningSessionTransport : ITransport
             {
                 while (reader.TryRead(out var message))
                 {
-                    if (message is JsonRpcResponse or JsonRpcError
-                        && _calls.TryRemove(((JsonRpcMessageWithId)message).Id, out var call))
+                    try
                     {
-                        // Responses are recorded concurrently, so durable appends can share a flush; each is delivered
-                        // only once its receipt is stored.
-                        var recording = RecordAndDeliverAsync(message, call);
-                        if (!recording.IsCompleted)
+                        if (message is JsonRpcResponse or JsonRpcError
+                            && _calls.TryTake(CallIdOf(((JsonRpcMessageWithId)message).Id), out _, out var call))
                         {
-                            _recordings.TryAdd(recording, 0);
-                            _ = recording.ContinueWith(static (t, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(t, out _),
-                                _recordings, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                            // Responses are recorded concurrently, so durable appends can share a flush; each is delivered
+                            // only once its receipt is stored.
+                            var recording = RecordAndDeliverAsync(message, call);
+                            if (!recording.IsCompleted)
+                            {
+                                _recordings.TryAdd(recording, 0);
+                                _ = recording.ContinueWith(static (t, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(t, out _),
+                                    _recordings, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                            }
+                            continue;
                         }
-                        continue;
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // One message never ends the connection: it is delivered as it came.
+                        LogMessageNotInspected(_logger, e.Message);
                     }
                     _incoming.Writer.TryWrite(message);
                 }
@@ -133,11 +170,11 @@ internal sealed partial class SigningSessionTransport : ITransport
         }
         catch (Exception e)
         {
-            LogPumpFailure(_logger, e);
+            LogPumpFailure(_logger, e.Message);
         }
-        foreach (var (id, call) in _calls)
+        foreach (var callId in _calls.CallIds)
         {
-            if (_calls.TryRemove(id, out _))
+            if (_calls.TryRemove(callId, out var call))
             {
                 _recorder.Forget(call.CallId, call.SessionId);
             }
@@ -147,6 +184,8 @@ internal sealed partial class SigningSessionTransport : ITransport
 
     private async Task RecordAndDeliverAsync(JsonRpcMessage message, PendingCall call)
     {
+        // A server that echoed the id in another form (2^53+1 as 2^53) is answered with the id the caller sent.
+        message = WithId(message, call.Id);
         var deliver = message;
         try
         {
@@ -172,11 +211,18 @@ internal sealed partial class SigningSessionTransport : ITransport
         catch (Exception e)
         {
             // Never leave the caller waiting: an unexpected recording failure becomes an error for that call.
-            LogPumpFailure(_logger, e);
+            LogPumpFailure(_logger, e.Message);
             deliver = Refusal(message, $"Signet could not record the response to this tools/call: {e.Message}");
         }
         _incoming.Writer.TryWrite(deliver);
     }
+
+    private static JsonRpcMessage WithId(JsonRpcMessage message, RequestId id) => message switch
+    {
+        JsonRpcResponse r when !r.Id.Equals(id) => new JsonRpcResponse { Id = id, Result = r.Result, Context = r.Context },
+        JsonRpcError e when !e.Id.Equals(id) => new JsonRpcError { Id = id, Error = e.Error, Context = e.Context },
+        _ => message,
+    };
 
     private static JsonRpcError Refusal(JsonRpcMessage message, string reason) => new()
     {
@@ -216,18 +262,38 @@ internal sealed partial class SigningSessionTransport : ITransport
         {
             return null;
         }
-        if (value.GetValueKind() == JsonValueKind.String)
+        try
         {
-            return new RequestId(value.GetValue<string>());
+            if (value.GetValueKind() == JsonValueKind.String)
+            {
+                return new RequestId(value.GetValue<string>());
+            }
+            return value.TryGetValue<long>(out var n) ? new RequestId(n) : null;
         }
-        return value.TryGetValue<long>(out var n) ? new RequestId(n) : null;
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            // A requestId that cannot be read (bytes that are not UTF-8) cancels nothing; the message goes on as it is.
+            return null;
+        }
     }
 
     private static readonly JsonTypeInfo<JsonRpcErrorDetail> ErrorDetailType =
         (JsonTypeInfo<JsonRpcErrorDetail>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcErrorDetail));
 
-    private sealed record PendingCall(string CallId, string? SessionId);
+    private sealed record PendingCall(string CallId, string? SessionId, RequestId Id);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Recording a tools/call response failed")]
-    private static partial void LogPumpFailure(ILogger logger, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Recording a tools/call response failed: {Reason}")]
+    private static partial void LogPumpFailure(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Message}")]
+    private static partial void LogCallRefused(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Signet dropped a tools/call sent as a notification (no id, so no error can be returned): {Cause}")]
+    private static partial void LogNotificationCallDropped(ILogger logger, string cause);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "FAIL-OPEN: tools/call {CallId} sent WITHOUT a receipt: {Cause}")]
+    private static partial void LogForwardedUnsigned(ILogger logger, string callId, string cause);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A message from the server could not be inspected and is delivered as it came: {Reason}")]
+    private static partial void LogMessageNotInspected(ILogger logger, string reason);
 }

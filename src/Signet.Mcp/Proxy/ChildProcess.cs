@@ -94,7 +94,7 @@ internal sealed class ChildProcess : IDisposable
         {
             process.Dispose();
             throw new SignetException(
-                $"could not start the tool server '{options.Command}': {e.Message}. Check that the command after '--' exists and is on PATH (or give its full path).", e);
+                $"could not start the tool server '{options.Command}': {e.Message.TrimEnd('.')}. Check that the command after '--' exists and is on PATH (or give its full path).", e);
         }
         return new ChildProcess(process, displayName);
     }

@@ -106,7 +106,7 @@ public static class HttpBackendProxy
 
     private sealed class Session(HttpBackendProxyOptions options, IToolCallRecorder recorder, ITransport transport, PostObserver posts, ProxyOutput output, ILogger logger)
     {
-        private readonly ConcurrentDictionary<string, RequestId> _pending = new(StringComparer.Ordinal);
+        private readonly PendingCalls<PendingCall> _pending = new();
         private static readonly TimeSpan HeadersGrace = TimeSpan.FromSeconds(2);
 
         private readonly string? _sessionId = options.Traffic.SessionId;
@@ -116,6 +116,7 @@ public static class HttpBackendProxy
             var reader = PipeReader.Create(clientInput, LineReader.PipeOptions);
             var pipeline = new OrderedPipeline(cancellationToken);
             var overflowBytes = 0L;
+            ReadOnlyMemory<byte> overflowId = default;
             try
             {
                 await LineReader.ReadAsync(
@@ -124,13 +125,19 @@ public static class HttpBackendProxy
                     line => OnClientLineAsync(pipeline, line, cancellationToken),
                     async (piece, isLast) =>
                     {
+                        if (overflowBytes == 0)
+                        {
+                            overflowId = LineProxy.OversizedId(piece);
+                        }
                         overflowBytes += piece.Length;
                         if (isLast)
                         {
                             // Over HTTP there is no forwarding a message unread: it must become one JSON-RPC message.
-                            var error = JsonRpcLines.ErrorLine(null,
-                                $"signet: a message of {overflowBytes} bytes exceeds the proxy's line limit of {options.Traffic.MaxLineBytes} bytes and was not forwarded (raise it with --max-line-bytes)");
+                            var refusal = $"a message of {overflowBytes} bytes exceeds the proxy's line limit of {options.Traffic.MaxLineBytes} bytes and was not forwarded (raise it with --max-line-bytes)";
+                            ProxyLog.CallRefused(logger, overflowId.IsEmpty ? "(oversized)" : System.Text.Encoding.UTF8.GetString(overflowId.Span), refusal);
+                            var error = JsonRpcLines.RawIdErrorLine(overflowId, "signet: " + refusal);
                             overflowBytes = 0;
+                            overflowId = default;
                             await ToClientInOrderAsync(pipeline, error, cancellationToken).ConfigureAwait(false);
                         }
                     },
@@ -152,13 +159,13 @@ public static class HttpBackendProxy
                 await foreach (var message in transport.MessageReader.ReadAllAsync(pipeline.Failed).ConfigureAwait(false))
                 {
                     if (message is JsonRpcMessageWithId { Id: var id } and (JsonRpcResponse or JsonRpcError)
-                        && CallIdOf(id) is { } callId
-                        && _pending.TryRemove(callId, out _))
+                        && CallIdOf(id) is { } echoed
+                        && _pending.TryTake(echoed, out var callId, out var call))
                     {
                         // Recording overlaps with the messages that follow; delivery keeps the server's order.
                         var recording = RecordResponseAsync(message, callId, id, cancellationToken);
                         await pipeline.RunAsync(ReadOnlySequence<byte>.Empty, recording,
-                            (_, ct) => WriteAsync(Serialize(recording.Result), ct), null, keepsLine: false, cancellationToken).ConfigureAwait(false);
+                            (_, ct) => WriteAsync(Serialize(recording.Result, call.ClientId), ct), null, keepsLine: false, cancellationToken).ConfigureAwait(false);
                     }
                     else
                     {
@@ -175,14 +182,14 @@ public static class HttpBackendProxy
 
         public async Task FailPendingAsync(string cause)
         {
-            foreach (var callId in _pending.Keys.ToArray())
+            foreach (var callId in _pending.CallIds)
             {
-                if (_pending.TryRemove(callId, out var id))
+                if (_pending.TryRemove(callId, out var call))
                 {
                     recorder.Forget(callId, _sessionId);
                     try
                     {
-                        await WriteAsync(JsonRpcLines.ErrorLine(IdNode(id), "signet: " + cause), CancellationToken.None).ConfigureAwait(false);
+                        await WriteAsync(JsonRpcLines.ErrorLine(call.ClientId, "signet: " + cause), CancellationToken.None).ConfigureAwait(false);
                     }
                     catch (IOException)
                     {
@@ -199,53 +206,134 @@ public static class HttpBackendProxy
             {
                 return;
             }
-            if (!StrictJson.TryParse(content.Span, out var node, out var parseError))
+            // Whatever the parser refuses or throws (invalid UTF-8, …) is this line's problem, never the session's.
+            var (node, parseError) = LineProxy.TryParse(content.Span, StrictJsonOptions.Default) ?? (null, "empty line");
+            if (parseError is not null)
             {
-                // Nothing unreadable can cross HTTP; answer as a JSON-RPC server would.
-                await ToClientInOrderAsync(pipeline, JsonRpcLines.Serialize(ParseError(parseError!.Message), "\n"u8), cancellationToken).ConfigureAwait(false);
+                await OnUnreadableClientLineAsync(pipeline, content, parseError, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
             var messages = node is JsonArray batch ? batch.ToArray() : [node];
             foreach (var element in messages)
             {
+                string? callId = null;
+                if (element is JsonObject call && ToolCallMessage.IsToolsCall(call))
+                {
+                    if (ToolCallMessage.Problem(call) is { } problem)
+                    {
+                        if (!options.Traffic.FailOpen)
+                        {
+                            await RefuseMalformedCallAsync(pipeline, call, "the tools/call cannot be signed: " + problem, cancellationToken).ConfigureAwait(false);
+                            continue;
+                        }
+                        ProxyLog.ForwardedUnsigned(logger, call.TryGetPropertyValue("id", out var unsignedId) ? unsignedId?.ToJsonString() ?? "null" : "(no id)", "the tools/call cannot be signed: " + problem);
+                    }
+                    else
+                    {
+                        callId = CallId.From(call["id"]);
+                    }
+                }
+
                 JsonRpcMessage? message;
+                string? unreadable = null;
                 try
                 {
                     message = element?.Deserialize(MessageInfo);
                 }
-                catch (JsonException e)
+                catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NotSupportedException)
                 {
                     message = null;
+                    unreadable = e.Message;
                     logger.LogWarning("not a JSON-RPC message: {Reason}", e.Message);
+                }
+                if (message is null && callId is not null)
+                {
+                    // A call the SDK cannot carry (e.g. an id that is neither an integer nor a string, such as 1.0) is refused, not dropped.
+                    var refusal = $"the tools/call cannot be sent over Streamable HTTP: the MCP SDK cannot carry it ({Sentences.Clause(unreadable ?? "not a JSON-RPC message")})";
+                    ProxyLog.CallRefused(logger, callId, refusal);
+                    await ToClientInOrderAsync(pipeline, JsonRpcLines.ErrorLine(element!["id"], "signet: " + refusal), cancellationToken).ConfigureAwait(false);
+                    continue;
                 }
                 if (message is null)
                 {
                     await ToClientInOrderAsync(pipeline, JsonRpcLines.Serialize(InvalidRequest(element), "\n"u8), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
-                await OnClientMessageAsync(pipeline, message, cancellationToken).ConfigureAwait(false);
+                await OnClientMessageAsync(pipeline, message, callId, element!["id"], cancellationToken).ConfigureAwait(false);
             }
         }
 
-        private ValueTask OnClientMessageAsync(OrderedPipeline pipeline, JsonRpcMessage message, CancellationToken cancellationToken)
+        /// <summary>
+        /// A line that cannot be parsed strictly. A tools/call in it (found by a lenient scan) is refused with its id as
+        /// sent (or dropped, when it has none); anything else gets the parse error a JSON-RPC server would send.
+        /// </summary>
+        private async ValueTask OnUnreadableClientLineAsync(OrderedPipeline pipeline, ReadOnlyMemory<byte> content, string parseError, CancellationToken cancellationToken)
+        {
+            var calls = JsonRpcScanner.Scan(content.Span)?.Where(m => m.IsCall).ToList();
+            if (calls is not { Count: > 0 })
+            {
+                // Nothing unreadable can cross HTTP; answer as a JSON-RPC server would.
+                await ToClientInOrderAsync(pipeline, JsonRpcLines.Serialize(ParseError(parseError), "\n"u8), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            var refusal = $"the tools/call is not strict JSON, so it cannot be signed unambiguously ({parseError})";
+            foreach (var call in calls)
+            {
+                if (call.HasId)
+                {
+                    var id = call.Id(content).ToArray();
+                    ProxyLog.CallRefused(logger, System.Text.Encoding.UTF8.GetString(id), refusal);
+                    await ToClientInOrderAsync(pipeline, JsonRpcLines.RawIdErrorLine(id, "signet: " + refusal), cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    ProxyLog.NotificationCallDropped(logger, refusal);
+                }
+            }
+        }
+
+        /// <summary>A tools/call that cannot be signed: an error with its id as sent, or, without an id, dropped with a refusal record.</summary>
+        private async ValueTask RefuseMalformedCallAsync(OrderedPipeline pipeline, JsonObject call, string reason, CancellationToken cancellationToken)
+        {
+            if (call.TryGetPropertyValue("id", out var id))
+            {
+                ProxyLog.CallRefused(logger, id?.ToJsonString() ?? "null", reason);
+                await ToClientInOrderAsync(pipeline, JsonRpcLines.ErrorLine(id, "signet: " + reason), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            ProxyLog.NotificationCallDropped(logger, reason);
+            if (call["params"] is JsonObject callParams && ToolCallMessage.ParamsProblem(callParams) is null)
+            {
+                try
+                {
+                    await recorder.OnRefusedAsync(callParams, null, _sessionId, reason, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    ProxyLog.RefusalNotRecorded(logger, e.Message);
+                }
+            }
+        }
+
+        private ValueTask OnClientMessageAsync(OrderedPipeline pipeline, JsonRpcMessage message, string? signedCallId, JsonNode? clientId, CancellationToken cancellationToken)
         {
             if (message is JsonRpcRequest { Method: RequestMethods.ToolsCall, Params: JsonObject callParams } request
-                && CallIdOf(request.Id) is { } callId)
+                && signedCallId is { } callId)
             {
                 // Signing and the durable append start now and overlap with the messages that follow; sending waits its turn.
                 var recording = RecordRequestAsync(callParams, callId, cancellationToken);
                 return pipeline.RunAsync(
                     ReadOnlySequence<byte>.Empty,
                     recording,
-                    (_, ct) => SendCallAsync(request, callId, recording.Result, ct),
+                    (_, ct) => SendCallAsync(request, callId, clientId?.DeepClone(), recording.Result, ct),
                     async cause =>
                     {
                         recorder.Forget(callId, _sessionId);
                         var reason = recording.IsCompletedSuccessfully && recording.Result is { } refusal && !options.Traffic.FailOpen
                             ? refusal
                             : "the call was not forwarded: " + cause;
-                        await WriteAsync(JsonRpcLines.ErrorLine(IdNode(request.Id), "signet: " + reason), CancellationToken.None).ConfigureAwait(false);
+                        await WriteAsync(JsonRpcLines.ErrorLine(clientId, "signet: " + reason), CancellationToken.None).ConfigureAwait(false);
                     },
                     keepsLine: false,
                     cancellationToken);
@@ -256,20 +344,20 @@ public static class HttpBackendProxy
                 // A cancellation is applied in order: after the call it cancels has been sent (and is pending).
                 if (message is JsonRpcNotification { Method: NotificationMethods.CancelledNotification, Params: JsonObject cancelled }
                     && CallId.From(cancelled["requestId"]) is { } cancelledId
-                    && _pending.TryRemove(cancelledId, out _))
+                    && _pending.TryTake(cancelledId, out var pendingId, out _))
                 {
-                    recorder.Forget(cancelledId, _sessionId);
+                    recorder.Forget(pendingId, _sessionId);
                 }
                 return SendInOrderAsync(message, ct);
             }, null, keepsLine: false, cancellationToken);
         }
 
-        private async ValueTask SendCallAsync(JsonRpcRequest request, string callId, string? refusal, CancellationToken cancellationToken)
+        private async ValueTask SendCallAsync(JsonRpcRequest request, string callId, JsonNode? clientId, string? refusal, CancellationToken cancellationToken)
         {
             if (refusal is not null && !options.Traffic.FailOpen)
             {
-                ProxyLog.CallRefused(logger, callId, refusal);
-                await WriteAsync(JsonRpcLines.ErrorLine(IdNode(request.Id), "signet: " + refusal), cancellationToken).ConfigureAwait(false);
+                // The recorder (or RecordRequestAsync) has logged the refusal once already.
+                await WriteAsync(JsonRpcLines.ErrorLine(clientId, "signet: " + refusal), cancellationToken).ConfigureAwait(false);
                 return;
             }
             if (refusal is not null)
@@ -278,7 +366,7 @@ public static class HttpBackendProxy
             }
             else
             {
-                _pending[callId] = request.Id;
+                _pending.Add(callId, new PendingCall(request.Id, clientId));
             }
             await SendInOrderAsync(request, cancellationToken).ConfigureAwait(false);
         }
@@ -311,12 +399,19 @@ public static class HttpBackendProxy
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
             }
+            catch (McpException e) when (message is JsonRpcRequest && e is not McpProtocolException && e.Message.Contains("without a reply", StringComparison.Ordinal))
+            {
+                // The server took the request, but its POST response carried no answer under the same id: a server that
+                // echoes ids in its own form (2^53+1 as 2^53). The answer it did send is matched by value downstream;
+                // a call it never answers stays pending and is answered when the session ends.
+                logger.LogWarning("the MCP server at {Endpoint} answered a request under another id: {Reason}", options.Endpoint, e.Message);
+            }
             catch (Exception e)
             {
                 logger.LogError("could not send a message to {Endpoint}: {Reason}", options.Endpoint, e.Message);
                 if (message is JsonRpcRequest request)
                 {
-                    if (CallIdOf(request.Id) is { } callId && _pending.TryRemove(callId, out _))
+                    if (CallIdOf(request.Id) is { } echoed && _pending.TryTake(echoed, out var callId, out _))
                     {
                         recorder.Forget(callId, _sessionId);
                     }
@@ -343,10 +438,21 @@ public static class HttpBackendProxy
             {
                 throw;
             }
+            catch (ToolCallRefusedException e)
+            {
+                // The recorder has logged its refusal; under fail-open the sending logs the FAIL-OPEN line.
+                recorder.Forget(callId, _sessionId);
+                return e.Message;
+            }
             catch (Exception e)
             {
                 recorder.Forget(callId, _sessionId);
-                return e is ToolCallRefusedException ? e.Message : $"the call could not be signed and logged: {e.Message}";
+                var refusal = "the call could not be signed and logged: " + Sentences.Clause(e.Message);
+                if (!options.Traffic.FailOpen)
+                {
+                    ProxyLog.CallRefused(logger, callId, refusal);
+                }
+                return refusal;
             }
         }
 
@@ -382,6 +488,18 @@ public static class HttpBackendProxy
 
         private ValueTask WriteAsync(ReadOnlyMemory<byte> line, CancellationToken cancellationToken) => output.WriteAsync(line, cancellationToken);
 
+        /// <summary>A response with the id replaced by the one the client sent, when the server echoed it in another form (<c>-0</c> as <c>0</c>).</summary>
+        private static byte[] Serialize(JsonRpcMessage message, JsonNode? clientId)
+        {
+            if (clientId is null || (IdNode(((JsonRpcMessageWithId)message).Id)?.ToJsonString() == clientId.ToJsonString()))
+            {
+                return Serialize(message);
+            }
+            var node = JsonSerializer.SerializeToNode(message, MessageInfo)!.AsObject();
+            node["id"] = clientId.DeepClone();
+            return JsonRpcLines.Serialize(node, "\n"u8);
+        }
+
         private static byte[] Serialize(JsonRpcMessage message)
         {
             var bytes = JsonSerializer.SerializeToUtf8Bytes(message, MessageInfo);
@@ -404,6 +522,8 @@ public static class HttpBackendProxy
             long n => JsonValue.Create(n),
             _ => null,
         };
+
+        private sealed record PendingCall(RequestId Id, JsonNode? ClientId);
 
         private static JsonObject ParseError(string reason) => new()
         {

@@ -48,6 +48,36 @@ internal static class JsonRpcLines
         },
     };
 
+    /// <summary>
+    /// A JSON-RPC error line whose id is <paramref name="rawId"/> exactly as the client sent it (any JSON value, even
+    /// one with bytes that are not UTF-8); <c>null</c> when it is empty.
+    /// </summary>
+    public static byte[] RawIdErrorLine(ReadOnlyMemory<byte> rawId, string message)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("jsonrpc", "2.0");
+            writer.WritePropertyName("id");
+            if (rawId.IsEmpty)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                writer.WriteRawValue(rawId.Span, skipInputValidation: true);
+            }
+            writer.WriteStartObject("error");
+            writer.WriteNumber("code", ToolCallRefusedException.JsonRpcErrorCode);
+            writer.WriteString("message", message);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        buffer.Write("\n"u8);
+        return buffer.WrittenSpan.ToArray();
+    }
+
     /// <summary>The line form of <see cref="Error"/>.</summary>
     public static byte[] ErrorLine(JsonNode? id, string message) => Serialize(Error(id, message), "\n"u8);
 }

@@ -32,7 +32,7 @@ public sealed class LineProxy : IDisposable
     private readonly ILogger _logger;
     private readonly ProxyOutput _client;
     private readonly ProxyOutput _server;
-    private readonly ConcurrentDictionary<string, JsonNode?> _pending = new(StringComparer.Ordinal);
+    private readonly PendingCalls<JsonNode?> _pending = new();
     private readonly OrderedPipeline.Apply _forwardToServer;
     private readonly OrderedPipeline.Apply _forwardToClient;
     private OrderedPipeline? _toServer;
@@ -149,7 +149,7 @@ public sealed class LineProxy : IDisposable
     /// </summary>
     public async Task FailPendingAsync(string cause, CancellationToken cancellationToken = default)
     {
-        foreach (var callId in _pending.Keys.ToArray())
+        foreach (var callId in _pending.CallIds)
         {
             if (_pending.TryRemove(callId, out var id))
             {
@@ -183,23 +183,59 @@ public sealed class LineProxy : IDisposable
             return pipeline.RunAsync(line, Task.CompletedTask, _forwardToServer, null, keepsLine: true, cancellationToken);
         }
 
-        if (!StrictJson.TryParse(content.Span, out var node, out var parseError))
+        if (TryParse(content.Span, StrictJsonOptions.Default) is not { } parsed)
         {
-            return OnUnreadableClientLineAsync(pipeline, line, content, parseError!, cancellationToken);
+            return pipeline.RunAsync(line, Task.CompletedTask, _forwardToServer, null, keepsLine: true, cancellationToken);
+        }
+        if (parsed.Error is { } parseError)
+        {
+            return OnUnreadableClientLineAsync(pipeline, line, content, parseError, cancellationToken);
         }
 
         var terminator = terminatorMemory.ToArray();
-        return node switch
+        return parsed.Node switch
         {
-            JsonObject message => OnClientMessageAsync(pipeline, line, message, terminator, cancellationToken),
-            JsonArray batch => OnClientBatchAsync(pipeline, line, batch, terminator, cancellationToken),
+            JsonObject message => OnClientMessageAsync(pipeline, line, content, message, terminator, cancellationToken),
+            JsonArray batch => OnClientBatchAsync(pipeline, line, content, batch, terminator, cancellationToken),
             _ => pipeline.RunAsync(line, Task.CompletedTask, _forwardToServer, null, keepsLine: true, cancellationToken),
         };
     }
 
-    private ValueTask OnClientMessageAsync(OrderedPipeline pipeline, ReadOnlySequence<byte> line, JsonObject message, byte[] terminator, CancellationToken cancellationToken)
+    /// <summary>
+    /// Parses a line; a failure of any kind (not only a syntax error: invalid UTF-8 or anything else the parser throws)
+    /// becomes the error text, so that one line can never end the session. Null for a blank line.
+    /// </summary>
+    internal static (JsonNode? Node, string? Error)? TryParse(ReadOnlySpan<byte> content, StrictJsonOptions options)
     {
-        if (!TryGetCall(message, out var callId, out var id, out var callParams))
+        if (content.Trim(" \t\r"u8).IsEmpty)
+        {
+            return null;
+        }
+        if (!System.Text.Unicode.Utf8.IsValid(content))
+        {
+            // Checked here, not left to the parser: a string with such bytes cannot be signed or matched faithfully.
+            return (null, $"the line is not valid UTF-8 (at byte {InvalidUtf8Offset(content)})");
+        }
+        try
+        {
+            return StrictJson.TryParse(content, out var node, out var error, options) ? (node, null) : (null, error!.Message);
+        }
+        catch (Exception e)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    /// <summary>The offset of the first byte that is not part of valid UTF-8.</summary>
+    internal static int InvalidUtf8Offset(ReadOnlySpan<byte> content)
+    {
+        System.Text.Unicode.Utf8.ToUtf16(content, new char[content.Length], out var read, out _, replaceInvalidSequences: false);
+        return read;
+    }
+
+    private ValueTask OnClientMessageAsync(OrderedPipeline pipeline, ReadOnlySequence<byte> line, ReadOnlyMemory<byte> content, JsonObject message, byte[] terminator, CancellationToken cancellationToken)
+    {
+        if (!ToolCallMessage.IsToolsCall(message))
         {
             // A cancellation is applied in order: after the call it cancels has been forwarded (and is pending).
             return pipeline.RunAsync(line, Task.CompletedTask, (l, ct) =>
@@ -208,7 +244,15 @@ public sealed class LineProxy : IDisposable
                 return _server.WriteAsync(l, ct);
             }, null, keepsLine: true, cancellationToken);
         }
+        if (ToolCallMessage.Problem(message) is { } problem)
+        {
+            var scanned = JsonRpcScanner.Scan(content.Span) is [var only] ? only : default;
+            return RefuseMalformedCallAsync(pipeline, line, message, scanned.HasId || message.ContainsKey("id"), scanned.Id(content).ToArray(), problem, cancellationToken);
+        }
 
+        var id = message["id"]!;
+        var callId = CallId.From(id)!;
+        var callParams = (JsonObject)message["params"]!;
         // Signing and the durable append start now and overlap with the lines that follow; forwarding waits its turn.
         var recording = RecordRequestAsync(callParams, callId, cancellationToken);
         return pipeline.RunAsync(
@@ -220,11 +264,76 @@ public sealed class LineProxy : IDisposable
             cancellationToken);
     }
 
+    /// <summary>
+    /// A tools/call that cannot be signed (see <see cref="ToolCallMessage.Problem"/>): never forwarded (unless
+    /// fail-open). A request gets an error with its id as sent; a notification is dropped, with a log line and a
+    /// refusal record.
+    /// </summary>
+    private ValueTask RefuseMalformedCallAsync(OrderedPipeline pipeline, ReadOnlySequence<byte> line, JsonObject message, bool hasId, byte[] rawId, string problem, CancellationToken cancellationToken)
+    {
+        var reason = "the tools/call cannot be signed: " + problem;
+        var label = hasId ? Label(rawId) : "(no id)";
+        if (_options.FailOpen)
+        {
+            return pipeline.RunAsync(line, Task.CompletedTask, (l, ct) =>
+            {
+                ProxyLog.ForwardedUnsigned(_logger, label, reason);
+                return _server.WriteAsync(l, ct);
+            }, null, keepsLine: true, cancellationToken);
+        }
+        if (hasId)
+        {
+            return pipeline.RunAsync(line, Task.CompletedTask, (_, ct) =>
+            {
+                ProxyLog.CallRefused(_logger, label, reason);
+                return _client.WriteAsync(JsonRpcLines.RawIdErrorLine(rawId, "signet: " + reason), ct);
+            }, null, keepsLine: false, cancellationToken);
+        }
+        var record = RecordRefusalAsync(message, reason, cancellationToken);
+        return pipeline.RunAsync(line, record, (_, _) =>
+        {
+            ProxyLog.NotificationCallDropped(_logger, reason);
+            return ValueTask.CompletedTask;
+        }, null, keepsLine: false, cancellationToken);
+    }
+
+    /// <summary>Records a dropped call that has a tool name (a signed refusal receipt); the recorder never throws for it.</summary>
+    private Task RecordRefusalAsync(JsonObject message, string reason, CancellationToken cancellationToken)
+    {
+        if (message["params"] is not JsonObject callParams || ToolCallMessage.Problem(WithId(message)) is not null)
+        {
+            return Task.CompletedTask;
+        }
+        return RecordAsync();
+
+        async Task RecordAsync()
+        {
+            try
+            {
+                await _recorder.OnRefusedAsync(callParams, null, _options.SessionId, reason, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                ProxyLog.RefusalNotRecorded(_logger, e.Message);
+            }
+        }
+    }
+
+    /// <summary>A notification-shaped call checked as if it had an id: whether its params and name could be signed.</summary>
+    private static JsonObject WithId(JsonObject message) => new()
+    {
+        ["id"] = 0,
+        ["params"] = message["params"]?.DeepClone(),
+    };
+
+    /// <summary>A raw id for the operator log (invalid UTF-8 shown as U+FFFD).</summary>
+    private static string Label(byte[] rawId) => rawId.Length == 0 ? "(null)" : System.Text.Encoding.UTF8.GetString(rawId);
+
     private async ValueTask ForwardCallAsync(ReadOnlySequence<byte> line, JsonObject message, string callId, JsonNode id, string? refusal, byte[] terminator, CancellationToken cancellationToken)
     {
         if (refusal is null)
         {
-            _pending[callId] = id.DeepClone();
+            _pending.Add(callId, id.DeepClone());
             await _server.WriteAsync(JsonRpcLines.Serialize(message, terminator), cancellationToken).ConfigureAwait(false);
         }
         else if (_options.FailOpen)
@@ -234,7 +343,7 @@ public sealed class LineProxy : IDisposable
         }
         else
         {
-            ProxyLog.CallRefused(_logger, callId, refusal);
+            // The recorder (or RecordRequestAsync) has logged the refusal once already.
             await _client.WriteAsync(JsonRpcLines.ErrorLine(id, "signet: " + refusal), cancellationToken).ConfigureAwait(false);
         }
     }
@@ -250,17 +359,31 @@ public sealed class LineProxy : IDisposable
         await _client.WriteAsync(JsonRpcLines.ErrorLine(id, "signet: " + message), CancellationToken.None).ConfigureAwait(false);
     }
 
-    private ValueTask OnClientBatchAsync(OrderedPipeline pipeline, ReadOnlySequence<byte> line, JsonArray batch, byte[] terminator, CancellationToken cancellationToken)
+    private ValueTask OnClientBatchAsync(OrderedPipeline pipeline, ReadOnlySequence<byte> line, ReadOnlyMemory<byte> content, JsonArray batch, byte[] terminator, CancellationToken cancellationToken)
     {
         List<BatchCall>? calls = null;
+        List<JsonRpcScanner.Message>? scanned = null;
         for (var i = 0; i < batch.Count; i++)
         {
-            if (batch[i] is JsonObject message && TryGetCall(message, out var callId, out var id, out var callParams))
+            if (batch[i] is not JsonObject message || !ToolCallMessage.IsToolsCall(message))
             {
-                var original = _options.FailOpen ? message.DeepClone() : null;
-                calls ??= [];
-                calls.Add(new BatchCall(i, callId, id, original, RecordRequestAsync(callParams, callId, cancellationToken)));
+                continue;
             }
+            var original = _options.FailOpen ? message.DeepClone() : null;
+            calls ??= [];
+            if (ToolCallMessage.Problem(message) is { } problem)
+            {
+                scanned ??= JsonRpcScanner.Scan(content.Span);
+                var element = scanned is not null && i < scanned.Count ? scanned[i] : default;
+                var hasId = element.HasId || message.ContainsKey("id");
+                var reason = "the tools/call cannot be signed: " + problem;
+                var ready = hasId ? Task.FromResult<string?>(reason) : RecordRefusalAsync(message, reason, cancellationToken).ContinueWith(_ => (string?)reason, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                calls.Add(new BatchCall(i, null, null, element.Id(content).ToArray(), hasId, original, ready));
+                continue;
+            }
+            var id = message["id"]!;
+            var callId = CallId.From(id)!;
+            calls.Add(new BatchCall(i, callId, id, [], true, original, RecordRequestAsync((JsonObject)message["params"]!, callId, cancellationToken)));
         }
 
         if (calls is null)
@@ -280,7 +403,14 @@ public sealed class LineProxy : IDisposable
             {
                 foreach (var call in calls)
                 {
-                    await AbandonCallAsync(call.Id, call.CallId, call.Recording, cause).ConfigureAwait(false);
+                    if (call.CallId is not null)
+                    {
+                        await AbandonCallAsync(call.Id!, call.CallId, call.Recording, cause).ConfigureAwait(false);
+                    }
+                    else if (call.HasId)
+                    {
+                        await _client.WriteAsync(JsonRpcLines.RawIdErrorLine(call.RawId, "signet: " + call.Recording.Result), CancellationToken.None).ConfigureAwait(false);
+                    }
                 }
             },
             keepsLine: false,
@@ -298,19 +428,31 @@ public sealed class LineProxy : IDisposable
             {
                 var call = calls[next++];
                 var refusal = call.Recording.Result;
+                var label = call.CallId ?? (call.HasId ? Label(call.RawId) : "(no id)");
                 if (refusal is null)
                 {
-                    _pending[call.CallId] = call.Id.DeepClone();
+                    _pending.Add(call.CallId!, call.Id!.DeepClone());
                 }
                 else if (_options.FailOpen)
                 {
-                    ProxyLog.ForwardedUnsigned(_logger, call.CallId, refusal);
+                    ProxyLog.ForwardedUnsigned(_logger, label, refusal);
                     batch[i] = call.Original;
                 }
                 else
                 {
-                    ProxyLog.CallRefused(_logger, call.CallId, refusal);
-                    await _client.WriteAsync(JsonRpcLines.ErrorLine(call.Id, "signet: " + refusal), cancellationToken).ConfigureAwait(false);
+                    if (call.CallId is not null)
+                    {
+                        await _client.WriteAsync(JsonRpcLines.ErrorLine(call.Id, "signet: " + refusal), cancellationToken).ConfigureAwait(false);
+                    }
+                    else if (call.HasId)
+                    {
+                        ProxyLog.CallRefused(_logger, label, refusal);
+                        await _client.WriteAsync(JsonRpcLines.RawIdErrorLine(call.RawId, "signet: " + refusal), cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        ProxyLog.NotificationCallDropped(_logger, refusal);
+                    }
                     removed.Add(i);
                 }
             }
@@ -342,34 +484,45 @@ public sealed class LineProxy : IDisposable
     }
 
     /// <summary>
-    /// A line that carries "tools/call" but is not strict JSON. Malformed JSON goes to the server as it is (the
-    /// server answers it). Valid but ambiguous JSON (duplicate keys, lone surrogates, numbers beyond a double, deep
-    /// nesting) that holds a tools/call request is refused: the server would run a call Signet cannot sign faithfully.
+    /// A line that may hold a tools/call but cannot be parsed strictly (a syntax error, invalid UTF-8, duplicate keys,
+    /// a lone surrogate, a number beyond a double, deep nesting). It is read again leniently: when it holds no
+    /// tools/call, or is not JSON at all, it goes to the server as it is (the server answers it); a tools/call in it is
+    /// refused, since the server could run a call Signet cannot sign faithfully.
     /// </summary>
-    private ValueTask OnUnreadableClientLineAsync(OrderedPipeline pipeline, ReadOnlySequence<byte> line, ReadOnlyMemory<byte> content, JsonParseException parseError, CancellationToken cancellationToken)
+    private ValueTask OnUnreadableClientLineAsync(OrderedPipeline pipeline, ReadOnlySequence<byte> line, ReadOnlyMemory<byte> content, string parseError, CancellationToken cancellationToken)
     {
-        var ids = LenientCallIds(content);
-        if (ids is null)
+        var calls = JsonRpcScanner.Scan(content.Span)?.Where(m => m.IsCall).Select(m => (m.HasId, Id: m.Id(content).ToArray())).ToList();
+        if (calls is not { Count: > 0 })
         {
             return pipeline.RunAsync(line, Task.CompletedTask, _forwardToServer, null, keepsLine: true, cancellationToken);
         }
 
-        var refusal = $"the tools/call message is valid JSON but not strict JSON, so it cannot be signed unambiguously ({parseError.Message})";
+        var refusal = $"the tools/call is not strict JSON, so it cannot be signed unambiguously ({parseError})";
         if (_options.FailOpen)
         {
             return pipeline.RunAsync(line, Task.CompletedTask, (l, ct) =>
             {
-                ProxyLog.ForwardedUnsigned(_logger, "(unreadable)", refusal);
+                foreach (var call in calls)
+                {
+                    ProxyLog.ForwardedUnsigned(_logger, call.HasId ? Label(call.Id) : "(no id)", refusal);
+                }
                 return _server.WriteAsync(l, ct);
             }, null, keepsLine: true, cancellationToken);
         }
 
         return pipeline.RunAsync(line, Task.CompletedTask, async (_, ct) =>
         {
-            ProxyLog.CallRefused(_logger, "(unreadable)", refusal);
-            foreach (var id in ids)
+            foreach (var call in calls)
             {
-                await _client.WriteAsync(JsonRpcLines.ErrorLine(id, "signet: " + refusal), ct).ConfigureAwait(false);
+                if (call.HasId)
+                {
+                    ProxyLog.CallRefused(_logger, Label(call.Id), refusal);
+                    await _client.WriteAsync(JsonRpcLines.RawIdErrorLine(call.Id, "signet: " + refusal), ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    ProxyLog.NotificationCallDropped(_logger, refusal);
+                }
             }
         }, null, keepsLine: false, cancellationToken);
     }
@@ -396,18 +549,31 @@ public sealed class LineProxy : IDisposable
             return;
         }
 
+        if (state.Bytes == 0)
+        {
+            state.Id = OversizedId(piece);
+        }
         state.Bytes += piece.Length;
         if (isLast)
         {
             var refusal = $"a message of {state.Bytes} bytes exceeds the proxy's line limit of {_options.MaxLineBytes} bytes and was not forwarded (raise it with --max-line-bytes)";
+            var id = state.Id;
             state.Bytes = 0;
+            state.Id = [];
             await _toServer!.RunAsync(ReadOnlySequence<byte>.Empty, Task.CompletedTask, (_, ct) =>
             {
-                ProxyLog.CallRefused(_logger, "(oversized)", refusal);
-                return _client.WriteAsync(JsonRpcLines.ErrorLine(null, "signet: " + refusal), ct);
+                ProxyLog.CallRefused(_logger, id.Length > 0 ? Label(id) : "(oversized)", refusal);
+                return _client.WriteAsync(JsonRpcLines.RawIdErrorLine(id, "signet: " + refusal), ct);
             }, null, keepsLine: false, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>How far into an oversized line its id is looked for.</summary>
+    internal const int OversizedIdScanBytes = 4096;
+
+    /// <summary>The id of an oversized line when a complete one is in its first bytes (empty otherwise).</summary>
+    internal static byte[] OversizedId(ReadOnlySequence<byte> firstPiece) =>
+        JsonRpcScanner.LeadingId(firstPiece.Slice(0, Math.Min(firstPiece.Length, OversizedIdScanBytes)).ToArray()).ToArray();
 
     private async Task<string?> RecordRequestAsync(JsonObject callParams, string callId, CancellationToken cancellationToken)
     {
@@ -422,6 +588,7 @@ public sealed class LineProxy : IDisposable
         }
         catch (ToolCallRefusedException e)
         {
+            // The recorder has logged its refusal; under fail-open the forwarding logs the FAIL-OPEN line.
             _recorder.Forget(callId, _options.SessionId);
             return e.Message;
         }
@@ -429,7 +596,12 @@ public sealed class LineProxy : IDisposable
         {
             // Anything else is also a receipt that was not made: fail closed with the cause.
             _recorder.Forget(callId, _options.SessionId);
-            return $"the call could not be signed and logged: {e.Message}";
+            var refusal = "the call could not be signed and logged: " + Sentences.Clause(e.Message);
+            if (!_options.FailOpen)
+            {
+                ProxyLog.CallRefused(_logger, callId, refusal);
+            }
+            return refusal;
         }
     }
 
@@ -437,38 +609,17 @@ public sealed class LineProxy : IDisposable
     {
         if (_pending.IsEmpty
             || message["method"] is not JsonValue method
-            || !method.TryGetValue<string>(out var name)
-            || name != "notifications/cancelled"
+            || method.GetValueKind() != JsonValueKind.String
+            || method.GetValue<string>() != "notifications/cancelled"
             || message["params"] is not JsonObject p
-            || CallId.From(p["requestId"]) is not { } callId)
+            || CallId.From(p["requestId"]) is not { } cancelled)
         {
             return;
         }
-        if (_pending.TryRemove(callId, out _))
+        if (_pending.TryTake(cancelled, out var callId, out _))
         {
             _recorder.Forget(callId, _options.SessionId);
         }
-    }
-
-    /// <summary>A tools/call request: method "tools/call", a string or number id, object params.</summary>
-    private static bool TryGetCall(JsonObject message, out string callId, out JsonNode id, out JsonObject callParams)
-    {
-        callId = null!;
-        id = null!;
-        callParams = null!;
-        if (message["method"] is not JsonValue method
-            || !method.TryGetValue<string>(out var name)
-            || name != "tools/call"
-            || !message.TryGetPropertyValue("id", out var idNode)
-            || CallId.From(idNode) is not { } parsedId
-            || message["params"] is not JsonObject p)
-        {
-            return false;
-        }
-        callId = parsedId;
-        id = idNode!;
-        callParams = p;
-        return true;
     }
 
     /// <summary>
@@ -479,63 +630,6 @@ public sealed class LineProxy : IDisposable
         content.IndexOf("tools/call"u8) >= 0
         || content.IndexOf((byte)'\\') >= 0
         || content.IndexOf("notifications/cancelled"u8) >= 0;
-
-    /// <summary>
-    /// Ids of the tools/call requests in a document that System.Text.Json accepts leniently (duplicate keys, any
-    /// depth); null when it is not JSON at all or holds no such request.
-    /// </summary>
-    private static List<JsonNode?>? LenientCallIds(ReadOnlyMemory<byte> content)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(content, new JsonDocumentOptions { MaxDepth = 1_000_000 });
-            var ids = new List<JsonNode?>();
-            if (document.RootElement.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var element in document.RootElement.EnumerateArray())
-                {
-                    CollectLenientCall(element, ids);
-                }
-            }
-            else
-            {
-                CollectLenientCall(document.RootElement, ids);
-            }
-            return ids.Count > 0 ? ids : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static void CollectLenientCall(JsonElement element, List<JsonNode?> ids)
-    {
-        if (element.ValueKind != JsonValueKind.Object)
-        {
-            return;
-        }
-        var isCall = false;
-        JsonNode? id = null;
-        var hasId = false;
-        foreach (var property in element.EnumerateObject())
-        {
-            if (property.NameEquals("method") && property.Value.ValueKind == JsonValueKind.String && property.Value.ValueEquals("tools/call"))
-            {
-                isCall = true;
-            }
-            else if (property.NameEquals("id") && property.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number)
-            {
-                hasId = true;
-                id = JsonValue.Create(property.Value.Clone());
-            }
-        }
-        if (isCall)
-        {
-            // A notification-shaped call still gets refused; the error then carries a null id.
-            ids.Add(hasId ? id : null);
-        }
-    }
 
     // ---- server → client ----
 
@@ -549,10 +643,18 @@ public sealed class LineProxy : IDisposable
 
         var memory = LineReader.Contiguous(line);
         var (content, terminatorMemory) = LineReader.Split(memory);
-        if (!MightBeResponse(content.Span) || !StrictJson.TryParse(content.Span, out var node, out _, LastWins))
+        if (!MightBeResponse(content.Span))
         {
             return pipeline.RunAsync(line, Task.CompletedTask, _forwardToClient, null, keepsLine: true, cancellationToken);
         }
+        var parsed = TryParse(content.Span, LastWins);
+        if (parsed is { Error: { } unreadable })
+        {
+            // Forwarded as it is; a call it may answer stays pending (and is answered at the end if nothing else does).
+            ProxyLog.ServerLineUnreadable(_logger, unreadable);
+            return pipeline.RunAsync(line, Task.CompletedTask, _forwardToClient, null, keepsLine: true, cancellationToken);
+        }
+        var node = parsed?.Node;
 
         switch (node)
         {
@@ -606,8 +708,8 @@ public sealed class LineProxy : IDisposable
     {
         if (message.ContainsKey("method")
             || !message.TryGetPropertyValue("id", out var idNode)
-            || CallId.From(idNode) is not { } callId
-            || !_pending.TryRemove(callId, out var id))
+            || CallId.From(idNode) is not { } echoed
+            || !_pending.TryTake(echoed, out var callId, out var id))
         {
             return null;
         }
@@ -668,12 +770,15 @@ public sealed class LineProxy : IDisposable
         }
     }
 
-    private readonly record struct BatchCall(int Index, string CallId, JsonNode Id, JsonNode? Original, Task<string?> Recording);
+    private readonly record struct BatchCall(int Index, string? CallId, JsonNode? Id, byte[] RawId, bool HasId, JsonNode? Original, Task<string?> Recording);
 
     private sealed class OverflowState
     {
         public bool HoldsLock { get; set; }
 
         public long Bytes { get; set; }
+
+        /// <summary>The oversized line's id as read from its first bytes (empty: none).</summary>
+        public byte[] Id { get; set; } = [];
     }
 }

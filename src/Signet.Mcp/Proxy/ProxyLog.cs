@@ -5,7 +5,7 @@ namespace Signet.Mcp.Proxy;
 /// <summary>The proxy's operator log events (stderr or a file; never stdout, never payloads above Trace).</summary>
 internal static partial class ProxyLog
 {
-    [LoggerMessage(1, LogLevel.Error, "refused tools/call {CallId}: {Cause}")]
+    [LoggerMessage(1, LogLevel.Warning, "refused tools/call {CallId}: {Cause}")]
     public static partial void CallRefused(ILogger logger, string callId, string cause);
 
     [LoggerMessage(2, LogLevel.Critical, "FAIL-OPEN: tools/call {CallId} forwarded WITHOUT a receipt: {Cause}")]
@@ -37,6 +37,15 @@ internal static partial class ProxyLog
 
     [LoggerMessage(11, LogLevel.Warning, "{Command} did not exit within {Timeout}; killing its process tree")]
     public static partial void ChildKilled(ILogger logger, string command, TimeSpan timeout);
+
+    [LoggerMessage(13, LogLevel.Warning, "dropped a tools/call sent as a notification (no id, so no error can be returned): {Cause}")]
+    public static partial void NotificationCallDropped(ILogger logger, string cause);
+
+    [LoggerMessage(14, LogLevel.Warning, "a server line that may answer a call could not be read; it is forwarded unchanged: {Reason}")]
+    public static partial void ServerLineUnreadable(ILogger logger, string reason);
+
+    [LoggerMessage(15, LogLevel.Error, "a refused tools/call could not be recorded: {Reason}")]
+    public static partial void RefusalNotRecorded(ILogger logger, string reason);
 
     [LoggerMessage(12, LogLevel.Information, "received {Signal}; passing it on to {Command}")]
     public static partial void SignalForwarded(ILogger logger, string signal, string command);

@@ -22,8 +22,10 @@ namespace Signet.Mcp.Recording;
 /// <c>parent_receipt_id</c> is the previous attempt's receipt id.</para>
 /// <para>Fail-open: when signing fails the call goes out without a receipt (a stale receipt from an earlier attempt
 /// is removed); when only storing fails, the call goes out with its signed receipt, so the server can still check
-/// it, and the missing log entry is reported. Either way the failure is logged as an error and passed to
-/// <see cref="ToolCallRecorderOptions.OnError"/>.</para>
+/// it, but the audit log does not hold it. Either way one critical line <c>FAIL-OPEN: tools/call … went through
+/// without a durable receipt: …</c> names the call and the cause, and the failure is passed to
+/// <see cref="ToolCallRecorderOptions.OnError"/>. A refusal (fail-closed) is logged as one warning naming the cause
+/// and thrown as <see cref="ToolCallRefusedException"/>.</para>
 /// <para>Thread-safe: calls arrive concurrently. The sink must be thread-safe too.</para>
 /// </remarks>
 public sealed partial class ToolCallRecorder : IToolCallRecorder
@@ -89,9 +91,12 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         var key = new PendingKey(sessionId, callId);
         if (callParams["_meta"] is { } metaNode && metaNode is not JsonObject)
         {
+            var refuseMeta = _options.FailureMode == RecordingFailureMode.FailClosed;
             Fail(RecordingStage.SignRequest, key, tool, null,
-                $"Signet refused tools/call \"{tool}\" ({callId}): params._meta is a {metaNode.GetValueKind()}, not an object, so the receipt cannot be attached. Nothing was sent. Send _meta as a JSON object.",
-                refuse: _options.FailureMode == RecordingFailureMode.FailClosed);
+                refuseMeta
+                    ? $"Signet refused tools/call \"{tool}\" ({callId}): params._meta is a {metaNode.GetValueKind()}, not an object, so the receipt cannot be attached. Nothing was sent. Send _meta as a JSON object."
+                    : $"params._meta is a {metaNode.GetValueKind()}, not an object, so no receipt could be attached; the call was sent unsigned (FailOpen).",
+                refuse: refuseMeta);
             return;
         }
         var meta = callParams["_meta"] as JsonObject;
@@ -131,9 +136,12 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
             var hint = e is CanonicalizationException
                 ? "JSON numbers that are integers of magnitude 2^53 or more have no single canonical form: send them as strings, or set FailureMode to FailOpen to send such calls unsigned."
                 : "Set FailureMode to FailOpen to send calls unsigned when signing fails.";
+            var refuseSign = _options.FailureMode == RecordingFailureMode.FailClosed;
             Fail(RecordingStage.SignRequest, key, tool, e,
-                $"Signet refused tools/call \"{tool}\" ({callId}): its receipt could not be signed: {e.Message}. Nothing was sent. {hint}",
-                refuse: _options.FailureMode == RecordingFailureMode.FailClosed);
+                refuseSign
+                    ? $"Signet refused tools/call \"{tool}\" ({callId}): its receipt could not be signed: {Sentences.Clause(e.Message)}. Nothing was sent. {hint}"
+                    : $"its receipt could not be signed: {Sentences.Clause(e.Message)}; the call was sent unsigned (FailOpen).",
+                refuse: refuseSign);
             if (meta is not null)
             {
                 // Fail-open: an earlier attempt's receipt must not travel as if it were this call's.
@@ -182,9 +190,12 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            var refuseResponse = _options.FailureMode == RecordingFailureMode.FailClosed;
             Fail(RecordingStage.SignResponse, key, call.Tool, e,
-                $"Signet withheld the response to tools/call \"{call.Tool}\" ({callId}): the tool ran, but the receipt of its response could not be signed: {e.Message}. Set FailureMode to FailOpen to deliver responses whose receipt cannot be signed.",
-                refuse: _options.FailureMode == RecordingFailureMode.FailClosed);
+                refuseResponse
+                    ? $"Signet withheld the response to tools/call \"{call.Tool}\" ({callId}): the tool ran, but the receipt of its response could not be signed: {Sentences.Clause(e.Message)}. Set FailureMode to FailOpen to deliver responses whose receipt cannot be signed."
+                    : $"the receipt of its response could not be signed: {Sentences.Clause(e.Message)}; the response was delivered (FailOpen).",
+                refuse: refuseResponse);
             return;
         }
 
@@ -226,6 +237,48 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
             cancellationToken).ConfigureAwait(false);
         LogCoSignatureAccepted(_logger, callId, bilateral.Id, verification.IsAnchored);
         Notify(new RecordedReceipt(bilateral, RecordedReceiptKind.CoSignature, callId, sessionId, verification.IsAnchored, storedV3));
+    }
+
+    /// <summary>
+    /// Records a refused call that no error can report (a <c>tools/call</c> sent as a notification): a v2 receipt over
+    /// the call as sent, with the JSON-RPC error it would have got as its response and outcome
+    /// <c>{status: "rejected", reason}</c>, appended to the audit log (durably). Problems are logged, never thrown.
+    /// </summary>
+    public async ValueTask OnRefusedAsync(JsonObject callParams, string? callId, string? sessionId, string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(callParams);
+        ArgumentNullException.ThrowIfNull(reason);
+        var tool = ToolCallOutcome.Text(callParams["name"]) is { Length: > 0 } name ? name : "unknown";
+        var label = callId ?? "(no id)";
+        try
+        {
+            var action = new ReceiptAction
+            {
+                Tool = tool,
+                Params = callParams["arguments"] ?? new JsonObject(),
+                Target = _options.Target,
+                Transport = _options.Transport,
+                Session = sessionId,
+                CallId = callId,
+                TraceId = TraceId(callParams["_meta"] as JsonObject),
+            };
+            var refusal = new JsonObject { ["code"] = ToolCallRefusedException.JsonRpcErrorCode, ["message"] = "signet: " + reason };
+            var receipt = _signer.SignCompound(action, refusal, _time.GetUtcNow(), new ReceiptOutcome("rejected", Reason: reason));
+            if (_options.Sink is { } sink)
+            {
+                await sink.AppendAsync(receipt, cancellationToken).ConfigureAwait(false);
+            }
+            LogRefusalRecorded(_logger, label, tool, receipt.Id);
+            Notify(new RecordedReceipt(receipt, RecordedReceiptKind.Response, callId ?? "", sessionId, IsAnchored: true, IsStored: _options.Sink is not null));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            LogRefusalNotRecorded(_logger, label, tool, e.Message);
+        }
     }
 
     /// <inheritdoc/>
@@ -309,7 +362,7 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         {
             var refuse = _options.FailureMode == RecordingFailureMode.FailClosed;
             Fail(RecordingStage.Store, key, tool, e,
-                refuse ? $"{what}: {e.Message}. {hint}" : $"{what}: {e.Message}. The {KindName(kind)} receipt {receipt.Id} was not stored; the traffic went through (FailOpen).",
+                refuse ? $"{what}: {Sentences.Clause(e.Message)}. {hint}" : $"its {KindName(kind)} receipt {receipt.Id} could not be written to the audit log: {Sentences.Clause(e.Message)}; the traffic went through (FailOpen).",
                 refuse);
             return false;
         }
@@ -327,10 +380,11 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         Report(new ToolCallRecordingError(stage, key.CallId, key.SessionId, message, exception, refuse));
         if (refuse)
         {
-            LogRefused(_logger, exception, message);
+            // One line naming the cause; the exception (with its stack) is for the caller, not the operator log.
+            LogRefused(_logger, message);
             throw exception is null ? new ToolCallRefusedException(message) : new ToolCallRefusedException(message, exception);
         }
-        LogFailedOpen(_logger, exception, tool, message);
+        LogFailedOpen(_logger, key.CallId, tool, message);
     }
 
     private void Merge(JsonObject callParams, Receipt receipt)
@@ -494,11 +548,17 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
     [LoggerMessage(Level = LogLevel.Debug, Message = "Forgot tools/call {CallId}: no response will be recorded")]
     private static partial void LogForgotten(ILogger logger, string callId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Message}")]
-    private static partial void LogRefused(ILogger logger, Exception? exception, string message);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Message}")]
+    private static partial void LogRefused(ILogger logger, string message);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Recording failed for a tools/call to {Tool}, which went through anyway (FailOpen): {Message}")]
-    private static partial void LogFailedOpen(ILogger logger, Exception? exception, string tool, string message);
+    [LoggerMessage(Level = LogLevel.Critical, Message = "FAIL-OPEN: tools/call {CallId} ({Tool}) went through without a durable receipt: {Message}")]
+    private static partial void LogFailedOpen(ILogger logger, string callId, string tool, string message);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Recorded the refusal of tools/call {CallId} ({Tool}): receipt {ReceiptId}")]
+    private static partial void LogRefusalRecorded(ILogger logger, string callId, string tool, string receiptId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The refusal of tools/call {CallId} ({Tool}) could not be recorded: {Reason}")]
+    private static partial void LogRefusalNotRecorded(ILogger logger, string callId, string tool, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Message}")]
     private static partial void LogCoSignatureRejected(ILogger logger, string message);

@@ -65,7 +65,7 @@ public static partial class SignetServerFilters
             return new CallToolResult
             {
                 IsError = true,
-                Content = [new TextContentBlock { Text = $"Signet rejected this call ({verification.Rejection}): {verification.Reason}." }],
+                Content = [new TextContentBlock { Text = $"Signet rejected this call ({verification.Rejection}): {verification.Reason?.TrimEnd('.')}." }],
             };
         };
 

@@ -125,7 +125,50 @@ public sealed class ProxyCommandTests : IDisposable
         Assert.Equal(0, await proxy.CloseInputAndWaitAsync());
 
         Assert.Equal("tools/call", (string?)response["result"]!["method"]);
-        Assert.Contains("FAIL-OPEN", proxy.Error, StringComparison.Ordinal);
+        Assert.Single(proxy.Error.Split('\n'), l => l.Contains("FAIL-OPEN: tools/call n:7", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Proxy_ServerReplyWithInvalidUtf8IdWhileCallPending_ForwardedAndTheRealReplyStillRecorded()
+    {
+        // Answers each line first with an id that is not UTF-8, then properly.
+        File.WriteAllText(_dir.File("bad-reply.js"), """
+            require('readline').createInterface({ input: process.stdin }).on('line', l => {
+              const m = JSON.parse(l);
+              process.stdout.write(Buffer.concat([Buffer.from('{"jsonrpc":"2.0","id":"z'), Buffer.from([0xff]), Buffer.from('","result":{}}\n')]));
+              process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { content: [] } }) + '\n');
+            });
+            """);
+        await using var proxy = SignetProcess.Start(["proxy", "--", "node", _dir.File("bad-reply.js")], Environment);
+        await proxy.SendAsync("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\"}}\n");
+
+        Assert.StartsWith("{\"jsonrpc\":\"2.0\",\"id\":\"z", await proxy.ReadLineAsync(), StringComparison.Ordinal);
+        Assert.Equal(7, (int)JsonNode.Parse(await proxy.ReadLineAsync())!["id"]!);
+        Assert.Equal(0, await proxy.CloseInputAndWaitAsync());
+
+        Assert.Equal("", await proxy.ReadToEndAsync());
+        Assert.Contains("could not be read; it is forwarded unchanged", proxy.Error, StringComparison.Ordinal);
+        Assert.Equal(2, AuditVerifier.Verify(AuditDirectory).RecordCount); // the v1 and the v2 of call 7
+    }
+
+    [Fact]
+    public async Task Proxy_ClientCallWithInvalidUtf8InItsId_RefusedWithTheIdAsSentAndSessionGoesOn()
+    {
+        await using var proxy = SignetProcess.Start(["proxy", "--", "node", _dir.File("echo-server.js")], Environment);
+        byte[] bad = [.. "{\"jsonrpc\":\"2.0\",\"id\":\"z"u8, 0xFF, .. "\",\"method\":\"tools/call\",\"params\":{\"name\":\"rm\"}}\n"u8];
+        await proxy.Input.WriteAsync(bad);
+        await proxy.Input.FlushAsync();
+        await proxy.SendAsync("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\"}}\n");
+
+        var error = JsonNode.Parse(await proxy.ReadLineAsync())!;
+        var answer = JsonNode.Parse(await proxy.ReadLineAsync())!;
+        Assert.Equal(0, await proxy.CloseInputAndWaitAsync());
+
+        Assert.Equal("z\uFFFD", (string?)error["id"]); // the byte came back as sent; the reader shows it as U+FFFD
+        Assert.Equal(-32099, (int)error["error"]!["code"]!);
+        Assert.Equal(8, (int)answer["id"]!);
+        Assert.DoesNotContain("got tools/call\necho server: got tools/call", proxy.Error, StringComparison.Ordinal); // only call 8 ran
+        Assert.Single(proxy.Error.Split('\n'), l => l.Contains("refused tools/call", StringComparison.Ordinal));
     }
 
     [Fact]

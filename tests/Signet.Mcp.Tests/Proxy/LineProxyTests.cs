@@ -17,8 +17,7 @@ public sealed class LineProxyTests
         "[1, 2, \"batch of junk\"]\n",
         "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"text\":\"ü <&> \u2028 😀 1.50 1e400\"}}\n",
         "{\"jsonrpc\":\"2.0\",\"id\":\"s\",\"method\":\"ping\",\"params\":{\"dup\":1,\"dup\":2}}\n",
-        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\"}\n",
-        "{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\",\"params\":{\"name\":\"no-id\"}}\n",
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/list\",\"params\":{\"note\":\"tools/call\"}}\n",
         "  {\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{\"roots\":[]}}  \n",
     ];
 
@@ -233,7 +232,7 @@ public sealed class LineProxyTests
     }
 
     [Fact]
-    public async Task Upstream_LineOverLimit_IsNotForwardedAndClientGetsNullIdError()
+    public async Task Upstream_LineOverLimit_IsNotForwardedAndClientGetsErrorWithTheIdFromItsFirstBytes()
     {
         await using var harness = new PipeHarness(new RecorderDouble(), new LineProxyOptions { MaxLineBytes = 100 });
         var big = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"" + new string('x', 5000) + "\"}}\n";
@@ -241,8 +240,21 @@ public sealed class LineProxyTests
         await harness.ClientSendsAsync("{\"id\":2}\n");
 
         var error = JsonNode.Parse(await harness.ClientReceivesLineAsync())!;
-        Assert.Null(error["id"]);
+        Assert.Equal(1, (int)error["id"]!);
         Assert.Contains("exceeds the proxy's line limit of 100 bytes", (string?)error["error"]!["message"], StringComparison.Ordinal);
+        Assert.Equal("{\"id\":2}\n", await harness.ServerReceivesLineAsync());
+    }
+
+    [Fact]
+    public async Task Upstream_LineOverLimitWithIdPastItsFirstBytes_ClientGetsNullIdError()
+    {
+        await using var harness = new PipeHarness(new RecorderDouble(), new LineProxyOptions { MaxLineBytes = 100 });
+        var big = "{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\",\"params\":{\"name\":\"" + new string('x', 2 * LineProxy.OversizedIdScanBytes) + "\"},\"id\":1}\n";
+        await harness.ClientSendsAsync(big);
+        await harness.ClientSendsAsync("{\"id\":2}\n");
+
+        var error = JsonNode.Parse(await harness.ClientReceivesLineAsync())!;
+        Assert.Null(error["id"]);
         Assert.Equal("{\"id\":2}\n", await harness.ServerReceivesLineAsync());
     }
 

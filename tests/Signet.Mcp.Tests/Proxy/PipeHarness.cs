@@ -17,10 +17,10 @@ internal sealed class PipeHarness : IAsyncDisposable
 
     private readonly IToolCallRecorder _recorder;
 
-    public PipeHarness(IToolCallRecorder recorder, LineProxyOptions? options = null)
+    public PipeHarness(IToolCallRecorder recorder, LineProxyOptions? options = null, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         _recorder = recorder;
-        Engine = new LineProxy(recorder, _proxyToClient.Writer.AsStream(), _proxyToServer.Writer.AsStream(), options);
+        Engine = new LineProxy(recorder, _proxyToClient.Writer.AsStream(), _proxyToServer.Writer.AsStream(), options, logger);
         Upstream = Engine.RunUpstreamAsync(_clientToProxy.Reader.AsStream());
         Downstream = Engine.RunDownstreamAsync(_serverToProxy.Reader.AsStream());
     }
