@@ -50,8 +50,6 @@ internal static partial class BridgeLog
     [LoggerMessage(16, LogLevel.Critical, "FAIL-OPEN: the response to tools/call {CallId} in session {Session} delivered WITHOUT its receipt: {Cause}")]
     public static partial void DeliveredUnrecorded(ILogger logger, string callId, string? session, string cause);
 
-    [LoggerMessage(17, LogLevel.Warning, "The refusal of tools/call {CallId} in session {Session} could not be recorded in the audit log: {Reason}")]
-    public static partial void RejectionNotRecorded(ILogger logger, string callId, string? session, string reason);
 
     [LoggerMessage(18, LogLevel.Warning, "Backend '{Backend}' (session {Session}) answered {CallId} with a line that cannot be read ({Problem}); the client gets an error instead")]
     public static partial void BadBackendAnswer(ILogger logger, string backend, string? session, string callId, string problem);

@@ -70,7 +70,7 @@ public sealed class BridgeRecording : IAsyncDisposable
     /// refuses it to the client or, with <see cref="BridgeOptions.FailOpen"/>, forwards it unsigned and says so. It also
     /// records the bridge's own refusals of calls it cannot sign (a v2 receipt with outcome <c>rejected</c>).
     /// </remarks>
-    public IToolCallRecorder CreateRecorder(BridgeRecorderTarget target) => new BridgeCallRecorder(new ToolCallRecorder(new ToolCallRecorderOptions
+    public IToolCallRecorder CreateRecorder(BridgeRecorderTarget target) => new ToolCallRecorder(new ToolCallRecorderOptions
     {
         Signer = signer,
         Sink = log,
@@ -79,7 +79,7 @@ public sealed class BridgeRecording : IAsyncDisposable
         LoggerFactory = new BridgeReportsRefusals(loggerFactory),
         SyncResponseReceipts = syncResponseReceipts,
         FailureMode = RecordingFailureMode.FailClosed,
-    }), signer, log, target.Target.ToString());
+    });
 
     /// <summary>Flushes and closes the audit log, and forgets the key.</summary>
     public async ValueTask DisposeAsync()

@@ -73,7 +73,7 @@ public sealed partial class SignedBridgeTests : IDisposable
     {
         KeyStore.ForHome(home).CreateUnencrypted("agent");
         await using var recording = BridgeRecording.Open(home, "agent", PassphraseSource.None, NullLoggerFactory.Instance, syncResponseReceipts: sync);
-        var recorder = Assert.IsType<BridgeCallRecorder>(recording.CreateRecorder(new BridgeRecorderTarget("files", new Uri("https://tools.example.net/mcp/files")))).Inner;
+        var recorder = Assert.IsType<Signet.Mcp.Recording.ToolCallRecorder>(recording.CreateRecorder(new BridgeRecorderTarget("files", new Uri("https://tools.example.net/mcp/files"))));
         Assert.Equal(Signet.Mcp.Recording.RecordingFailureMode.FailClosed, recorder.Options.FailureMode);
         Assert.Equal(sync, recorder.Options.SyncResponseReceipts);
         Assert.Equal("https://tools.example.net/mcp/files", recorder.Options.Target);

@@ -33,7 +33,7 @@ internal static class CallSigner
             }
             reason = BridgeText.Sentence(reason + ". Nothing was sent to the tool server");
             BridgeLog.CallRefused(logger, call.Label, sessionId, reason);
-            await RecordRejectionAsync(call, recorder, sessionId, reason, logger, cancellationToken).ConfigureAwait(false);
+            await RecordRejectionAsync(call, recorder, sessionId, reason, cancellationToken).ConfigureAwait(false);
             return new SignOutcome(null, null, call.Wire.HasId ? RpcMessage.Error(call.Wire.RawId, ToolCallRefusedException.JsonRpcErrorCode, reason) : null);
         }
 
@@ -62,23 +62,15 @@ internal static class CallSigner
         return new SignOutcome(null, null, RpcMessage.Error(call.Wire.RawId, ToolCallRefusedException.JsonRpcErrorCode, reason));
     }
 
-    /// <summary>The bridge's own refusal, recorded as a signed receipt with outcome rejected where the call names its tool.</summary>
-    private static async ValueTask RecordRejectionAsync(ToolCall call, IToolCallRecorder recorder, string? sessionId, string reason, ILogger logger,
-        CancellationToken cancellationToken)
-    {
-        if (call.Tool is not { } tool || recorder is not IToolCallRejectionRecorder rejections)
-        {
-            return;
-        }
-        try
-        {
-            await rejections.RecordRejectionAsync(tool, call.Params!["arguments"], call.CallId, sessionId, reason, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            BridgeLog.RejectionNotRecorded(logger, call.Label, sessionId, BridgeText.Sentence(e.Message));
-        }
-    }
+    /// <summary>
+    /// The bridge's own refusal, recorded by the recorder as a signed receipt with outcome rejected (the same record the
+    /// proxy and the library write), where the call's params are an object to record.
+    /// </summary>
+    private static ValueTask RecordRejectionAsync(ToolCall call, IToolCallRecorder recorder, string? sessionId, string reason,
+        CancellationToken cancellationToken) =>
+        call.Params is { } callParams
+            ? recorder.OnRefusedAsync(callParams, call.CallId, sessionId, reason, cancellationToken)
+            : ValueTask.CompletedTask;
 
     /// <summary>
     /// Records the answer to a signed call. Returns the bytes to deliver: the answer itself, or a JSON-RPC error (with the

@@ -240,16 +240,22 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
     }
 
     /// <summary>
-    /// Records a refused call that no error can report (a <c>tools/call</c> sent as a notification): a v2 receipt over
-    /// the call as sent, with the JSON-RPC error it would have got as its response and outcome
-    /// <c>{status: "rejected", reason}</c>, appended to the audit log (durably). Problems are logged, never thrown.
+    /// Records a call that was refused before it could be signed (a <c>tools/call</c> sent as a notification, or one
+    /// the bridge could not sign as sent): a v2 receipt over the call as sent, with the JSON-RPC error it would have got
+    /// as its response and outcome <c>{status: "rejected", reason}</c>, appended to the audit log (durably). A call that
+    /// names no tool (no string <c>name</c>) is not recorded: a receipt would have to invent the tool. Problems are
+    /// logged, never thrown.
     /// </summary>
     public async ValueTask OnRefusedAsync(JsonObject callParams, string? callId, string? sessionId, string reason, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(callParams);
         ArgumentNullException.ThrowIfNull(reason);
-        var tool = ToolCallOutcome.Text(callParams["name"]) is { Length: > 0 } name ? name : "unknown";
         var label = callId ?? "(no id)";
+        if (ToolCallOutcome.Text(callParams["name"]) is not { Length: > 0 } tool)
+        {
+            LogRefusalWithoutTool(_logger, label);
+            return;
+        }
         try
         {
             var action = new ReceiptAction
@@ -556,6 +562,9 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Recorded the refusal of tools/call {CallId} ({Tool}): receipt {ReceiptId}")]
     private static partial void LogRefusalRecorded(ILogger logger, string callId, string tool, string receiptId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The refusal of tools/call {CallId} is not recorded: the call names no tool")]
+    private static partial void LogRefusalWithoutTool(ILogger logger, string callId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The refusal of tools/call {CallId} ({Tool}) could not be recorded: {Reason}")]
     private static partial void LogRefusalNotRecorded(ILogger logger, string callId, string tool, string reason);
