@@ -221,7 +221,7 @@ public static class AuditBundle
         try
         {
             manifest = StrictJson.Parse(File.ReadAllBytes(manifestPath)) as JsonObject
-                ?? throw new JsonParseException("the manifest is not a JSON object", 1, 1, "$");
+                ?? throw new JsonParseException("the manifest is not a JSON object", 1, 1, "$", 0, JsonParseErrorKind.WrongShape);
         }
         catch (JsonParseException e)
         {

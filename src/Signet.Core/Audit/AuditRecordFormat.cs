@@ -231,8 +231,9 @@ internal static class AuditRecordFormat
         }
         catch (JsonParseException e)
         {
-            duplicateKey = e.Reason.Contains("duplicate", StringComparison.OrdinalIgnoreCase);
-            error = e.Message;
+            duplicateKey = e.Kind == JsonParseErrorKind.DuplicateKey;
+            // The caller names the file and line; the parser's own line is always 1 here.
+            error = $"invalid JSON at byte offset {e.ByteOffset} of the line{(e.Path == "$" ? "" : $" ({e.Path})")}: {e.Reason}";
             return null;
         }
         if (node is not JsonObject obj)
