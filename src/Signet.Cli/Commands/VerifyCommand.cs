@@ -49,7 +49,7 @@ internal static class VerifyCommand
 
             var path = parse.GetValue(input)!;
             var bytes = path == "-"
-                ? Encoding.UTF8.GetBytes(await console.In.ReadToEndAsync(ct))
+                ? await console.ReadStandardInputAsync(ct)
                 : await ReadInput(path, ct);
             var results = VerifyAll(bytes, path, options);
             if (results.Count == 0)
@@ -182,14 +182,19 @@ internal static class TrustedKeys
         {
             throw new SignetException($"{path}: no such file (trusted keys)");
         }
-        var text = File.ReadAllText(path).Trim();
+        // Bytes, not text: a decoder would turn invalid UTF-8 into U+FFFD instead of refusing it.
+        var bytes = File.ReadAllBytes(path);
+        var bom = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+        var start = bom + Math.Max(0, bytes.AsSpan(bom).IndexOfAnyExcept(" \t\r\n"u8));
+        var trimmed = bytes.AsSpan(start).TrimEnd(" \t\r\n"u8);
         var keys = new List<PublicKey>();
-        if (text.StartsWith('{') || text.StartsWith('['))
+        if (trimmed.Length > 0 && trimmed[0] is (byte)'{' or (byte)'[')
         {
             JsonNode? node;
             try
             {
-                node = StrictJson.Parse(text);
+                // Leading whitespace stays, so that the parser's line and offset are the file's (after a byte order mark).
+                node = StrictJson.Parse(bytes.AsSpan(bom).TrimEnd(" \t\r\n"u8));
             }
             catch (JsonParseException e)
             {
@@ -199,6 +204,13 @@ internal static class TrustedKeys
         }
         else
         {
+            if (StrictJson.IndexOfInvalidUtf8(trimmed) is var bad and >= 0)
+            {
+                var at = start + bad;
+                var line = 1 + bytes.AsSpan(0, at).Count((byte)'\n');
+                throw new SignetException($"{path}:{line}: invalid UTF-8 at byte offset {at} of the file (trusted keys)");
+            }
+            var text = Encoding.UTF8.GetString(trimmed);
             var lineNumber = 0;
             foreach (var raw in text.Split('\n'))
             {
