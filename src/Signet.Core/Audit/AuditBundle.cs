@@ -334,7 +334,7 @@ public static class AuditBundle
         try
         {
             signature = Convert.FromBase64String(text[8..]);
-            return signature.Length == 64;
+            return signature.Length == 64 && string.Equals(Convert.ToBase64String(signature), text[8..], StringComparison.Ordinal);
         }
         catch (FormatException)
         {
