@@ -148,6 +148,11 @@ internal static class AuditRecordFormat
                 {
                     break;
                 }
+                if (reader.ValueIsEscaped)
+                {
+                    // Signet never escapes these names; ValueTextEquals would also throw on a lone surrogate escape.
+                    return false;
+                }
                 var field = reader.ValueTextEquals("receipt"u8) ? 1 : reader.ValueTextEquals("prev_hash"u8) ? 2 : reader.ValueTextEquals("record_hash"u8) ? 3 : 0;
                 if (!writer.TryAddKey(ref reader) || !reader.Read())
                 {
