@@ -248,13 +248,20 @@ internal static class TrustedKeys
                 keys.Add(PublicKey.TryParse(s, out var k, out var error) ? k : throw new SignetException($"{path}: {error}"));
                 break;
             case JsonObject obj when obj["pubkey"] is JsonValue pub:
-                // A .pub file or a trust-bundle entry; bundle entries that are not active are not trusted.
-                var status = obj["status"]?.GetValue<string>();
-                if (status is null or "active")
                 {
-                    keys.Add(PublicKey.TryParse(pub.GetValue<string>(), out var pk, out var err) ? pk : throw new SignetException($"{path}: {err}"));
+                    // A .pub file or a trust-bundle entry; bundle entries that are not active are not trusted.
+                    string? status = null;
+                    if (obj["status"] is { } statusNode && !(statusNode is JsonValue sv && sv.TryGetValue(out status)))
+                    {
+                        throw new SignetException($"{path}: \"status\" must be a string such as \"active\"");
+                    }
+                    if (status is null or "active")
+                    {
+                        var text = pub.TryGetValue<string>(out var t) ? t : throw new SignetException($"{path}: \"pubkey\" must be a string, ed25519:<base64>");
+                        keys.Add(PublicKey.TryParse(text, out var pk, out var err) ? pk : throw new SignetException($"{path}: {err}"));
+                    }
+                    break;
                 }
-                break;
             case JsonObject bundle:
                 foreach (var section in new[] { "roots", "agents", "servers", "keys" })
                 {
