@@ -67,15 +67,15 @@ public enum JsonParseErrorKind
 /// </remarks>
 public sealed class JsonParseException : SignetException
 {
-    /// <summary>Creates the exception.</summary>
+    /// <summary>Creates the exception (a syntax error whose byte offset is not known: <see cref="ByteOffset"/> is -1).</summary>
     public JsonParseException(string reason, long line, long column, string path)
-        : this(reason, line, column, path, byteOffset: column - 1, JsonParseErrorKind.Syntax)
+        : this(reason, line, column, path, byteOffset: -1, JsonParseErrorKind.Syntax)
     {
     }
 
     /// <summary>Creates the exception with the zero-based byte offset and the kind of problem.</summary>
     public JsonParseException(string reason, long line, long column, string path, long byteOffset, JsonParseErrorKind kind)
-        : base($"invalid JSON at line {line}, column {column}, byte offset {byteOffset} ({path}): {reason}")
+        : base($"invalid JSON at line {line}, column {column}{(byteOffset >= 0 ? $", byte offset {byteOffset}" : "")} ({path}): {reason}")
     {
         Reason = reason;
         Line = line;
@@ -94,7 +94,7 @@ public sealed class JsonParseException : SignetException
     /// <summary>One-based column (in bytes) of the problem.</summary>
     public long Column { get; }
 
-    /// <summary>Zero-based offset, in bytes from the start of the parsed text, of the problem.</summary>
+    /// <summary>Zero-based offset, in bytes from the start of the parsed text, of the problem; -1 when not known.</summary>
     public long ByteOffset { get; }
 
     /// <summary>What kind of problem it is.</summary>
