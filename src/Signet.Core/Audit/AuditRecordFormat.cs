@@ -148,12 +148,15 @@ internal static class AuditRecordFormat
                 {
                     break;
                 }
-                if (reader.ValueIsEscaped)
+                int field;
+                try
                 {
-                    // Signet never escapes these names; ValueTextEquals would also throw on a lone surrogate escape.
-                    return false;
+                    field = reader.ValueTextEquals("receipt"u8) ? 1 : reader.ValueTextEquals("prev_hash"u8) ? 2 : reader.ValueTextEquals("record_hash"u8) ? 3 : 0;
                 }
-                var field = reader.ValueTextEquals("receipt"u8) ? 1 : reader.ValueTextEquals("prev_hash"u8) ? 2 : reader.ValueTextEquals("record_hash"u8) ? 3 : 0;
+                catch (InvalidOperationException)
+                {
+                    return false; // an escaped lone surrogate in the name: the tree path reports it
+                }
                 if (!writer.TryAddKey(ref reader) || !reader.Read())
                 {
                     return false;

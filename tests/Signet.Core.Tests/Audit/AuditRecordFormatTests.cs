@@ -13,23 +13,14 @@ public sealed class AuditRecordFormatTests
     [Theory]
     [InlineData("r\\udc00ecord_hash")] // found by the audit-line fuzz target: ValueTextEquals threw InvalidOperationException
     [InlineData("prev_hash\\ud800")]
-    [InlineData("rec\\u006frd_hash")]
-    public void TryHashRecord_EscapedMemberName_HandsOverToTheTreePathWithoutThrowing(string name)
+    public void TryHashRecord_MemberNameEscapingLoneSurrogate_HandsOverToTheTreePathWithoutThrowing(string name)
     {
         var line = Encoding.UTF8.GetBytes($"{{\"receipt\":{{\"v\":1}},\"prev_hash\":\"{SignetHash.Genesis}\",\"{name}\":\"{WellFormed}\"}}");
 
         Assert.False(AuditRecordFormat.TryHashRecord(line, out _, out _, out _));
         var record = AuditRecordFormat.TryParse(line, out var error, out _);
-        if (name.Contains("\\ud", StringComparison.Ordinal))
-        {
-            Assert.Null(record);
-            Assert.Contains("lone surrogate", error, StringComparison.Ordinal);
-        }
-        else
-        {
-            Assert.NotNull(record);
-            Assert.Equal(WellFormed, record.RecordHash);
-        }
+        Assert.Null(record);
+        Assert.Contains("lone surrogate", error, StringComparison.Ordinal);
     }
 
     [Fact]
