@@ -25,6 +25,17 @@ internal sealed class CliConsole
     /// <summary>Raw stdout for commands that speak a byte protocol on it (the proxy); nothing else may write there.</summary>
     public Func<Stream> OpenStandardOutput { get; init; } = Console.OpenStandardOutput;
 
+    /// <summary>All of stdin as bytes: JSON read from it must reach the strict parser undecoded, or invalid UTF-8 would become U+FFFD.</summary>
+    public async Task<byte[]> ReadStandardInputAsync(CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        await using (var stdin = OpenStandardInput())
+        {
+            await stdin.CopyToAsync(buffer, ct);
+        }
+        return buffer.ToArray();
+    }
+
     public static CliConsole System { get; } = new()
     {
         In = Console.In,

@@ -12,6 +12,7 @@ internal sealed class CliRun
     public CliConsole Console(StringWriter output, StringWriter error) => new()
     {
         In = new StringReader(""),
+        OpenStandardInput = () => new MemoryStream([], writable: false),
         Out = output,
         Error = error,
         GetEnvironmentVariable = Environment.GetValueOrDefault,

@@ -7,14 +7,19 @@ internal static class CliRunner
 {
     public sealed record Result(int ExitCode, string Out, string Error);
 
-    public static async Task<Result> RunAsync(string[] args, string stdin = "", IDictionary<string, string?>? env = null, TimeProvider? time = null)
+    public static Task<Result> RunAsync(string[] args, string stdin = "", IDictionary<string, string?>? env = null, TimeProvider? time = null) =>
+        RunAsync(args, System.Text.Encoding.UTF8.GetBytes(stdin), env, time);
+
+    /// <summary>Runs with raw bytes on stdin (the text reader sees them decoded, the byte stream as they are).</summary>
+    public static async Task<Result> RunAsync(string[] args, byte[] stdin, IDictionary<string, string?>? env = null, TimeProvider? time = null)
     {
         var output = new StringWriter();
         var error = new StringWriter();
         var environment = env ?? new Dictionary<string, string?>();
         var console = new CliConsole
         {
-            In = new StringReader(stdin),
+            In = new StringReader(System.Text.Encoding.UTF8.GetString(stdin)),
+            OpenStandardInput = () => new MemoryStream(stdin, writable: false),
             Out = output,
             Error = error,
             GetEnvironmentVariable = name => environment.TryGetValue(name, out var v) ? v : null,

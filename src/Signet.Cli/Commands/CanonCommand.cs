@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Signet.Canonicalization;
 
 namespace Signet.Cli.Commands;
@@ -16,10 +17,18 @@ internal static class CanonCommand
         {
             var path = parse.GetValue(file);
             byte[] input = path is null or "-"
-                ? System.Text.Encoding.UTF8.GetBytes(await console.In.ReadToEndAsync(ct))
+                ? await console.ReadStandardInputAsync(ct)
                 : await ReadFile(path, ct);
             var options = parse.GetValue(lastWins) ? new StrictJsonOptions { DuplicateKeys = DuplicateKeyPolicy.LastWins } : null;
-            var node = StrictJson.Parse(input.AsSpan().TrimEnd("\r\n \t"u8), options);
+            JsonNode? node;
+            try
+            {
+                node = StrictJson.Parse(input.AsSpan().TrimEnd("\r\n \t"u8), options);
+            }
+            catch (JsonParseException e)
+            {
+                throw new SignetException($"{(path is null or "-" ? "stdin" : path)}: {e.Message}");
+            }
             var text = parse.GetValue(hash) ? JsonCanonicalizer.Sha256(node) : JsonCanonicalizer.CanonicalizeToString(node);
             await console.Out.WriteLineAsync(text);
             return SignetCli.Ok;

@@ -269,7 +269,8 @@ internal static class LogCommands
             {
                 await console.Error.WriteLineAsync($"signet: no matching records in {directory}");
             }
-            return SignetCli.Ok;
+            // A line that cannot be read is a failure even when the others are listed: the listing is incomplete.
+            return skipped.Count == 0 ? SignetCli.Ok : SignetCli.Failed;
         });
         return command;
     }

@@ -49,7 +49,7 @@ internal static class VerifyCommand
 
             var path = parse.GetValue(input)!;
             var bytes = path == "-"
-                ? Encoding.UTF8.GetBytes(await console.In.ReadToEndAsync(ct))
+                ? await console.ReadStandardInputAsync(ct)
                 : await ReadInput(path, ct);
             var results = VerifyAll(bytes, path, options);
             if (results.Count == 0)
@@ -188,14 +188,19 @@ internal static class TrustedKeys
         {
             throw new SignetException($"{path}: no such file (trusted keys)");
         }
-        var text = File.ReadAllText(path).Trim();
+        // Bytes, not text: a decoder would turn invalid UTF-8 into U+FFFD instead of refusing it.
+        var bytes = File.ReadAllBytes(path);
+        var bom = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+        var start = bom + Math.Max(0, bytes.AsSpan(bom).IndexOfAnyExcept(" \t\r\n"u8));
+        var trimmed = bytes.AsSpan(start).TrimEnd(" \t\r\n"u8);
         var keys = new List<PublicKey>();
-        if (text.StartsWith('{') || text.StartsWith('['))
+        if (trimmed.Length > 0 && trimmed[0] is (byte)'{' or (byte)'[')
         {
             JsonNode? node;
             try
             {
-                node = StrictJson.Parse(text);
+                // Leading whitespace stays, so that the parser's line and offset are the file's (after a byte order mark).
+                node = StrictJson.Parse(bytes.AsSpan(bom).TrimEnd(" \t\r\n"u8));
             }
             catch (JsonParseException e)
             {
@@ -205,6 +210,13 @@ internal static class TrustedKeys
         }
         else
         {
+            if (StrictJson.IndexOfInvalidUtf8(trimmed) is var bad and >= 0)
+            {
+                var at = start + bad;
+                var line = 1 + bytes.AsSpan(0, at).Count((byte)'\n');
+                throw new SignetException($"{path}:{line}: invalid UTF-8 at byte offset {at} of the file (trusted keys)");
+            }
+            var text = Encoding.UTF8.GetString(trimmed);
             var lineNumber = 0;
             foreach (var raw in text.Split('\n'))
             {
@@ -242,13 +254,20 @@ internal static class TrustedKeys
                 keys.Add(PublicKey.TryParse(s, out var k, out var error) ? k : throw new SignetException($"{path}: {error}"));
                 break;
             case JsonObject obj when obj["pubkey"] is JsonValue pub:
-                // A .pub file or a trust-bundle entry; bundle entries that are not active are not trusted.
-                var status = obj["status"]?.GetValue<string>();
-                if (status is null or "active")
                 {
-                    keys.Add(PublicKey.TryParse(pub.GetValue<string>(), out var pk, out var err) ? pk : throw new SignetException($"{path}: {err}"));
+                    // A .pub file or a trust-bundle entry; bundle entries that are not active are not trusted.
+                    string? status = null;
+                    if (obj["status"] is { } statusNode && !(statusNode is JsonValue sv && sv.TryGetValue(out status)))
+                    {
+                        throw new SignetException($"{path}: \"status\" must be a string such as \"active\"");
+                    }
+                    if (status is null or "active")
+                    {
+                        var text = pub.TryGetValue<string>(out var t) ? t : throw new SignetException($"{path}: \"pubkey\" must be a string, ed25519:<base64>");
+                        keys.Add(PublicKey.TryParse(text, out var pk, out var err) ? pk : throw new SignetException($"{path}: {err}"));
+                    }
+                    break;
                 }
-                break;
             case JsonObject bundle:
                 foreach (var section in new[] { "roots", "agents", "servers", "keys" })
                 {

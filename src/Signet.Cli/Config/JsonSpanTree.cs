@@ -54,6 +54,12 @@ internal static class JsonSpanTree
     public static JsonSpan Parse(byte[] utf8)
     {
         var bom = BomLength(utf8);
+        // The reader leaves an unescaped string's UTF-8 unchecked until it is decoded: refuse invalid bytes here, with their place.
+        if (Signet.Canonicalization.StrictJson.IndexOfInvalidUtf8(utf8.AsSpan(bom)) is var bad and >= 0)
+        {
+            var (line, column) = Position(utf8, bom + bad);
+            throw new McpConfigException($"invalid UTF-8 (byte 0x{utf8[bom + bad]:X2}) at byte offset {bom + bad}; the file must be UTF-8", line: line, column: column);
+        }
         var reader = new Utf8JsonReader(utf8.AsSpan(bom), ReaderOptions);
         try
         {

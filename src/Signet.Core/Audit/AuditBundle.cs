@@ -232,7 +232,7 @@ public static class AuditBundle
         try
         {
             manifest = StrictJson.Parse(File.ReadAllBytes(manifestPath)) as JsonObject
-                ?? throw new JsonParseException("the manifest is not a JSON object", 1, 1, "$");
+                ?? throw new JsonParseException("the manifest is not a JSON object", 1, 1, "$", 0, JsonParseErrorKind.WrongShape);
         }
         catch (JsonParseException e)
         {
@@ -362,7 +362,7 @@ public static class AuditBundle
         try
         {
             signature = Convert.FromBase64String(text[8..]);
-            return signature.Length == 64;
+            return signature.Length == 64 && string.Equals(Convert.ToBase64String(signature), text[8..], StringComparison.Ordinal);
         }
         catch (FormatException)
         {

@@ -151,7 +151,15 @@ internal static class AuditRecordFormat
                 {
                     break;
                 }
-                var field = reader.ValueTextEquals("receipt"u8) ? 1 : reader.ValueTextEquals("prev_hash"u8) ? 2 : reader.ValueTextEquals("record_hash"u8) ? 3 : 0;
+                int field;
+                try
+                {
+                    field = reader.ValueTextEquals("receipt"u8) ? 1 : reader.ValueTextEquals("prev_hash"u8) ? 2 : reader.ValueTextEquals("record_hash"u8) ? 3 : 0;
+                }
+                catch (InvalidOperationException)
+                {
+                    return false; // an escaped lone surrogate in the name: the tree path reports it
+                }
                 if (!writer.TryAddKey(ref reader) || !reader.Read())
                 {
                     return false;
@@ -234,8 +242,9 @@ internal static class AuditRecordFormat
         }
         catch (JsonParseException e)
         {
-            duplicateKey = e.Reason.Contains("duplicate", StringComparison.OrdinalIgnoreCase);
-            error = e.Message;
+            duplicateKey = e.Kind == JsonParseErrorKind.DuplicateKey;
+            // The caller names the file and line; the parser's own line is always 1 here.
+            error = $"invalid JSON at byte offset {e.ByteOffset} of the line{(e.Path == "$" ? "" : $" ({e.Path})")}: {e.Reason}";
             return null;
         }
         if (node is not JsonObject obj)

@@ -259,7 +259,7 @@ public static partial class JsonCanonicalizer
                     }
                     catch (InvalidOperationException)
                     {
-                        throw new CanonicalizationException($"lone surrogate in the string at {Where()}", Where());
+                        throw new CanonicalizationException($"the string at {Where()} is not valid Unicode (invalid UTF-8 or a lone surrogate)", Where());
                     }
                     String(s);
                     return;

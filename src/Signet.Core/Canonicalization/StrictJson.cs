@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 
 namespace Signet.Canonicalization;
 
@@ -29,17 +30,59 @@ public sealed record StrictJsonOptions
     public int MaxDepth { get; init; } = 128;
 }
 
+/// <summary>What kind of problem a <see cref="JsonParseException"/> reports.</summary>
+public enum JsonParseErrorKind
+{
+    /// <summary>Not JSON: a bad token, a missing bracket, trailing text, an empty document.</summary>
+    Syntax,
+
+    /// <summary>The bytes are not UTF-8 (an overlong form, an encoded surrogate, a truncated sequence, a stray byte 0x80-0xFF).</summary>
+    InvalidUtf8,
+
+    /// <summary>A <c>\u</c> escape (or a string given to the parser) holds half a surrogate pair.</summary>
+    LoneSurrogate,
+
+    /// <summary>An object repeats a key and the policy is <see cref="DuplicateKeyPolicy.Reject"/>.</summary>
+    DuplicateKey,
+
+    /// <summary>Objects and arrays nest deeper than <see cref="StrictJsonOptions.MaxDepth"/>.</summary>
+    TooDeep,
+
+    /// <summary>A number overflows a 64-bit float.</summary>
+    NumberOutOfRange,
+
+    /// <summary>The text starts with a UTF-8 byte order mark.</summary>
+    ByteOrderMark,
+
+    /// <summary>The text is valid JSON but not the kind of document expected (e.g. not an object).</summary>
+    WrongShape,
+}
+
 /// <summary>A JSON document that could not be parsed, with the place and the reason.</summary>
+/// <remarks>
+/// Every refusal of <see cref="StrictJson"/> (and of the canonicalizer's byte path, which refuses the same inputs)
+/// is this exception; nothing else escapes the parser for bad input. <see cref="Line"/>, <see cref="Column"/> and
+/// <see cref="ByteOffset"/> are relative to the bytes given to the parser: a caller that parsed one line of a file
+/// names the file and line itself.
+/// </remarks>
 public sealed class JsonParseException : SignetException
 {
-    /// <summary>Creates the exception.</summary>
+    /// <summary>Creates the exception (a syntax error whose byte offset is not known: <see cref="ByteOffset"/> is -1).</summary>
     public JsonParseException(string reason, long line, long column, string path)
-        : base($"invalid JSON at line {line}, column {column} ({path}): {reason}")
+        : this(reason, line, column, path, byteOffset: -1, JsonParseErrorKind.Syntax)
+    {
+    }
+
+    /// <summary>Creates the exception with the zero-based byte offset and the kind of problem.</summary>
+    public JsonParseException(string reason, long line, long column, string path, long byteOffset, JsonParseErrorKind kind)
+        : base($"invalid JSON at line {line}, column {column}{(byteOffset >= 0 ? $", byte offset {byteOffset}" : "")} ({path}): {reason}")
     {
         Reason = reason;
         Line = line;
         Column = column;
         Path = path;
+        ByteOffset = byteOffset;
+        Kind = kind;
     }
 
     /// <summary>What is wrong.</summary>
@@ -51,6 +94,12 @@ public sealed class JsonParseException : SignetException
     /// <summary>One-based column (in bytes) of the problem.</summary>
     public long Column { get; }
 
+    /// <summary>Zero-based offset, in bytes from the start of the parsed text, of the problem; -1 when not known.</summary>
+    public long ByteOffset { get; }
+
+    /// <summary>What kind of problem it is.</summary>
+    public JsonParseErrorKind Kind { get; }
+
     /// <summary>The JSON path of the value being read, e.g. <c>$.action.tool</c>.</summary>
     public string Path { get; }
 }
@@ -60,6 +109,11 @@ public sealed class JsonParseException : SignetException
 /// commas, no lone surrogates, no non-finite numbers, duplicate keys refused (or last-wins when asked), and numbers
 /// kept as their original lexeme so that forwarding them changes nothing.
 /// </summary>
+/// <remarks>
+/// The bytes must be UTF-8 throughout, inside strings and outside: an overlong form, a surrogate encoded in UTF-8,
+/// a truncated sequence or a stray byte 0x80-0xFF is refused as <see cref="JsonParseErrorKind.InvalidUtf8"/> with the
+/// offset of its first byte. Every refusal is a <see cref="JsonParseException"/>.
+/// </remarks>
 public static class StrictJson
 {
     /// <summary>Parses UTF-8 JSON. Throws <see cref="JsonParseException"/> on anything that is not one valid value.</summary>
@@ -68,7 +122,13 @@ public static class StrictJson
         options ??= StrictJsonOptions.Default;
         if (utf8Json.Length >= 3 && utf8Json[0] == 0xEF && utf8Json[1] == 0xBB && utf8Json[2] == 0xBF)
         {
-            throw new JsonParseException("a byte order mark is not allowed", 1, 1, "$");
+            throw new JsonParseException("a byte order mark is not allowed", 1, 1, "$", 0, JsonParseErrorKind.ByteOrderMark);
+        }
+        // System.Text.Json does not check the UTF-8 of an unescaped string until it is decoded (a tree built on the fast
+        // path would throw later, far from here), so the whole text is checked first: one vectorized pass.
+        if (!Utf8.IsValid(utf8Json))
+        {
+            throw InvalidUtf8(utf8Json);
         }
 
         // Fast path: one validating scan, then System.Text.Json's own document-backed tree. Anything unusual
@@ -111,12 +171,66 @@ public static class StrictJson
         {
             var line = (e.LineNumber ?? 0) + 1;
             var column = (e.BytePositionInLine ?? 0) + 1;
-            throw new JsonParseException(CleanReaderMessage(e.Message), line, column, path.ToString());
+            var kind = e.Message.Contains("maximum configured depth", StringComparison.Ordinal) ? JsonParseErrorKind.TooDeep : JsonParseErrorKind.Syntax;
+            throw new JsonParseException(CleanReaderMessage(e.Message), line, column, path.ToString(), OffsetOf(utf8Json, line, column), kind);
         }
     }
 
     /// <summary>Parses a JSON string. Throws <see cref="JsonParseException"/> on anything that is not one valid value.</summary>
-    public static JsonNode? Parse(string json, StrictJsonOptions? options = null) => Parse(Encoding.UTF8.GetBytes(json), options);
+    /// <remarks>A lone surrogate in the string itself is refused (it has no UTF-8 form), never replaced.</remarks>
+    public static JsonNode? Parse(string json, StrictJsonOptions? options = null) => Parse(ToUtf8(json), options);
+
+    /// <summary>The UTF-8 bytes of JSON text held in a string; a lone surrogate is refused, never replaced.</summary>
+    internal static byte[] ToUtf8(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            return StrictUtf8.GetBytes(json);
+        }
+        catch (EncoderFallbackException e)
+        {
+            var prefix = StrictUtf8.GetBytes(json.AsSpan(0, Math.Clamp(e.Index, 0, json.Length)).ToString());
+            var (line, column) = LineAndColumn(prefix, prefix.Length);
+            var unit = e.CharUnknown != default ? e.CharUnknown : e.CharUnknownHigh;
+            throw new JsonParseException($"lone surrogate U+{(int)unit:X4} in the text (not valid Unicode)",
+                line, column, "$", prefix.Length, JsonParseErrorKind.LoneSurrogate);
+        }
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>The zero-based offset of the first byte that is not part of a valid UTF-8 sequence, or -1.</summary>
+    public static int IndexOfInvalidUtf8(ReadOnlySpan<byte> utf8)
+    {
+        var i = 0;
+        while (i < utf8.Length)
+        {
+            var ascii = utf8[i..].IndexOfAnyExceptInRange((byte)0, (byte)0x7F);
+            if (ascii < 0)
+            {
+                return -1;
+            }
+            i += ascii;
+            if (Rune.DecodeFromUtf8(utf8[i..], out _, out var consumed) != OperationStatus.Done)
+            {
+                return i;
+            }
+            i += consumed;
+        }
+        return -1;
+    }
+
+    private static JsonParseException InvalidUtf8(ReadOnlySpan<byte> source)
+    {
+        var offset = IndexOfInvalidUtf8(source);
+        Rune.DecodeFromUtf8(source[offset..], out _, out var consumed);
+        var bad = source.Slice(offset, Math.Max(1, consumed));
+        var bytes = string.Join(" ", bad.ToArray().Select(b => $"0x{b:X2}"));
+        var (line, column) = LineAndColumn(source, offset);
+        return new JsonParseException($"invalid UTF-8 (byte{(bad.Length > 1 ? "s" : "")} {bytes}); the text must be UTF-8",
+            line, column, "$", offset, JsonParseErrorKind.InvalidUtf8);
+    }
 
     /// <summary>Parses, returning false and the error instead of throwing.</summary>
     public static bool TryParse(ReadOnlySpan<byte> utf8Json, out JsonNode? node, out JsonParseException? error, StrictJsonOptions? options = null)
@@ -207,7 +321,7 @@ public static class StrictJson
                 {
                     if (depth + 1 > options.MaxDepth)
                     {
-                        throw Error(source, reader.TokenStartIndex, $"nesting deeper than {options.MaxDepth} levels", path);
+                        throw Error(source, reader.TokenStartIndex, $"nesting deeper than {options.MaxDepth} levels", path, JsonParseErrorKind.TooDeep);
                     }
                     var obj = new JsonObject();
                     while (true)
@@ -226,7 +340,7 @@ public static class StrictJson
                         {
                             if (options.DuplicateKeys == DuplicateKeyPolicy.Reject)
                             {
-                                throw Error(source, keyStart, $"duplicate key \"{key}\"", path);
+                                throw Error(source, keyStart, $"duplicate key \"{key}\"", path, JsonParseErrorKind.DuplicateKey);
                             }
                             obj[key] = value;
                         }
@@ -241,7 +355,7 @@ public static class StrictJson
                 {
                     if (depth + 1 > options.MaxDepth)
                     {
-                        throw Error(source, reader.TokenStartIndex, $"nesting deeper than {options.MaxDepth} levels", path);
+                        throw Error(source, reader.TokenStartIndex, $"nesting deeper than {options.MaxDepth} levels", path, JsonParseErrorKind.TooDeep);
                     }
                     var array = new JsonArray();
                     var index = 0;
@@ -265,7 +379,7 @@ public static class StrictJson
                     var lexeme = reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan.ToArray();
                     if (!NumberLexeme.IsFinite(lexeme))
                     {
-                        throw Error(source, start, "number out of range (it overflows a 64-bit float)", path);
+                        throw Error(source, start, "number out of range (it overflows a 64-bit float)", path, JsonParseErrorKind.NumberOutOfRange);
                     }
                     return JsonValue.Create(JsonElement.ParseValue(ref reader));
                 }
@@ -288,27 +402,43 @@ public static class StrictJson
         }
         catch (InvalidOperationException)
         {
-            throw Error(source, reader.TokenStartIndex, "lone surrogate in a \\u escape (not valid Unicode)", path);
+            throw Error(source, reader.TokenStartIndex, "lone surrogate in a \\u escape (not valid Unicode)", path, JsonParseErrorKind.LoneSurrogate);
         }
     }
 
-    private static JsonParseException Error(ReadOnlySpan<byte> source, long offset, string reason, PathTracker path)
+    private static JsonParseException Error(ReadOnlySpan<byte> source, long offset, string reason, PathTracker path, JsonParseErrorKind kind = JsonParseErrorKind.Syntax)
     {
-        long line = 1, column = 1;
         var end = (int)Math.Min(offset, source.Length);
-        for (var i = 0; i < end; i++)
+        var (line, column) = LineAndColumn(source, end);
+        return new JsonParseException(reason, line, column, path.ToString(), end, kind);
+    }
+
+    private static (long Line, long Column) LineAndColumn(ReadOnlySpan<byte> source, int end)
+    {
+        long line = 1;
+        var lineStart = 0;
+        for (var i = source[..end].IndexOf((byte)'\n'); i >= 0; i = source[lineStart..end].IndexOf((byte)'\n'))
         {
-            if (source[i] == (byte)'\n')
-            {
-                line++;
-                column = 1;
-            }
-            else
-            {
-                column++;
-            }
+            line++;
+            lineStart += i + 1;
         }
-        return new JsonParseException(reason, line, column, path.ToString());
+        return (line, end - lineStart + 1);
+    }
+
+    /// <summary>The byte offset of a one-based line and byte column, as the reader reports them.</summary>
+    private static long OffsetOf(ReadOnlySpan<byte> source, long line, long column)
+    {
+        var start = 0;
+        for (var l = 1L; l < line; l++)
+        {
+            var nl = source[start..].IndexOf((byte)'\n');
+            if (nl < 0)
+            {
+                break;
+            }
+            start += nl + 1;
+        }
+        return Math.Min(source.Length, start + column - 1);
     }
 
     private static string CleanReaderMessage(string message)

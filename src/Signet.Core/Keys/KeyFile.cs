@@ -259,7 +259,7 @@ internal static class KeyFile
         }
         catch (JsonParseException e)
         {
-            throw fail($"not valid JSON at line {e.Line}, column {e.Column} ({e.Reason}); the file is truncated or damaged");
+            throw fail($"not valid JSON at line {e.Line}, column {e.Column}, byte offset {e.ByteOffset} ({e.Reason}); the file is truncated or damaged");
         }
         return node as JsonObject ?? throw fail("the file is not a JSON object");
     }

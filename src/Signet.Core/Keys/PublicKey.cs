@@ -47,7 +47,9 @@ public sealed class PublicKey : IEquatable<PublicKey>
             return false;
         }
         Span<byte> bytes = stackalloc byte[33];
-        if (!Convert.TryFromBase64String(b64, bytes, out var written) || written != 32)
+        // Canonical base64 only: a last digit with non-zero unused bits would be a second spelling of the same key.
+        if (!Convert.TryFromBase64String(b64, bytes, out var written) || written != 32
+            || !string.Equals(Convert.ToBase64String(bytes[..32]), b64, StringComparison.Ordinal))
         {
             error = $"public key \"{Shorten(text)}\" is not valid base64 of 32 bytes";
             return false;

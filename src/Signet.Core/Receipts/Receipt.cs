@@ -50,13 +50,13 @@ public sealed class Receipt
     public static Receipt FromJson(JsonObject json) => new(json);
 
     /// <summary>Parses receipt JSON strictly (duplicate keys rejected); throws <see cref="JsonParseException"/>.</summary>
-    public static Receipt Parse(string json) => Parse(Encoding.UTF8.GetBytes(json));
+    public static Receipt Parse(string json) => Parse(StrictJson.ToUtf8(json));
 
     /// <summary>Parses receipt JSON strictly (duplicate keys rejected); throws <see cref="JsonParseException"/>.</summary>
     public static Receipt Parse(ReadOnlySpan<byte> utf8Json)
     {
         var node = StrictJson.Parse(utf8Json);
-        return node is JsonObject obj ? new Receipt(obj) : throw new JsonParseException("a receipt must be a JSON object", 1, 1, "$");
+        return node is JsonObject obj ? new Receipt(obj) : throw new JsonParseException("a receipt must be a JSON object", 1, 1, "$", 0, JsonParseErrorKind.WrongShape);
     }
 
     /// <summary>The receipt as compact JSON (non-ASCII written raw), one line.</summary>

@@ -60,7 +60,10 @@ internal static partial class ReceiptText
             return false;
         }
         var buffer = new byte[66];
-        if (!Convert.TryFromBase64String(text[SigPrefix.Length..], buffer, out var written) || written != 64)
+        // Canonical base64 only: the last digit's 4 unused bits must be zero, or one signature would have 16 spellings
+        // (the reference's decoder refuses them too).
+        if (!Convert.TryFromBase64String(text[SigPrefix.Length..], buffer, out var written) || written != 64
+            || !string.Equals(Convert.ToBase64String(buffer.AsSpan(0, 64)), text[SigPrefix.Length..], StringComparison.Ordinal))
         {
             return false;
         }

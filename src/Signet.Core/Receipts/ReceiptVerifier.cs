@@ -29,7 +29,7 @@ public static class ReceiptVerifier
         };
         if (!StrictJson.TryParse(utf8Json, out var node, out var error, parse))
         {
-            var reason = error!.Reason.StartsWith("duplicate key", StringComparison.Ordinal)
+            var reason = error!.Kind == JsonParseErrorKind.DuplicateKey
                 ? $"receipt JSON has a {error.Reason} (a parser that keeps the first value would read a different receipt)"
                 : error.Message;
             return Invalid(reason, error.Path == "$" ? null : error.Path.TrimStart('$', '.'));
@@ -38,8 +38,19 @@ public static class ReceiptVerifier
     }
 
     /// <summary>Parses and verifies receipt JSON text.</summary>
-    public static ReceiptVerification Verify(string json, ReceiptVerificationOptions? options = null) =>
-        Verify(Encoding.UTF8.GetBytes(json), options);
+    public static ReceiptVerification Verify(string json, ReceiptVerificationOptions? options = null)
+    {
+        byte[] utf8;
+        try
+        {
+            utf8 = StrictJson.ToUtf8(json);
+        }
+        catch (JsonParseException e)
+        {
+            return Invalid(e.Message, null);
+        }
+        return Verify(utf8, options);
+    }
 
     /// <summary>Verifies a receipt.</summary>
     public static ReceiptVerification Verify(Receipt receipt, ReceiptVerificationOptions? options = null) =>

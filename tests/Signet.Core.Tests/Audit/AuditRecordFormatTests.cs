@@ -10,6 +10,19 @@ public sealed class AuditRecordFormatTests
 {
     private const string WellFormed = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
+    [Theory]
+    [InlineData("r\\udc00ecord_hash")] // found by the audit-line fuzz target: ValueTextEquals threw InvalidOperationException
+    [InlineData("prev_hash\\ud800")]
+    public void TryHashRecord_MemberNameEscapingLoneSurrogate_HandsOverToTheTreePathWithoutThrowing(string name)
+    {
+        var line = Encoding.UTF8.GetBytes($"{{\"receipt\":{{\"v\":1}},\"prev_hash\":\"{SignetHash.Genesis}\",\"{name}\":\"{WellFormed}\"}}");
+
+        Assert.False(AuditRecordFormat.TryHashRecord(line, out _, out _, out _));
+        var record = AuditRecordFormat.TryParse(line, out var error, out _);
+        Assert.Null(record);
+        Assert.Contains("lone surrogate", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TryHashRecord_ReferenceWrittenLog_HashesEveryLineLikeTheTreePath()
     {

@@ -120,7 +120,7 @@ public sealed class AuditVerifierTests
         var b = Broken(dir);
         Assert.Equal(AuditBreakKind.Unparseable, b.Kind);
         Assert.Equal(2, b.Line);
-        Assert.Contains("line 1", b.Message, StringComparison.Ordinal);
+        Assert.Contains("invalid JSON at byte offset 13 of the line ($.receipt)", b.Message, StringComparison.Ordinal);
     }
 
     [Fact]
