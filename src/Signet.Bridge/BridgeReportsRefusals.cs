@@ -1,8 +1,4 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using Signet.Mcp;
-using Signet.Mcp.Recording;
-using Signet.Receipts;
 
 namespace Signet.Bridge;
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Signet.Bridge.JsonRpc;

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Signet.Bridge.JsonRpc;
 using Signet.Canonicalization;
-using Signet.Mcp;
 
 namespace Signet.Bridge.Sessions;
 

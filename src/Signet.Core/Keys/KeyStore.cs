@@ -2,51 +2,6 @@ using System.Text.RegularExpressions;
 
 namespace Signet.Keys;
 
-/// <summary>What is known about a stored key without unlocking it.</summary>
-/// <param name="Name">The key's name (the file name without extension).</param>
-/// <param name="PublicKey">The public key.</param>
-/// <param name="Owner">The owner recorded in the <c>.pub</c> file, or <c>""</c>.</param>
-/// <param name="Encrypted">Whether the <c>.key</c> file is passphrase-encrypted.</param>
-/// <param name="CreatedAt">The <c>created_at</c> text of the <c>.pub</c> file, if there is one.</param>
-/// <param name="KeyFile">The path of the <c>.key</c> file.</param>
-public sealed record KeyInfo(string Name, PublicKey PublicKey, string Owner, bool Encrypted, string? CreatedAt, string KeyFile);
-
-/// <summary>One row of <see cref="KeyStore.List"/>: the key's details, or why they could not be read.</summary>
-/// <param name="Name">The key's name.</param>
-/// <param name="Info">The details, when the files are readable.</param>
-/// <param name="Problem">What is wrong with the files, when they are not.</param>
-public sealed record KeyListEntry(string Name, KeyInfo? Info, string? Problem);
-
-/// <summary>A key unlocked from the store: the signing key with the name and owner that receipts carry.</summary>
-/// <remarks>Owns <see cref="Key"/>; dispose it when done.</remarks>
-public sealed class LoadedKey : IDisposable
-{
-    internal LoadedKey(string name, string owner, SigningKey key)
-    {
-        Name = name;
-        Owner = owner;
-        Key = key;
-    }
-
-    /// <summary>The key's name (the receipt's <c>signer.name</c>).</summary>
-    public string Name { get; }
-
-    /// <summary>The owner from the <c>.pub</c> file, or <c>""</c> (the receipt's <c>signer.owner</c>).</summary>
-    public string Owner { get; }
-
-    /// <summary>The private key.</summary>
-    public SigningKey Key { get; }
-
-    /// <summary>The public key.</summary>
-    public PublicKey PublicKey => Key.PublicKey;
-
-    /// <inheritdoc/>
-    public void Dispose() => Key.Dispose();
-
-    /// <summary>Shows the name and public key only.</summary>
-    public override string ToString() => $"LoadedKey({Name}, {PublicKey})";
-}
-
 /// <summary>
 /// The key files under a Signet home's <c>keys/</c> directory, in the reference Signet's formats (FORMAT.md §7):
 /// <c>NAME.key</c> (Argon2id + XChaCha20-Poly1305 encrypted, or an unencrypted seed) and <c>NAME.pub</c>.

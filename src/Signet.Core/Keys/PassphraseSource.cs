@@ -2,22 +2,6 @@ using System.Text;
 
 namespace Signet.Keys;
 
-/// <summary>Why a passphrase is wanted.</summary>
-public enum PassphrasePurpose
-{
-    /// <summary>To decrypt an existing key file.</summary>
-    Unlock,
-
-    /// <summary>To encrypt a new key file (an interactive prompt asks twice).</summary>
-    Create,
-}
-
-/// <summary>What a <see cref="PassphraseSource"/> is asked for: which key, which file, and why.</summary>
-/// <param name="KeyName">The key's name.</param>
-/// <param name="KeyFile">The path of the <c>.key</c> file.</param>
-/// <param name="Purpose">Unlock an existing key or encrypt a new one.</param>
-public sealed record PassphraseRequest(string KeyName, string KeyFile, PassphrasePurpose Purpose);
-
 /// <summary>Where the passphrase of an encrypted key comes from: a value, <c>SIGNET_PASSPHRASE</c>, a file or a prompt.</summary>
 /// <remarks>A source returns <see langword="null"/> when it has nothing to give; the key store then reports what to set.</remarks>
 public abstract class PassphraseSource

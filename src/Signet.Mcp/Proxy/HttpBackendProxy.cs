@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -13,19 +12,6 @@ using ModelContextProtocol.Protocol;
 using Signet.Canonicalization;
 
 namespace Signet.Mcp.Proxy;
-
-/// <summary>Where <see cref="HttpBackendProxy"/> forwards to.</summary>
-public sealed record HttpBackendProxyOptions
-{
-    /// <summary>The remote MCP server's Streamable HTTP endpoint, e.g. <c>https://tools.example/mcp</c>.</summary>
-    public required Uri Endpoint { get; init; }
-
-    /// <summary>Extra HTTP headers sent with every request (e.g. <c>Authorization</c>).</summary>
-    public IReadOnlyDictionary<string, string>? Headers { get; init; }
-
-    /// <summary>The traffic rules shared with the stdio proxy.</summary>
-    public LineProxyOptions Traffic { get; init; } = new();
-}
 
 /// <summary>
 /// <c>signet proxy --url</c>: speaks newline-delimited JSON-RPC to the client on stdio and Streamable HTTP to a remote

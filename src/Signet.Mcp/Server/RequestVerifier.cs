@@ -1,7 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Signet.Canonicalization;
-using Signet.Keys;
 using Signet.Mcp.Recording;
 using Signet.Receipts;
 

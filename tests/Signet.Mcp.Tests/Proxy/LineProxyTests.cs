@@ -245,6 +245,21 @@ public sealed class LineProxyTests
         Assert.Equal("{\"id\":2}\n", await harness.ServerReceivesLineAsync());
     }
 
+    [Theory]
+    // Found by the proxy-line fuzz target: lines the strict parser refuses that escape a lone surrogate in a member name
+    // or value once ended the upstream loop, so nothing after them was forwarded.
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":1,\"\\ud800result\":{}}")]
+    [InlineData("{\"jsonrpc\":\"2.0\",\"id\":\"\\udc00\",\"method\":\"ping\"}")]
+    public async Task Upstream_LineEscapingALoneSurrogate_IsForwardedAndTheSessionGoesOn(string line)
+    {
+        await using var harness = new PipeHarness(new RecorderDouble());
+        await harness.ClientSendsAsync(line + "\n");
+        await harness.ClientSendsAsync("{\"id\":2}\n");
+
+        Assert.Equal(line + "\n", await harness.ServerReceivesLineAsync());
+        Assert.Equal("{\"id\":2}\n", await harness.ServerReceivesLineAsync());
+    }
+
     [Fact]
     public async Task Upstream_LineOverLimitWithIdPastItsFirstBytes_ClientGetsNullIdError()
     {

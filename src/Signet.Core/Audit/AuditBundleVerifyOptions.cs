@@ -1,0 +1,22 @@
+using Signet.Keys;
+
+namespace Signet.Audit;
+
+/// <summary>Options for <see cref="AuditBundle.Verify"/>.</summary>
+public sealed record AuditBundleVerifyOptions
+{
+    /// <summary>Keys the manifest signer must be one of. Empty: the manifest's own key is used (integrity only).</summary>
+    public IReadOnlyList<PublicKey> TrustedKeys { get; init; } = [];
+
+    /// <summary>Accept a bundle whose manifest has no signature (the reference's bundles), checking integrity only.</summary>
+    public bool AllowUnsigned { get; init; }
+
+    /// <summary>
+    /// Also verify every receipt's signature (forensic), with <see cref="ReceiptTrustedKeys"/>, on one thread per core
+    /// (failures are still reported in order).
+    /// </summary>
+    public bool VerifySignatures { get; init; }
+
+    /// <summary>Keys trusted as receipt signers when <see cref="VerifySignatures"/> is on.</summary>
+    public IReadOnlyList<PublicKey> ReceiptTrustedKeys { get; init; } = [];
+}
