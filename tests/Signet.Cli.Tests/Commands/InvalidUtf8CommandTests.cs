@@ -231,7 +231,8 @@ public sealed class InvalidUtf8CommandTests : IDisposable
         File.WriteAllBytes(path, [.. "{\n  \"mcpServers\": {\n    \"files\": {\"command\": \"np"u8, 0xFF, .. "x\"}\n  }\n}\n"u8]);
         var before = File.ReadAllBytes(path);
 
-        var result = await CliRunner.RunAsync(["wrap", path, "--home", _home.Path]);
+        // An explicit command: run from the test's build output, wrap would otherwise refuse before reading the config.
+        var result = await CliRunner.RunAsync(["wrap", path, "--home", _home.Path, "--signet-command", "/usr/local/bin/signet"]);
 
         AssertRefused(result, $"{path}:3:29:", "byte offset 48");
         Assert.Equal(before, File.ReadAllBytes(path));
