@@ -113,17 +113,7 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
             }
         }
 
-        var action = new ReceiptAction
-        {
-            Tool = tool,
-            Params = callParams["arguments"] ?? new JsonObject(),
-            Target = _options.Target,
-            Transport = _options.Transport,
-            Session = sessionId,
-            CallId = callId,
-            TraceId = TraceId(meta),
-            ParentReceiptId = parent,
-        };
+        var action = Action(tool, callParams, callId, sessionId) with { ParentReceiptId = parent };
 
         var requestTime = _time.GetUtcNow();
         Receipt receipt;
@@ -239,6 +229,18 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         Notify(new RecordedReceipt(bilateral, RecordedReceiptKind.CoSignature, callId, sessionId, verification.IsAnchored, storedV3));
     }
 
+    /// <summary>What a receipt of this call signs: the tool, its arguments (<c>{}</c> when absent) and where it goes.</summary>
+    private ReceiptAction Action(string tool, JsonObject callParams, string? callId, string? sessionId) => new()
+    {
+        Tool = tool,
+        Params = callParams["arguments"] ?? new JsonObject(),
+        Target = _options.Target,
+        Transport = _options.Transport,
+        Session = sessionId,
+        CallId = callId,
+        TraceId = TraceId(callParams["_meta"] as JsonObject),
+    };
+
     /// <summary>
     /// Records a call that was refused before it could be signed (a <c>tools/call</c> sent as a notification, or one
     /// the bridge could not sign as sent): a v2 receipt over the call as sent, with the JSON-RPC error it would have got
@@ -258,16 +260,7 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         }
         try
         {
-            var action = new ReceiptAction
-            {
-                Tool = tool,
-                Params = callParams["arguments"] ?? new JsonObject(),
-                Target = _options.Target,
-                Transport = _options.Transport,
-                Session = sessionId,
-                CallId = callId,
-                TraceId = TraceId(callParams["_meta"] as JsonObject),
-            };
+            var action = Action(tool, callParams, callId, sessionId);
             var refusal = new JsonObject { ["code"] = ToolCallRefusedException.JsonRpcErrorCode, ["message"] = "signet: " + reason };
             var receipt = _signer.SignCompound(action, refusal, _time.GetUtcNow(), new ReceiptOutcome("rejected", Reason: reason));
             if (_options.Sink is { } sink)
