@@ -3,7 +3,8 @@ namespace Signet.Mcp;
 /// <summary>
 /// The calls forwarded and awaiting their response, keyed by <see cref="CallId"/>, matched the way a server echoes
 /// ids: by the exact call id first, else by the id's numeric value (<see cref="CallId.NumericKey"/>), the oldest first
-/// when several pending calls share that value. Every adapter (the proxies, the library transport, the bridge) uses it.
+/// when several pending calls share that value. The stdio proxy, <c>signet proxy --url</c> and the library transport use it
+/// (the bridge matches the same way through its own key, <c>RpcId</c>).
 /// </summary>
 /// <typeparam name="T">What the adapter keeps with each call (e.g. the id as the client sent it).</typeparam>
 /// <remarks>Thread-safe.</remarks>
