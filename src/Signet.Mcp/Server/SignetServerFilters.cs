@@ -124,12 +124,13 @@ public static partial class SignetServerFilters
     /// </summary>
     private static Func<IServiceProvider?, (T Value, ILogger Logger)> Resolver<T>(Func<IServiceProvider, T> get, string what)
     {
-        (T Value, ILogger Logger)? resolved = null;
+        // A reference, published whole: concurrent first calls may both resolve (the same singletons), never see half.
+        Tuple<T, ILogger>? resolved = null;
         return services =>
         {
-            if (resolved is { } done)
+            if (Volatile.Read(ref resolved) is { } done)
             {
-                return done;
+                return (done.Item1, done.Item2);
             }
             if (services is null)
             {
@@ -137,9 +138,9 @@ public static partial class SignetServerFilters
                     $"The Signet filter resolves its {what} from the server's service container, and this server has none: host it with AddMcpServer(), or pass the {what} to the filter.");
             }
             var logger = (ILogger?)services.GetService<ILoggerFactory>()?.CreateLogger(typeof(SignetServerFilters)) ?? NullLogger.Instance;
-            var value = (get(services), logger);
-            resolved = value;
-            return value;
+            var value = Tuple.Create(get(services), logger);
+            Volatile.Write(ref resolved, value);
+            return (value.Item1, value.Item2);
         };
     }
 
