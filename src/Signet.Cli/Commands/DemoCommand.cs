@@ -185,10 +185,20 @@ internal static class DemoCommand
             await o.WriteLineAsync($"  {signet} log verify --home HOME --pubkey KEY");
         }
         await o.WriteLineAsync();
-        await o.WriteLineAsync($"Next: `{signet} key new NAME`, then put `signet proxy -- <your server>` in your MCP client's config");
-        await o.WriteLineAsync($"(or let `{signet} wrap CONFIG` do it: it writes the command that starts this signet). See README.md and docs/.");
+        await o.WriteAsync(NextSteps(signet));
         return SignetCli.Ok;
     }
+
+    /// <summary>
+    /// The closing hint. Run from a build (<c>dotnet run</c>) it says to install the tool before <c>wrap</c>, which
+    /// writes only an installed tool's path into client configs.
+    /// </summary>
+    internal static string NextSteps(string signet) =>
+        $"Next: `{signet} key new NAME`, then put `signet proxy -- <your server>` in your MCP client's config\n" +
+        (signet.StartsWith("dotnet run ", StringComparison.Ordinal)
+            ? "(or install the tool, `bash pack.sh && dotnet tool install -g Signet.Cli --add-source out/tool`, and let\n" +
+              "`signet wrap CONFIG` do it). See README.md and docs/.\n"
+            : $"(or let `{signet} wrap CONFIG` do it: it writes the command that starts this signet). See README.md and docs/.\n");
 
     /// <summary>
     /// How the user runs this signet again from <paramref name="workingDirectory"/>: <c>dotnet run --project … --</c>

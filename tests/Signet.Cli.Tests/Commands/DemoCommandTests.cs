@@ -30,6 +30,25 @@ public sealed class DemoCommandTests
     }
 
     [Fact]
+    public void NextSteps_RunFromABuild_SaysToInstallTheToolBeforeWrap()
+    {
+        var hint = DemoCommand.NextSteps("dotnet run --project src/Signet.Cli --");
+
+        Assert.Contains("dotnet tool install -g Signet.Cli", hint, StringComparison.Ordinal);
+        Assert.Contains("`signet wrap CONFIG`", hint, StringComparison.Ordinal);
+        Assert.DoesNotContain("dotnet run --project src/Signet.Cli -- wrap", hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NextSteps_InstalledTool_OffersWrapDirectly()
+    {
+        var hint = DemoCommand.NextSteps("signet");
+
+        Assert.Contains("(or let `signet wrap CONFIG` do it", hint, StringComparison.Ordinal);
+        Assert.DoesNotContain("dotnet tool install", hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CommandPrefix_BuildOutputOfTheSourceTree_IsDotnetRunWithTheProjectFromHere()
     {
         using var repo = new TempDir();
