@@ -156,6 +156,8 @@ internal static class LogCommands
             ["message"] = b.Message,
         },
         ["torn_tails"] = new JsonArray([.. result.TornTails.Select(t => (JsonNode)new JsonObject { ["path"] = t.Path, ["length"] = t.Length })]),
+        ["repair_files"] = new JsonArray([.. result.RepairFiles.Select(r => (JsonNode)new JsonObject { ["path"] = r.Path, ["length"] = r.Length })]),
+        ["other_files"] = new JsonArray([.. result.OtherFiles.Select(f => (JsonNode)JsonValue.Create(f))]),
         ["signatures"] = new JsonObject
         {
             ["checked"] = result.SignaturesChecked,

@@ -102,6 +102,22 @@ public sealed class LogRepairCommandTests
         Assert.Contains($"warning: {stray} is not a day file", result.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task LogVerifyJson_JsonlFileThatIsNotADayFile_ListedInOtherFiles()
+    {
+        using var home = new TempDir();
+        var day = await WriteLog(home.Path);
+        var stray = Path.Combine(Path.GetDirectoryName(day)!, "import.jsonl");
+        File.WriteAllText(stray, "garbage\n");
+
+        var result = await CliRunner.RunAsync(["log", "verify", "--home", home.Path, "--json"]);
+
+        Assert.Equal(0, result.ExitCode);
+        var report = JsonNode.Parse(result.Out)!;
+        Assert.Equal(stray, (string?)Assert.Single(report["other_files"]!.AsArray()));
+        Assert.Empty(report["repair_files"]!.AsArray());
+    }
+
     private static async Task<string> WriteLog(string home)
     {
         using var key = SigningKey.Generate();
