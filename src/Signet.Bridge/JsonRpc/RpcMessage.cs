@@ -7,6 +7,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Unicode;
 
+using Signet.Canonicalization;
+
 namespace Signet.Bridge.JsonRpc;
 
 /// <summary>What a JSON-RPC message is, as far as routing needs to know.</summary>
@@ -219,23 +221,8 @@ internal sealed class RpcMessage
     }
 
     /// <summary>The offset of the first byte that is not part of valid UTF-8, or null when all of it is valid.</summary>
-    public static int? InvalidUtf8Offset(ReadOnlySpan<byte> bytes)
-    {
-        if (Utf8.IsValid(bytes))
-        {
-            return null;
-        }
-        var offset = 0;
-        while (offset < bytes.Length)
-        {
-            if (Rune.DecodeFromUtf8(bytes[offset..], out _, out var consumed) != OperationStatus.Done)
-            {
-                return offset;
-            }
-            offset += consumed;
-        }
-        return null;
-    }
+    public static int? InvalidUtf8Offset(ReadOnlySpan<byte> bytes) =>
+        StrictJson.IndexOfInvalidUtf8(bytes) is var offset and >= 0 ? offset : null;
 
     private static RpcMessage FromElement(JsonElement element, byte[] raw)
     {

@@ -105,6 +105,10 @@ public static class StrictJson
     /// <summary>The zero-based offset of the first byte that is not part of a valid UTF-8 sequence, or -1.</summary>
     public static int IndexOfInvalidUtf8(ReadOnlySpan<byte> utf8)
     {
+        if (Utf8.IsValid(utf8))
+        {
+            return -1; // the common case, in one vectorized pass
+        }
         var i = 0;
         while (i < utf8.Length)
         {

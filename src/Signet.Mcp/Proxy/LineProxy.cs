@@ -210,26 +210,17 @@ public sealed class LineProxy : IDisposable
         {
             return null;
         }
-        if (!System.Text.Unicode.Utf8.IsValid(content))
-        {
-            // Checked here, not left to the parser: a string with such bytes cannot be signed or matched faithfully.
-            return (null, $"the line is not valid UTF-8 (at byte {InvalidUtf8Offset(content)})");
-        }
         try
         {
-            return StrictJson.TryParse(content, out var node, out var error, options) ? (node, null) : (null, error!.Message);
+            // The parser checks the UTF-8 of the whole line first (a string with such bytes cannot be signed or matched
+            // faithfully); its offset is reported in the proxy's own words.
+            return StrictJson.TryParse(content, out var node, out var error, options) ? (node, null)
+                : (null, error!.Kind == JsonParseErrorKind.InvalidUtf8 ? $"the line is not valid UTF-8 (at byte {error.ByteOffset})" : error.Message);
         }
         catch (Exception e)
         {
             return (null, e.Message);
         }
-    }
-
-    /// <summary>The offset of the first byte that is not part of valid UTF-8.</summary>
-    internal static int InvalidUtf8Offset(ReadOnlySpan<byte> content)
-    {
-        System.Text.Unicode.Utf8.ToUtf16(content, new char[content.Length], out var read, out _, replaceInvalidSequences: false);
-        return read;
     }
 
     private ValueTask OnClientMessageAsync(OrderedPipeline pipeline, ReadOnlySequence<byte> line, ReadOnlyMemory<byte> content, JsonObject message, byte[] terminator, CancellationToken cancellationToken)
