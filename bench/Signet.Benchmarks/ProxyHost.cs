@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Signet.Mcp;
+using Signet.Mcp.Recording;
 using Signet.Mcp.Proxy;
 
 namespace Signet.Benchmarks;
@@ -22,14 +23,18 @@ internal static class ProxyHost
         return await StdioProxy.RunAsync(options, new NothingRecorder(), Console.OpenStandardInput(), Console.OpenStandardOutput());
     }
 
+    /// <summary>Records nothing and signs nothing: the proxy's own cost, without the recorder's.</summary>
     private sealed class NothingRecorder : IToolCallRecorder
     {
-        public ValueTask OnRequestAsync(JsonObject callParams, string callId, string? sessionId, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+        private static readonly Signet.Receipts.ReceiptSigner Signer = new(Signet.Keys.SigningKey.Generate(), "bench");
+        private static readonly Signet.Receipts.Receipt Receipt = Signer.SignRequest(new Signet.Receipts.ReceiptAction { Tool = "bench", Target = "mcp://bench" });
 
-        public ValueTask OnResponseAsync(string callId, string? sessionId, JsonNode? result, JsonNode? error, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+        public SignetOptions Options { get; } = new() { Signer = Signer, Target = "mcp://bench" };
 
-        public void Forget(string callId, string? sessionId)
-        {
-        }
+        public ValueTask<RecordedCall> RecordRequestAsync(JsonObject callParams, string callId, string? sessionId, string? parentReceiptId,
+            CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(new RecordedCall(callId, sessionId, "bench", Receipt, DateTimeOffset.UnixEpoch));
+
+        public ValueTask RecordResponseAsync(RecordedCall call, JsonNode? result, JsonNode? error, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
     }
 }

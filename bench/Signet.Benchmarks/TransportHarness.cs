@@ -5,6 +5,7 @@ using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Signet.Keys;
+using Signet.Mcp;
 using Signet.Mcp.Client;
 using Signet.Receipts;
 
@@ -85,7 +86,7 @@ internal static class TransportHarness
         if (config.Sink is not null)
         {
             sink = config.Sink(logDir);
-            transport = new SigningTransport(transport, new SigningTransportOptions { Key = key, SignerName = "bench-agent", AuditLog = sink, Target = "mcp://bench" });
+            transport = new SigningTransport(transport, new SignetOptions { Key = key, SignerName = "bench-agent", AuditLog = sink, Target = "mcp://bench" });
         }
 
         var samples = new double[calls];
@@ -138,7 +139,7 @@ internal static class RecorderHarness
     public static async Task<int> RunAsync(string[] args)
     {
         using var key = SigningKey.Generate();
-        var recorder = new Signet.Mcp.Recording.ToolCallRecorder(new Signet.Mcp.Recording.ToolCallRecorderOptions
+        var recorder = new Signet.Mcp.Recording.ToolCallRecorder(new Signet.Mcp.SignetOptions
         {
             Signer = new ReceiptSigner(key, "bench-agent"),
             Target = "mcp://bench",
@@ -156,8 +157,8 @@ internal static class RecorderHarness
                     ["arguments"] = new System.Text.Json.Nodes.JsonObject { ["message"] = "hello from the benchmark" },
                     ["_meta"] = new System.Text.Json.Nodes.JsonObject { ["progressToken"] = "t" },
                 };
-                await recorder.OnRequestAsync(callParams, "n:1", null);
-                await recorder.OnResponseAsync("n:1", null, result, null);
+                var call = await recorder.RecordRequestAsync(callParams, "n:1", null, null);
+                await recorder.RecordResponseAsync(call, result, null);
             }
             var perCall = Stopwatch.GetElapsedTime(start).TotalMicroseconds / n;
             var data = new byte[300];

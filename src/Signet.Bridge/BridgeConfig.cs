@@ -33,6 +33,8 @@ public static class BridgeConfig
         var options = new BridgeOptions();
         try
         {
+            // Recording's objects (a key, a sink, callbacks) come from code, not configuration: the binder skips them (see
+            // the project's NoWarn), and binds the policies (FailureMode, MetaKeyMode, RequireCoSignature, SyncResponseReceipts, …).
             section.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
         }
         catch (InvalidOperationException e)

@@ -23,9 +23,6 @@ internal static partial class BridgeLog
     [LoggerMessage(6, LogLevel.Warning, "Request refused with {Status} from {Remote}: {Reason}")]
     public static partial void Refused(ILogger logger, int status, string? remote, string reason);
 
-    [LoggerMessage(7, LogLevel.Warning, "tools/call {CallId} in session {Session} refused: {Reason}")]
-    public static partial void CallRefused(ILogger logger, string callId, string? session, string reason);
-
     [LoggerMessage(8, LogLevel.Warning, "Backend '{Backend}' (session {Session}) wrote a line that cannot be read ({Problem}); dropped")]
     public static partial void BadBackendLine(ILogger logger, string backend, string? session, string problem);
 
@@ -40,15 +37,6 @@ internal static partial class BridgeLog
 
     [LoggerMessage(12, LogLevel.Information, "Bridge stopping: finishing calls in flight and ending {Count} sessions")]
     public static partial void Stopping(ILogger logger, int count);
-
-    [LoggerMessage(13, LogLevel.Error, "Session {Session}: recording the response to {CallId} failed: {Reason}")]
-    public static partial void ResponseRecordFailed(ILogger logger, string? session, string callId, string reason);
-
-    [LoggerMessage(15, LogLevel.Critical, "FAIL-OPEN: tools/call {CallId} in session {Session} forwarded WITHOUT a receipt: {Cause}")]
-    public static partial void ForwardedUnsigned(ILogger logger, string callId, string? session, string cause);
-
-    [LoggerMessage(16, LogLevel.Critical, "FAIL-OPEN: the response to tools/call {CallId} in session {Session} delivered WITHOUT its receipt: {Cause}")]
-    public static partial void DeliveredUnrecorded(ILogger logger, string callId, string? session, string cause);
 
 
     [LoggerMessage(18, LogLevel.Warning, "Backend '{Backend}' (session {Session}) answered {CallId} with a line that cannot be read ({Problem}); the client gets an error instead")]

@@ -1,4 +1,5 @@
 using System.Net;
+using Signet.Mcp;
 
 namespace Signet.Bridge;
 
@@ -24,17 +25,34 @@ public sealed class BridgeOptions
     public bool DisableAuthenticationOnLoopback { get; set; }
 
     /// <summary>
-    /// Deliver a response only after its receipt is fsynced too (two fsyncs per call). By default the response
-    /// receipt is written before the response is delivered and fsynced with the next group or within 100 ms.
+    /// How every backend's calls are signed and recorded: the same settings type as the client transport and the proxy
+    /// (failure mode, meta-key mode, trusted server keys, required co-signature, response sync, limits). The signer, audit
+    /// log, target (each backend's public URL) and transport (<c>http</c>) are filled in per backend.
     /// </summary>
-    public bool SyncResponseReceipts { get; set; }
+    public SignetOptions Recording { get; set; } = new();
 
     /// <summary>
-    /// Fail open: a tools/call that cannot be signed, or whose receipt cannot be made durable, is forwarded as it came
-    /// (and a response whose receipt cannot be stored is delivered), each with one critical <c>FAIL-OPEN</c> log line
-    /// naming the call and the cause. Off by default: such a call is refused with a JSON-RPC error and never forwarded.
+    /// The config file's and the command line's shorthand for <see cref="Recording"/>'s
+    /// <see cref="SignetOptions.FailureMode"/> = <c>FailOpen</c>: a tools/call that cannot be signed, or whose receipt
+    /// cannot be made durable, is forwarded as it came (and a response whose receipt cannot be stored is delivered),
+    /// each with one critical <c>FAIL-OPEN</c> log line. Off by default.
     /// </summary>
     public bool FailOpen { get; set; }
+
+    /// <summary>The shorthand for <see cref="Recording"/>'s <see cref="SignetOptions.SyncResponseReceipts"/>.</summary>
+    public bool SyncResponseReceipts { get; set; }
+
+    /// <summary>The settings every backend's recorder is made from: <see cref="Recording"/> with the shorthands applied.</summary>
+    internal SignetOptions EffectiveRecording()
+    {
+        var settings = Recording.Clone();
+        if (FailOpen)
+        {
+            settings.FailureMode = Mcp.Recording.RecordingFailureMode.FailOpen;
+        }
+        settings.SyncResponseReceipts |= SyncResponseReceipts;
+        return settings;
+    }
 
     /// <summary>The tool servers behind the bridge, each at its own path.</summary>
     public IList<BridgeBackendOptions> Backends { get; set; } = new List<BridgeBackendOptions>();

@@ -18,15 +18,13 @@ public sealed class BridgeRecording : IAsyncDisposable
     private readonly AuditLog log;
     private readonly ReceiptSigner signer;
     private readonly ILoggerFactory loggerFactory;
-    private readonly bool syncResponseReceipts;
 
-    private BridgeRecording(LoadedKey key, AuditLog log, ReceiptSigner signer, ILoggerFactory loggerFactory, bool syncResponseReceipts)
+    private BridgeRecording(LoadedKey key, AuditLog log, ReceiptSigner signer, ILoggerFactory loggerFactory)
     {
         this.key = key;
         this.log = log;
         this.signer = signer;
         this.loggerFactory = loggerFactory;
-        this.syncResponseReceipts = syncResponseReceipts;
     }
 
     /// <summary>The signing key's name.</summary>
@@ -45,9 +43,8 @@ public sealed class BridgeRecording : IAsyncDisposable
     /// <param name="loggerFactory">Logs of the log and the recorders.</param>
     /// <param name="time">The clock (default: the system clock).</param>
     /// <param name="durability">The audit log's durability (default durable).</param>
-    /// <param name="syncResponseReceipts">Deliver a response only after its receipt is fsynced too (see <see cref="BridgeOptions.SyncResponseReceipts"/>).</param>
     public static BridgeRecording Open(string home, string keyName, PassphraseSource passphrase, ILoggerFactory loggerFactory,
-        TimeProvider? time = null, AuditDurability durability = AuditDurability.Durable, bool syncResponseReceipts = false)
+        TimeProvider? time = null, AuditDurability durability = AuditDurability.Durable)
     {
         time ??= TimeProvider.System;
         var key = KeyStore.ForHome(home, time).Load(keyName, passphrase);
@@ -55,7 +52,7 @@ public sealed class BridgeRecording : IAsyncDisposable
         {
             var log = AuditLog.Open(SignetHome.AuditDirectory(home), new AuditLogOptions { TimeProvider = time, Durability = durability },
                 loggerFactory.CreateLogger("Signet.Audit"));
-            return new BridgeRecording(key, log, new ReceiptSigner(key.Key, key.Name, key.Owner, time), loggerFactory, syncResponseReceipts);
+            return new BridgeRecording(key, log, new ReceiptSigner(key.Key, key.Name, key.Owner, time), loggerFactory);
         }
         catch
         {
@@ -66,20 +63,21 @@ public sealed class BridgeRecording : IAsyncDisposable
 
     /// <summary>The recorder for one backend; pass this method to <see cref="BridgeServer.Create"/>.</summary>
     /// <remarks>
-    /// It fails closed: a call whose receipt cannot be signed or made durable is refused to the bridge, which then
-    /// refuses it to the client or, with <see cref="BridgeOptions.FailOpen"/>, forwards it unsigned and says so. It also
-    /// records the bridge's own refusals of calls it cannot sign (a v2 receipt with outcome <c>rejected</c>).
+    /// Made from a copy of the bridge's <see cref="BridgeOptions.Recording"/>, with this key, this audit log, the backend's
+    /// public URL as the target and transport <c>http</c>. Each bridge session decides through its
+    /// <see cref="Mcp.Recording.ToolCallSession"/> what a failure means for a call (refused, or forwarded under fail-open).
     /// </remarks>
-    public IToolCallRecorder CreateRecorder(BridgeRecorderTarget target) => new ToolCallRecorder(new ToolCallRecorderOptions
+    public IToolCallRecorder CreateRecorder(BridgeRecorderTarget target)
     {
-        Signer = signer,
-        Sink = log,
-        Target = target.Target.ToString(),
-        Transport = "http",
-        LoggerFactory = new BridgeReportsRefusals(loggerFactory),
-        SyncResponseReceipts = syncResponseReceipts,
-        FailureMode = RecordingFailureMode.FailClosed,
-    });
+        ArgumentNullException.ThrowIfNull(target);
+        var settings = target.Settings.Clone();
+        settings.Signer = signer;
+        settings.AuditLog = log;
+        settings.Target = target.Target.ToString();
+        settings.Transport = "http";
+        settings.LoggerFactory ??= loggerFactory;
+        return new ToolCallRecorder(settings);
+    }
 
     /// <summary>Flushes and closes the audit log, and forgets the key.</summary>
     public async ValueTask DisposeAsync()

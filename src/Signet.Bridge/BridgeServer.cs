@@ -128,6 +128,7 @@ public sealed class BridgeServer : IAsyncDisposable
         Addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
             .Select(a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal))).ToList();
         var baseUrl = options.PublicUrl is { } publicUrl ? new Uri(publicUrl.TrimEnd('/') + "/") : new Uri(Addresses[0], "/");
+        var recording = options.EffectiveRecording();
         foreach (var backend in options.Backends)
         {
             var path = BridgeConfig.PathOf(backend, options.Backends.Count);
@@ -137,8 +138,7 @@ public sealed class BridgeServer : IAsyncDisposable
                 Options = backend,
                 Path = path,
                 Target = target,
-                Recorder = recorderFactory(new BridgeRecorderTarget(backend.Name, target)),
-                FailOpen = options.FailOpen,
+                Recorder = recorderFactory(new BridgeRecorderTarget(backend.Name, target, recording)),
             });
             BridgeLog.Listening(logger, string.Join(", ", Addresses), backend.Name, path);
         }

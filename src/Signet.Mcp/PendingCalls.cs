@@ -4,11 +4,11 @@ namespace Signet.Mcp;
 /// The calls forwarded and awaiting their response, keyed by <see cref="CallId"/>, matched the way a server echoes
 /// ids: by the exact call id first, else by the id's numeric value (<see cref="CallId.NumericKey"/>), the oldest first
 /// when several pending calls share that value. The stdio proxy, <c>signet proxy --url</c> and the library transport use it
-/// (the bridge matches the same way through its own key, <c>RpcId</c>).
+/// (through the <see cref="Recording.ToolCallSession"/> of each connection).
 /// </summary>
 /// <typeparam name="T">What the adapter keeps with each call (e.g. the id as the client sent it).</typeparam>
 /// <remarks>Thread-safe.</remarks>
-public sealed class PendingCalls<T>
+internal sealed class PendingCalls<T>
 {
     private readonly object _lock = new();
     private readonly Dictionary<string, Entry> _byCallId = new(StringComparer.Ordinal);
@@ -78,6 +78,63 @@ public sealed class PendingCalls<T>
             RemoveLocked(entry.CallId);
             callId = entry.CallId;
             value = entry.Value;
+            return true;
+        }
+    }
+
+    /// <summary>The call registered with exactly this call id, left pending.</summary>
+    public bool TryGet(string callId, out T value)
+    {
+        ArgumentNullException.ThrowIfNull(callId);
+        lock (_lock)
+        {
+            if (_byCallId.TryGetValue(callId, out var entry))
+            {
+                value = entry.Value;
+                return true;
+            }
+            value = default!;
+            return false;
+        }
+    }
+
+    /// <summary>Removes the call registered with this call id when it is still <paramref name="value"/>.</summary>
+    public bool TryRemove(string callId, T value)
+    {
+        ArgumentNullException.ThrowIfNull(callId);
+        lock (_lock)
+        {
+            if (!_byCallId.TryGetValue(callId, out var entry) || !EqualityComparer<T>.Default.Equals(entry.Value, value))
+            {
+                return false;
+            }
+            RemoveLocked(callId);
+            return true;
+        }
+    }
+
+    /// <summary>Takes the oldest pending call.</summary>
+    public bool TryTakeOldest(out string callId, out T value)
+    {
+        lock (_lock)
+        {
+            Entry? oldest = null;
+            foreach (var entry in _byCallId.Values)
+            {
+                if (oldest is null || entry.Sequence < oldest.Sequence)
+                {
+                    oldest = entry;
+                }
+            }
+            if (oldest is null)
+            {
+                callId = null!;
+                value = default!;
+                return false;
+            }
+            RemoveLocked(oldest.CallId);
+            callId = oldest.CallId;
+            value = oldest.Value;
             return true;
         }
     }

@@ -26,7 +26,19 @@ public static class ToolCallMessage
     public static string? Problem(JsonObject message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (!message.TryGetPropertyValue("id", out var id))
+        var hasId = message.TryGetPropertyValue("id", out var id);
+        var hasParams = message.TryGetPropertyValue("params", out var parameters);
+        return Problem(hasId, id, hasParams, parameters);
+    }
+
+    /// <summary>Why a <c>tools/call</c> with this id and these params cannot be signed, or null when it can.</summary>
+    /// <param name="hasId">Whether the message has an <c>id</c> member at all.</param>
+    /// <param name="id">Its value.</param>
+    /// <param name="hasParams">Whether the message has a <c>params</c> member at all.</param>
+    /// <param name="parameters">Its value.</param>
+    public static string? Problem(bool hasId, JsonNode? id, bool hasParams, JsonNode? parameters)
+    {
+        if (!hasId)
         {
             return "it has no id (it was sent as a notification), so it cannot be answered or matched with its receipt";
         }
@@ -34,7 +46,7 @@ public static class ToolCallMessage
         {
             return $"its id is {Kind(id)}, not a string or a number";
         }
-        return message.TryGetPropertyValue("params", out var parameters) ? ParamsProblem(parameters) : "it has no params";
+        return hasParams ? ParamsProblem(parameters) : "it has no params";
     }
 
     /// <summary>Why a <c>tools/call</c>'s params cannot be signed (not an object, or no string <c>name</c>), or null when they can.</summary>

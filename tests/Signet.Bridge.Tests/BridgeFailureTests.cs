@@ -72,13 +72,16 @@ public sealed class BridgeFailureTests : IDisposable
         }
         var calls = backends.Received().Select(l => JsonNode.Parse(l)!).Where(n => (string?)n["method"] == "tools/call").ToList();
         Assert.Equal(2, calls.Count);
-        Assert.All(calls, c => Assert.Null(c["params"]!["_meta"]?[SignetMetaKeys.Receipt]));
-        var first = Assert.Single(logs.Entries, e => e.Level == LogLevel.Critical && e.Message.Contains("n:1", StringComparison.Ordinal));
-        Assert.StartsWith("FAIL-OPEN: tools/call n:1", first.Message, StringComparison.Ordinal);
+        // The first was signed, but its receipt could not be stored: it goes out signed, so its server can still check it.
+        Assert.NotNull(calls[0]["params"]!["_meta"]?[SignetMetaKeys.Receipt]);
+        Assert.Null(calls[1]["params"]!["_meta"]?[SignetMetaKeys.Receipt]);
+        var first = Assert.Single(logs.Entries, e => e.Level == LogLevel.Critical && e.Message.StartsWith("FAIL-OPEN: tools/call n:1", StringComparison.Ordinal));
         Assert.Contains("audit log", first.Message, StringComparison.Ordinal);
+        // Its response's receipt cannot be stored either: delivered, with a line of its own.
+        Assert.Single(logs.Entries, e => e.Level == LogLevel.Critical && e.Message.StartsWith("FAIL-OPEN: the response to tools/call n:1", StringComparison.Ordinal));
         var second = Assert.Single(logs.Entries, e => e.Level == LogLevel.Critical && e.Message.Contains("n:2", StringComparison.Ordinal));
         Assert.Contains("params.name is missing", second.Message, StringComparison.Ordinal);
-        Assert.Equal(2, logs.Entries.Count(e => e.Level == LogLevel.Critical));
+        Assert.Equal(3, logs.Entries.Count(e => e.Level == LogLevel.Critical));
     }
 
     [Fact]
@@ -177,7 +180,8 @@ public sealed class BridgeFailureTests : IDisposable
         var logs = new CapturingLoggerFactory();
         var recorder = new TestRecorder { RefuseResponses = true };
         var options = new BridgeOptions { Listen = { "127.0.0.1:0" }, Token = BridgeHarness.Token, Backends = { backends.Stdio() }, FailOpen = failOpen };
-        await using var server = BridgeServer.Create(options, _ => recorder, logs);
+        // A recorder factory makes its recorder from the settings it is given: the failure mode is one of them.
+        await using var server = BridgeServer.Create(options, target => { recorder.Options = target.Settings; return recorder; }, logs);
         await server.StartAsync();
         using var http = new HttpClient();
         async Task<(HttpResponseMessage Response, JsonNode? Body)> PostAsync(string body, string? session)

@@ -72,8 +72,9 @@ public sealed partial class SignedBridgeTests : IDisposable
     public async Task Open_SyncResponseReceipts_ReachesEveryBackendsRecorder(bool sync)
     {
         KeyStore.ForHome(home).CreateUnencrypted("agent");
-        await using var recording = BridgeRecording.Open(home, "agent", PassphraseSource.None, NullLoggerFactory.Instance, syncResponseReceipts: sync);
-        var recorder = Assert.IsType<Signet.Mcp.Recording.ToolCallRecorder>(recording.CreateRecorder(new BridgeRecorderTarget("files", new Uri("https://tools.example.net/mcp/files"))));
+        await using var recording = BridgeRecording.Open(home, "agent", PassphraseSource.None, NullLoggerFactory.Instance);
+        var settings = new BridgeOptions { SyncResponseReceipts = sync }.EffectiveRecording();
+        var recorder = Assert.IsType<Signet.Mcp.Recording.ToolCallRecorder>(recording.CreateRecorder(new BridgeRecorderTarget("files", new Uri("https://tools.example.net/mcp/files"), settings)));
         Assert.Equal(Signet.Mcp.Recording.RecordingFailureMode.FailClosed, recorder.Options.FailureMode);
         Assert.Equal(sync, recorder.Options.SyncResponseReceipts);
         Assert.Equal("https://tools.example.net/mcp/files", recorder.Options.Target);

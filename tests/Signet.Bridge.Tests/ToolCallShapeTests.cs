@@ -176,7 +176,7 @@ public sealed class ToolCallShapeTests : IDisposable
                 Assert.Equal(2, (int)rejected["v"]!);
                 Assert.Equal("echo", (string)rejected["action"]!["tool"]!);
                 Assert.Equal("rejected", (string)rejected["response"]!["outcome"]!["status"]!);
-                Assert.Contains("Signet refused this tools/call", (string)rejected["response"]!["outcome"]!["reason"]!, StringComparison.Ordinal);
+                Assert.Contains("the tools/call cannot be signed", (string)rejected["response"]!["outcome"]!["reason"]!, StringComparison.Ordinal);
                 break;
             case Receipts.None:
                 Assert.Empty(own);

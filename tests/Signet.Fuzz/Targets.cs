@@ -186,10 +186,10 @@ internal static class Targets
     /// </summary>
     private static void ProxyLine(ReadOnlySpan<byte> input)
     {
-        var recorder = new ToolCallRecorder(new ToolCallRecorderOptions
+        var recorder = new ToolCallRecorder(new SignetOptions
         {
             Signer = new ReceiptSigner(Key, "fuzz", "", Clock),
-            Sink = new NullSink(),
+            AuditLog = new NullSink(),
             Target = "mcp://fuzz",
         });
         var prelude = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"t\",\"arguments\":{}}}\n{\"jsonrpc\":\"2.0\",\"id\":\"z\",\"method\":\"tools/call\",\"params\":{\"name\":\"t\"}}\n"u8;

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Signet.Bridge.JsonRpc;
 using Signet.Bridge.Sessions;
+using Signet.Mcp.Recording;
 
 namespace Signet.Bridge.Http;
 
@@ -44,7 +45,9 @@ internal sealed class RemoteEndpoint(BridgeLimits limits, ILogger logger, Cancel
             upstream.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
         var sessionId = request.Headers["Mcp-Session-Id"].ToString() is { Length: > 0 } s ? s : null;
-        var signedCalls = new Dictionary<string, SignedCall>(StringComparer.Ordinal);
+        // One POST is one connection's worth of calls: its answers come back in its response, so its calls end with it.
+        var tools = new ToolCallSession(backend.Recorder, sessionId, logger);
+        var signedIds = new HashSet<string>(StringComparer.Ordinal);
         var refusals = new List<byte[]>();
         var isBatch = false;
 
@@ -76,19 +79,19 @@ internal sealed class RemoteEndpoint(BridgeLimits limits, ILogger logger, Cancel
                         continue;
                     }
                     var call = ToolCall.Read(message);
-                    if (call.Problem is null && signedCalls.ContainsKey(message.IdKey!))
+                    if (call.Problem is null && signedIds.Contains(message.IdKey!))
                     {
                         refusals.Add(RpcMessage.Error(message.RawId, -32600,
                             "A request with this id is already in this batch (numeric ids are compared by value, as the tool server reads them)"));
                         continue;
                     }
-                    var outcome = await CallSigner.SignAsync(call, backend.Recorder, sessionId, backend.FailOpen, logger, context.RequestAborted);
+                    var outcome = await CallSigner.SignAsync(call, tools, context.RequestAborted);
                     if (outcome.Forward is not null)
                     {
                         forwarded.Add(outcome.Forward);
-                        if (outcome.CallId is { } callId)
+                        if (tools.Forwarded(outcome.Start, message.RawId) is not null)
                         {
-                            signedCalls[message.IdKey!] = new SignedCall(callId, message.RawId);
+                            signedIds.Add(message.IdKey!);
                         }
                     }
                     else if (outcome.Refusal is { } refusal)
@@ -123,10 +126,7 @@ internal sealed class RemoteEndpoint(BridgeLimits limits, ILogger logger, Cancel
         }
         catch (HttpRequestException e)
         {
-            foreach (var signed in signedCalls.Values)
-            {
-                backend.Recorder.Forget(signed.CallId, sessionId);
-            }
+            tools.End($"backend '{backend.Name}' is unreachable: {e.Message}");
             await StdioEndpoint.WriteErrorAsync(context, StatusCodes.Status502BadGateway, $"Bad Gateway: backend '{backend.Name}' is unreachable: {e.Message}");
             return;
         }
@@ -159,7 +159,7 @@ internal sealed class RemoteEndpoint(BridgeLimits limits, ILogger logger, Cancel
                 {
                     await context.Response.Body.WriteAsync(Join(refusals, batch: true), linked.Token);
                 }
-                else if (signedCalls.Count == 0 && refusals.Count == 0)
+                else if (!tools.HasPending && refusals.Count == 0)
                 {
                     await upstreamBody.CopyToAsync(context.Response.Body, linked.Token);
                 }
@@ -169,14 +169,14 @@ internal sealed class RemoteEndpoint(BridgeLimits limits, ILogger logger, Cancel
                     {
                         await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes("event: message\ndata: " + Encoding.UTF8.GetString(refusal) + "\n\n"), linked.Token);
                     }
-                    await RelaySseAsync(upstreamBody, context, backend, sessionId, signedCalls, linked.Token);
+                    await RelaySseAsync(upstreamBody, context, backend, tools, linked.Token);
                 }
                 else
                 {
                     using var all = new MemoryStream();
                     await upstreamBody.CopyToAsync(all, linked.Token);
                     var bytes = all.ToArray();
-                    bytes = await RecordJsonAsync(bytes, backend, sessionId, signedCalls, refusals, linked.Token);
+                    bytes = await RecordJsonAsync(bytes, backend, tools, refusals, linked.Token);
                     await context.Response.Body.WriteAsync(bytes, linked.Token);
                 }
             }
@@ -184,27 +184,22 @@ internal sealed class RemoteEndpoint(BridgeLimits limits, ILogger logger, Cancel
             {
                 // The client or the backend went away.
             }
-            foreach (var signed in signedCalls.Values)
-            {
-                backend.Recorder.Forget(signed.CallId, sessionId);
-            }
+            tools.End("the response to the request that carried it ended without its answer");
         }
     }
 
-    private sealed record SignedCall(string CallId, byte[]? ClientId);
-
-    private async Task<byte[]> RecordJsonAsync(byte[] bytes, BridgeBackend backend, string? sessionId, Dictionary<string, SignedCall> signedCalls,
-        List<byte[]> refusals, CancellationToken cancellationToken)
+    private async Task<byte[]> RecordJsonAsync(byte[] bytes, BridgeBackend backend, ToolCallSession tools, List<byte[]> refusals,
+        CancellationToken cancellationToken)
     {
         if (!RpcMessage.TryParseBody(bytes, out var answers, out var isBatch, out var problem))
         {
-            return Unreadable(bytes, problem!, backend, sessionId, signedCalls);
+            return Unreadable(bytes, problem!, backend, tools);
         }
         var changed = refusals.Count > 0;
         var output = new List<byte[]>(answers.Count + refusals.Count);
         foreach (var answer in answers)
         {
-            var delivered = await RecordOneAsync(answer, backend, sessionId, signedCalls, cancellationToken);
+            var delivered = await RecordOneAsync(answer, tools, cancellationToken);
             changed |= !ReferenceEquals(delivered, answer.Raw);
             output.Add(delivered);
         }
@@ -213,32 +208,43 @@ internal sealed class RemoteEndpoint(BridgeLimits limits, ILogger logger, Cancel
     }
 
     /// <summary>An answer that cannot be read: when it answers a signed call, the client gets an error instead; else it passes as it is.</summary>
-    private byte[] Unreadable(byte[] bytes, string problem, BridgeBackend backend, string? sessionId, Dictionary<string, SignedCall> signedCalls)
+    private byte[] Unreadable(byte[] bytes, string problem, BridgeBackend backend, ToolCallSession tools)
     {
-        if (RpcMessage.PeekId(bytes, out var isAnswer) is { } rawId && isAnswer && RpcId.MatchKey(rawId) is { } key
-            && signedCalls.Remove(key, out var signed))
+        if (RpcMessage.PeekId(bytes, out var isAnswer) is { } rawId && isAnswer && ParseId(rawId) is { } id
+            && tools.TryTakeResponse(id, out var signed))
         {
-            BridgeLog.BadBackendAnswer(logger, backend.Name, sessionId, signed.CallId, BridgeText.Sentence(problem));
-            backend.Recorder.Forget(signed.CallId, sessionId);
-            return RpcMessage.Error(signed.ClientId, -32603, $"The tool server's answer could not be read ({BridgeText.Sentence(problem)}); the call's outcome is unknown");
+            BridgeLog.BadBackendAnswer(logger, backend.Name, tools.SessionId, signed.CallId, BridgeText.Sentence(problem));
+            return RpcMessage.Error((byte[]?)signed.State, -32603, $"The tool server's answer could not be read ({BridgeText.Sentence(problem)}); the call's outcome is unknown");
         }
-        BridgeLog.BadBackendLine(logger, backend.Name, sessionId, BridgeText.Sentence(problem));
+        BridgeLog.BadBackendLine(logger, backend.Name, tools.SessionId, BridgeText.Sentence(problem));
         return bytes;
     }
 
-    private async Task<byte[]> RecordOneAsync(RpcMessage answer, BridgeBackend backend, string? sessionId, Dictionary<string, SignedCall> signedCalls,
-        CancellationToken cancellationToken)
+    private static async Task<byte[]> RecordOneAsync(RpcMessage answer, ToolCallSession tools, CancellationToken cancellationToken)
     {
-        if (answer.Kind == RpcKind.Response && answer.IdKey is { } id && signedCalls.Remove(id, out var signed))
+        if (answer.Kind == RpcKind.Response && answer.RawId is { } rawId && ParseId(rawId) is { } id && tools.TryTakeResponse(id, out var signed))
         {
-            return await CallSigner.RecordAnswerAsync(answer, signed.CallId, signed.ClientId, backend.Recorder, sessionId, backend.FailOpen, logger, cancellationToken);
+            return await CallSigner.RecordAnswerAsync(answer, signed, (byte[]?)signed.State, tools, cancellationToken);
         }
         return answer.Raw;
     }
 
+    /// <summary>An id as sent, for the session to match (null when it is not one JSON value).</summary>
+    private static System.Text.Json.Nodes.JsonNode? ParseId(byte[] rawId)
+    {
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.Parse(rawId);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Copies an SSE stream event by event, recording answers to signed calls on the way.</summary>
-    private async Task RelaySseAsync(Stream upstream, HttpContext context, BridgeBackend backend, string? sessionId,
-        Dictionary<string, SignedCall> signedCalls, CancellationToken cancellationToken)
+    private async Task RelaySseAsync(Stream upstream, HttpContext context, BridgeBackend backend, ToolCallSession tools,
+        CancellationToken cancellationToken)
     {
         using var reader = new StreamReader(upstream, Encoding.UTF8);
         var output = context.Response.Body;
@@ -257,10 +263,10 @@ internal sealed class RemoteEndpoint(BridgeLimits limits, ILogger logger, Cancel
                 byte[]? delivered = null;
                 if (RpcMessage.ParseLine(bytes, out var problem) is { } message)
                 {
-                    var recorded = await RecordOneAsync(message, backend, sessionId, signedCalls, cancellationToken);
+                    var recorded = await RecordOneAsync(message, tools, cancellationToken);
                     delivered = ReferenceEquals(recorded, message.Raw) ? null : recorded;
                 }
-                else if (Unreadable(bytes, problem!, backend, sessionId, signedCalls) is var replaced && !ReferenceEquals(replaced, bytes))
+                else if (Unreadable(bytes, problem!, backend, tools) is var replaced && !ReferenceEquals(replaced, bytes))
                 {
                     delivered = replaced;
                 }

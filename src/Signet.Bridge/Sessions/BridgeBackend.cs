@@ -10,9 +10,6 @@ internal sealed class BridgeBackend
     public required Uri Target { get; init; }
     public required IToolCallRecorder Recorder { get; init; }
 
-    /// <summary>Forward calls that cannot be signed or recorded, unsigned, with a critical log line (see <see cref="BridgeOptions.FailOpen"/>).</summary>
-    public bool FailOpen { get; init; }
-
     public string Name => Options.Name;
 
     public bool IsStdio => Options.Command is not null;

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Signet.Bridge.Backends;
 using Signet.Bridge.JsonRpc;
+using Signet.Mcp.Recording;
 
 namespace Signet.Bridge.Sessions;
 
@@ -23,12 +24,17 @@ internal sealed class StdioSession : IAsyncDisposable
     private readonly TimeProvider time;
     private readonly TaskCompletionSource<string> ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ToolCallSession tools;
     private ResponseStream? getStream;
     private StdioChild? child;
     private long lastActivity;
     private int disposed;
 
-    private sealed record Pending(ResponseStream Stream, string? CallId, string? ProgressKey, byte[]? RawId);
+    /// <summary>
+    /// A request awaiting its answer, routed back to the HTTP response that asked. A signed tools/call's life (its
+    /// receipt, cancellation, the session's end) is the <see cref="ToolCallSession"/>'s; this only routes.
+    /// </summary>
+    private sealed record Pending(ResponseStream Stream, PendingToolCall? Call, string? ProgressKey, byte[]? RawId);
 
     public StdioSession(string id, BridgeBackend backend, BridgeLimits limits, TimeProvider time, ILogger logger)
     {
@@ -37,6 +43,7 @@ internal sealed class StdioSession : IAsyncDisposable
         this.limits = limits;
         this.time = time;
         this.logger = logger;
+        tools = new ToolCallSession(backend.Recorder, id, logger);
         lastActivity = time.GetTimestamp();
     }
 
@@ -85,7 +92,7 @@ internal sealed class StdioSession : IAsyncDisposable
             {
                 var call = calls[i] = ToolCall.Read(message);
                 // Refused calls with an id are answered here; forwarded ones are awaited when their id can be matched.
-                answered[i] = call.Problem is null || (Backend.FailOpen ? message.Kind == RpcKind.Request : message.HasId);
+                answered[i] = call.Problem is null || (tools.FailsOpen ? message.Kind == RpcKind.Request : message.HasId);
             }
             else
             {
@@ -129,7 +136,7 @@ internal sealed class StdioSession : IAsyncDisposable
             }
             if (calls[i] is { } call)
             {
-                var outcome = await CallSigner.SignAsync(call, Backend.Recorder, Id, Backend.FailOpen, logger, cancellationToken).ConfigureAwait(false);
+                var outcome = await CallSigner.SignAsync(call, tools, cancellationToken).ConfigureAwait(false);
                 if (outcome.Forward is null)
                 {
                     if (outcome.Refusal is { } refusal)
@@ -145,11 +152,11 @@ internal sealed class StdioSession : IAsyncDisposable
                     }
                     continue;
                 }
-                if (pendingKey is not null && outcome.CallId is { } callId
-                    && !(pending.TryGetValue(pendingKey, out var entry) && pending.TryUpdate(pendingKey, entry with { CallId = callId }, entry)))
+                if (pendingKey is not null && tools.Forwarded(outcome.Start) is { } signed
+                    && !(pending.TryGetValue(pendingKey, out var entry) && pending.TryUpdate(pendingKey, entry with { Call = signed }, entry)))
                 {
                     // The session ended while the call was being signed, and the call has been answered with that error.
-                    Backend.Recorder.Forget(callId, Id);
+                    tools.TryTake(signed);
                     continue;
                 }
                 line = outcome.Forward;
@@ -184,9 +191,9 @@ internal sealed class StdioSession : IAsyncDisposable
     {
         if (pending.TryRemove(idKey, out var waiting))
         {
-            if (waiting.CallId is { } callId)
+            if (waiting.Call is { } call)
             {
-                Backend.Recorder.Forget(callId, Id);
+                tools.TryTake(call);
             }
             if (waiting.ProgressKey is { } token)
             {
@@ -240,7 +247,7 @@ internal sealed class StdioSession : IAsyncDisposable
             if (RpcMessage.PeekId(line.Span, out var isAnswer) is { } rawId && isAnswer
                 && RpcId.MatchKey(rawId) is { } key && pending.TryGetValue(key, out var unreadable))
             {
-                BridgeLog.BadBackendAnswer(logger, Backend.Name, Id, unreadable.CallId ?? key, problem!);
+                BridgeLog.BadBackendAnswer(logger, Backend.Name, Id, unreadable.Call?.CallId ?? key, problem!);
                 AnswerWithError(key, -32603, $"The tool server's answer could not be read ({problem}); the call's outcome is unknown");
             }
             else
@@ -256,9 +263,8 @@ internal sealed class StdioSession : IAsyncDisposable
         switch (message.Kind)
         {
             case RpcKind.Response when message.IdKey is { } id && pending.TryGetValue(id, out var waiting):
-                var answer = waiting.CallId is { } callId
-                    ? await CallSigner.RecordAnswerAsync(message, callId, waiting.RawId, Backend.Recorder, Id, Backend.FailOpen, logger, CancellationToken.None)
-                        .ConfigureAwait(false)
+                var answer = waiting.Call is { } call && tools.TryTake(call)
+                    ? await CallSigner.RecordAnswerAsync(message, call, waiting.RawId, tools, CancellationToken.None).ConfigureAwait(false)
                     : message.Raw;
                 Answer(id, answer);
                 break;
@@ -293,9 +299,9 @@ internal sealed class StdioSession : IAsyncDisposable
     private void AnswerWithError(string idKey, int code, string message)
     {
         pending.TryGetValue(idKey, out var waiting);
-        if (waiting?.CallId is { } callId)
+        if (waiting?.Call is { } call)
         {
-            Backend.Recorder.Forget(callId, Id);
+            tools.TryTake(call);
         }
         Answer(idKey, RpcMessage.Error(waiting?.RawId, code, message));
     }
@@ -337,6 +343,8 @@ internal sealed class StdioSession : IAsyncDisposable
             {
                 AnswerWithError(id, -32603, "The session's tool server has stopped: " + reason);
             }
+            // Whatever was signed but is no longer routed (its answer came as the session ended) is let go too.
+            tools.End(reason);
             lock (gate)
             {
                 getStream?.Close();

@@ -27,8 +27,7 @@ internal static class BridgeCommand
         var maxSessions = new Option<int?>("--max-sessions") { Description = "Sessions (one child process each) open at once (default 32)" };
         var idleTimeout = new Option<string?>("--idle-timeout") { Description = "End sessions idle this long, e.g. 90s, 30m, 2h (default 30m)" };
         var maxBody = new Option<long?>("--max-body-bytes") { Description = "Largest request body accepted (default 4194304)" };
-        var syncResponses = new Option<bool>("--sync-responses") { Description = "Deliver a response only after its receipt is fsync'ed too (two fsyncs per call)" };
-        var failOpen = new Option<bool>("--fail-open") { Description = "Forward calls that cannot be signed or logged, unsigned, with a critical FAIL-OPEN log line each, instead of refusing them" };
+        var recordingOptions = new RecordingOptions();
         var logLevel = new Option<string>("--log-level") { Description = "trace, debug, information, warning or error (logs go to stderr)", DefaultValueFactory = _ => "information" };
         var noAuth = new Option<bool>("--insecure-no-auth-loopback")
         {
@@ -37,9 +36,10 @@ internal static class BridgeCommand
         var command = new Argument<string[]>("command") { Description = "The stdio tool server to run per session, after '--'", Arity = ArgumentArity.ZeroOrMore };
         var bridge = new Command("bridge", "Serve MCP tool servers over authenticated Streamable HTTP, signing every tools/call")
         {
-            listen, config, tokenFile, publicUrl, allowHost, name, url, home, maxSessions, idleTimeout, maxBody, syncResponses, failOpen, logLevel, noAuth, command,
+            listen, config, tokenFile, publicUrl, allowHost, name, url, home, maxSessions, idleTimeout, maxBody, logLevel, noAuth, command,
         };
         keyOptions.AddTo(bridge);
+        recordingOptions.AddTo(bridge);
         bridge.SetAction(async (parse, ct) =>
         {
             var commandLine = parse.GetValue(command) ?? [];
@@ -93,8 +93,7 @@ internal static class BridgeCommand
             {
                 options.Limits.MaxRequestBodyBytes = body;
             }
-            options.SyncResponseReceipts |= parse.GetValue(syncResponses);
-            options.FailOpen |= parse.GetValue(failOpen);
+            recordingOptions.ApplyTo(parse, options.Recording);
             var homeDir = CommonOptions.ResolveHome(parse.GetValue(home), console);
             options.DisableAuthenticationOnLoopback = parse.GetValue(noAuth);
             if (!options.DisableAuthenticationOnLoopback)
@@ -115,7 +114,7 @@ internal static class BridgeCommand
             // Key and audit log first: a bridge that cannot sign must not start. Disposed last, after the bridge has
             // stopped, so every receipt of a call in flight is flushed.
             await using var recording = BridgeRecording.Open(homeDir, keyName, Passphrases.For(console, parse.GetValue(keyOptions.PassphraseFile)),
-                loggerFactory, console.Time, syncResponseReceipts: options.SyncResponseReceipts);
+                loggerFactory, console.Time);
             var server = BridgeServer.Create(options, recording.CreateRecorder, loggerFactory, time: console.Time);
             await using (server)
             {

@@ -38,9 +38,7 @@ internal static class ProxyCommand
             DefaultValueFactory = _ => "durable",
         };
         durability.AcceptOnlyFromAmong("durable", "fast");
-        var syncResponses = new Option<bool>("--sync-responses") { Description = "With durable: deliver a response only after its receipt is fsync'ed too (two fsyncs per call)" };
-        var failOpen = new Option<bool>("--fail-open") { Description = "Forward calls that cannot be signed or logged (logged loudly) instead of answering them with an error" };
-        var metaKey = MetaKeyOption();
+        var recordingOptions = new RecordingOptions();
         var url = new Option<string?>("--url") { Description = "Forward to a remote Streamable HTTP MCP server instead of launching a command" };
         var headers = new Option<string[]>("--header") { Description = "HTTP header for --url, as K=V (repeatable)", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false };
         var logFile = new Option<string?>("--log-file") { Description = "Also append the proxy's logs to FILE (they always go to stderr, never stdout)" };
@@ -58,9 +56,10 @@ internal static class ProxyCommand
 
         var command = new Command(Name, "Sign every tools/call between an MCP client and a server: signet proxy [options] -- COMMAND [ARGS...]")
         {
-            home, signerName, target, durability, syncResponses, failOpen, metaKey, url, headers, logFile, verbose, maxLineBytes, commandLine,
+            home, signerName, target, durability, url, headers, logFile, verbose, maxLineBytes, commandLine,
         };
         keys.AddTo(command);
+        recordingOptions.AddTo(command);
 
         command.SetAction(async (parse, ct) =>
         {
@@ -107,9 +106,16 @@ internal static class ProxyCommand
             using var key = LoadKey(keys, parse, homeDirectory, noTerminal);
 
             var targetUri = parse.GetValue(target) ?? endpointUri?.ToString() ?? DefaultTarget(server);
-            var traffic = new LineProxyOptions { MaxLineBytes = limit, FailOpen = parse.GetValue(failOpen) };
-            await using var recording = Recording.Open(key, parse.GetValue(signerName) ?? key.Name, homeDirectory, targetUri,
-                endpointUri is null ? "stdio" : "http", parse.GetValue(durability) == "fast", parse.GetValue(syncResponses), parse.GetValue(metaKey), traffic.FailOpen, console.Time, logging);
+            var traffic = new LineProxyOptions { MaxLineBytes = limit };
+            var settings = new SignetOptions
+            {
+                Signer = new ReceiptSigner(key.Key, parse.GetValue(signerName) ?? key.Name, key.Owner, console.Time),
+                Target = targetUri,
+                Transport = endpointUri is null ? "stdio" : "http",
+                LoggerFactory = logging,
+            };
+            recordingOptions.ApplyTo(parse, settings);
+            await using var recording = Recording.Open(settings, homeDirectory, parse.GetValue(durability) == "fast", console.Time, logging);
             var recorder = recording.Recorder;
 
             if (endpointUri is not null)
@@ -183,12 +189,6 @@ internal static class ProxyCommand
         return keys.Load(parse, home, console);
     }
 
-    private static Option<ReceiptMetaKeyMode> MetaKeyOption() => new("--meta-key")
-    {
-        Description = "The _meta key that carries the receipt: Standard (dev.signet/receipt, the default), Reference (_signet, for the reference Signet's verifier) or Both",
-        DefaultValueFactory = _ => ReceiptMetaKeyMode.Standard,
-    };
-
     /// <summary>Parses <c>K=V</c> (or <c>K: V</c>) headers.</summary>
     internal static Dictionary<string, string> ParseHeaders(IEnumerable<string> values)
     {
@@ -254,8 +254,7 @@ internal static class ProxyCommand
         /// is then refused with the cause (or, with --fail-open, forwarded unsigned and logged), so the user sees why in
         /// the client instead of a server that failed to start.
         /// </summary>
-        public static Recording Open(LoadedKey key, string signerName, string home, string target, string transport, bool fast,
-            bool syncResponses, ReceiptMetaKeyMode metaKey, bool failOpen, TimeProvider time, ILoggerFactory logging)
+        public static Recording Open(SignetOptions settings, string home, bool fast, TimeProvider time, ILoggerFactory logging)
         {
             var directory = SignetHome.AuditDirectory(home);
             AuditLog audit;
@@ -270,24 +269,12 @@ internal static class ProxyCommand
             catch (Exception e) when (e is SignetException or IOException or UnauthorizedAccessException)
             {
                 var cause = $"the audit log in {directory} cannot be opened, so no receipt can be kept: {Clause(e.Message)}";
-                var logger = logging.CreateLogger("Signet.Proxy");
-                logger.LogCritical("{Cause}", cause);
-                // Under --fail-open the proxy logs the FAIL-OPEN line for each call; otherwise the refusal is logged here, once per call.
-                return new Recording(new RefusingRecorder(cause, failOpen ? null : logger), null);
+                logging.CreateLogger("Signet.Proxy").LogCritical("{Cause}", cause);
+                // Each call's session refuses it with this cause (or, under --fail-open, logs the FAIL-OPEN line for it).
+                return new Recording(new RefusingRecorder(cause, settings), null);
             }
-
-            var recorder = new ToolCallRecorder(new ToolCallRecorderOptions
-            {
-                Signer = new ReceiptSigner(key.Key, signerName, key.Owner, time),
-                Sink = audit,
-                Target = target,
-                Transport = transport,
-                MetaKeyMode = metaKey,
-                FailureMode = failOpen ? RecordingFailureMode.FailOpen : RecordingFailureMode.FailClosed,
-                SyncResponseReceipts = syncResponses,
-                LoggerFactory = logging,
-            });
-            return new Recording(recorder, audit);
+            settings.AuditLog = audit;
+            return new Recording(new ToolCallRecorder(settings), audit);
         }
 
         public async ValueTask DisposeAsync()
@@ -302,19 +289,15 @@ internal static class ProxyCommand
     private static string Clause(string text) => text.TrimEnd().TrimEnd('.');
 
     /// <summary>Refuses every call with one cause: what the proxy runs with when it cannot keep receipts at all.</summary>
-    private sealed class RefusingRecorder(string cause, ILogger? logger) : IToolCallRecorder
+    private sealed class RefusingRecorder(string cause, SignetOptions options) : IToolCallRecorder
     {
-        public ValueTask OnRequestAsync(JsonObject callParams, string callId, string? sessionId, CancellationToken cancellationToken = default)
-        {
-            logger?.LogWarning("refused tools/call {CallId}: {Cause}", callId, cause);
-            throw new ToolCallRefusedException(cause);
-        }
+        public SignetOptions Options => options;
 
-        public ValueTask OnResponseAsync(string callId, string? sessionId, JsonNode? result, JsonNode? error, CancellationToken cancellationToken = default) =>
+        public ValueTask<RecordedCall> RecordRequestAsync(JsonObject callParams, string callId, string? sessionId, string? parentReceiptId,
+            CancellationToken cancellationToken = default) =>
+            throw new ToolCallRecordingException(RecordingStage.Store, cause, cause);
+
+        public ValueTask RecordResponseAsync(RecordedCall call, JsonNode? result, JsonNode? error, CancellationToken cancellationToken = default) =>
             ValueTask.CompletedTask;
-
-        public void Forget(string callId, string? sessionId)
-        {
-        }
     }
 }

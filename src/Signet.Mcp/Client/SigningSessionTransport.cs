@@ -18,20 +18,19 @@ namespace Signet.Mcp.Client;
 internal sealed partial class SigningSessionTransport : ITransport
 {
     private readonly ITransport _inner;
-    private readonly ToolCallRecorder _recorder;
+    private readonly ToolCallSession _session;
     private readonly ILogger _logger;
     private readonly Channel<JsonRpcMessage> _incoming = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleWriter = false });
-    private readonly PendingCalls<PendingCall> _calls = new();
     private readonly ConcurrentDictionary<Task, byte> _recordings = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pump;
     private int _disposed;
 
-    public SigningSessionTransport(ITransport inner, ToolCallRecorder recorder, ILoggerFactory? loggerFactory)
+    public SigningSessionTransport(ITransport inner, ToolCallRecorder recorder)
     {
         _inner = inner;
-        _recorder = recorder;
-        _logger = (ILogger?)loggerFactory?.CreateLogger<SigningTransport>() ?? NullLogger.Instance;
+        _logger = (ILogger?)recorder.Options.LoggerFactory?.CreateLogger<SigningTransport>() ?? NullLogger.Instance;
+        _session = new ToolCallSession(recorder, inner.SessionId, _logger);
         _pump = Task.Run(PumpAsync);
     }
 
@@ -44,79 +43,48 @@ internal sealed partial class SigningSessionTransport : ITransport
         switch (message)
         {
             case JsonRpcRequest { Method: RequestMethods.ToolsCall } request:
-                if (ToolCallMessage.ParamsProblem(request.Params) is not { } problem)
                 {
-                    await SendToolCallAsync(request, (JsonObject)request.Params!, cancellationToken).ConfigureAwait(false);
-                    return;
+                    var start = await _session.StartAsync(true, IdNode(request.Id), request.Params is not null, request.Params, cancellationToken).ConfigureAwait(false);
+                    switch (start.Verdict)
+                    {
+                        case ToolCallVerdict.Refuse:
+                        case ToolCallVerdict.Drop:
+                            {
+                                var refusal = ToolCallSession.ErrorMessage(start.Reason!);
+                                var refused = start.Exception is { } cause ? new ToolCallRefusedException(refusal, cause) : new ToolCallRefusedException(refusal);
+                                throw new McpProtocolException(refusal, refused, (McpErrorCode)ToolCallRefusedException.JsonRpcErrorCode);
+                            }
+                        case ToolCallVerdict.Forward:
+                            // Registered before the request leaves, so a fast response always finds it.
+                            _session.Forwarded(start, request.Id);
+                            try
+                            {
+                                await _inner.SendMessageAsync(request, cancellationToken).ConfigureAwait(false);
+                            }
+                            catch
+                            {
+                                _session.Cancel(start.Id);
+                                throw;
+                            }
+                            return;
+                    }
+                    break;
                 }
-                if (!FailOpen)
-                {
-                    var refusal = $"Signet refused tools/call {CallIdOf(request.Id)}: the tools/call cannot be signed: {problem}. Nothing was sent.";
-                    LogCallRefused(_logger, refusal);
-                    throw new McpProtocolException(refusal, (McpErrorCode)ToolCallRefusedException.JsonRpcErrorCode);
-                }
-                LogForwardedUnsigned(_logger, CallIdOf(request.Id), problem);
-                break;
             case JsonRpcNotification { Method: RequestMethods.ToolsCall } notification:
                 {
-                    // No id, so no error can reach the caller: the call is dropped, logged, and its refusal recorded.
-                    var reason = "the tools/call cannot be signed: it has no id (it was sent as a notification), so it cannot be answered or matched with its receipt";
-                    if (FailOpen)
+                    // No id, so no error can reach the caller: the call is dropped (logged, and its refusal recorded), unless fail-open.
+                    var start = await _session.StartAsync(false, null, notification.Params is not null, notification.Params, cancellationToken).ConfigureAwait(false);
+                    if (start.Verdict != ToolCallVerdict.ForwardAsSent)
                     {
-                        LogForwardedUnsigned(_logger, "(no id)", reason);
-                        break;
+                        return;
                     }
-                    LogNotificationCallDropped(_logger, reason);
-                    if (notification.Params is JsonObject callParams && ToolCallMessage.ParamsProblem(callParams) is null)
-                    {
-                        await _recorder.OnRefusedAsync(callParams, null, _inner.SessionId, reason, cancellationToken).ConfigureAwait(false);
-                    }
-                    return;
+                    break;
                 }
             case JsonRpcNotification { Method: NotificationMethods.CancelledNotification } cancelled:
-                if (CancelledRequestId(cancelled.Params) is { } id && _calls.TryTake(CallIdOf(id), out _, out var call))
-                {
-                    _recorder.Forget(call.CallId, call.SessionId);
-                }
+                _session.Cancel((cancelled.Params as JsonObject)?["requestId"]);
                 break;
         }
         await _inner.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
-    }
-
-    private bool FailOpen => _recorder.Options.FailureMode == RecordingFailureMode.FailOpen;
-
-    private async Task SendToolCallAsync(JsonRpcRequest request, JsonObject callParams, CancellationToken cancellationToken)
-    {
-        var call = new PendingCall(CallIdOf(request.Id), _inner.SessionId, request.Id);
-        // Registered before the request leaves, so a fast response always finds it.
-        _calls.Add(call.CallId, call);
-        try
-        {
-            await _recorder.OnRequestAsync(callParams, call.CallId, call.SessionId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ToolCallRefusedException e)
-        {
-            _calls.TryRemove(call.CallId, out _);
-            throw new McpProtocolException(e.Message, e, (McpErrorCode)ToolCallRefusedException.JsonRpcErrorCode);
-        }
-        catch
-        {
-            _calls.TryRemove(call.CallId, out _);
-            throw;
-        }
-
-        try
-        {
-            await _inner.SendMessageAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            if (_calls.TryRemove(call.CallId, out _))
-            {
-                _recorder.Forget(call.CallId, call.SessionId);
-            }
-            throw;
-        }
     }
 
     private async Task PumpAsync()
@@ -132,7 +100,7 @@ internal sealed partial class SigningSessionTransport : ITransport
                     try
                     {
                         if (message is JsonRpcResponse or JsonRpcError
-                            && _calls.TryTake(CallIdOf(((JsonRpcMessageWithId)message).Id), out _, out var call))
+                            && _session.TryTakeResponse(IdNode(((JsonRpcMessageWithId)message).Id), out var call))
                         {
                             // Responses are recorded concurrently, so durable appends can share a flush; each is delivered
                             // only once its receipt is stored.
@@ -172,49 +140,27 @@ internal sealed partial class SigningSessionTransport : ITransport
         {
             LogPumpFailure(_logger, e.Message);
         }
-        foreach (var callId in _calls.CallIds)
-        {
-            if (_calls.TryRemove(callId, out var call))
-            {
-                _recorder.Forget(call.CallId, call.SessionId);
-            }
-        }
+        // The SDK client fails its own waiting requests when the reader completes; the session only forgets them.
+        _session.End("the connection closed");
         _incoming.Writer.TryComplete(failure);
     }
 
-    private async Task RecordAndDeliverAsync(JsonRpcMessage message, PendingCall call)
+    private async Task RecordAndDeliverAsync(JsonRpcMessage message, PendingToolCall call)
     {
         // A server that echoed the id in another form (2^53+1 as 2^53) is answered with the id the caller sent.
-        message = WithId(message, call.Id);
-        var deliver = message;
+        message = WithId(message, (RequestId)call.State!);
+        string? refusal;
         try
         {
-            if (message is JsonRpcResponse response)
-            {
-                await _recorder.OnResponseAsync(call.CallId, call.SessionId, response.Result, null, _stop.Token).ConfigureAwait(false);
-            }
-            else
-            {
-                var error = (JsonRpcError)message;
-                var errorNode = JsonSerializer.SerializeToNode(error.Error, ErrorDetailType);
-                await _recorder.OnResponseAsync(call.CallId, call.SessionId, null, errorNode, _stop.Token).ConfigureAwait(false);
-            }
-        }
-        catch (ToolCallRefusedException e)
-        {
-            deliver = Refusal(message, e.Message);
+            refusal = message is JsonRpcResponse response
+                ? await _session.RecordResponseAsync(call, response.Result, null, _stop.Token).ConfigureAwait(false)
+                : await _session.RecordResponseAsync(call, null, JsonSerializer.SerializeToNode(((JsonRpcError)message).Error, ErrorDetailType), _stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
             return;
         }
-        catch (Exception e)
-        {
-            // Never leave the caller waiting: an unexpected recording failure becomes an error for that call.
-            LogPumpFailure(_logger, e.Message);
-            deliver = Refusal(message, $"Signet could not record the response to this tools/call: {e.Message}");
-        }
-        _incoming.Writer.TryWrite(deliver);
+        _incoming.Writer.TryWrite(refusal is null ? message : Refusal(message, ToolCallSession.ErrorMessage(refusal)));
     }
 
     private static JsonRpcMessage WithId(JsonRpcMessage message, RequestId id) => message switch
@@ -249,50 +195,19 @@ internal sealed partial class SigningSessionTransport : ITransport
         }
     }
 
-    private static string CallIdOf(RequestId id) => id.Id switch
+    /// <summary>The SDK's id as a JSON value: the session encodes it (<c>n:</c>/<c>s:</c>) as it does every other mode's.</summary>
+    private static JsonNode IdNode(RequestId id) => id.Id switch
     {
-        string s => CallId.From(s),
-        long n => CallId.From(n),
-        _ => CallId.From(id.ToString()),
+        string s => JsonValue.Create(s),
+        long n => JsonValue.Create(n),
+        _ => JsonValue.Create(id.ToString()),
     };
-
-    private static RequestId? CancelledRequestId(JsonNode? parameters)
-    {
-        if ((parameters as JsonObject)?["requestId"] is not JsonValue value)
-        {
-            return null;
-        }
-        try
-        {
-            if (value.GetValueKind() == JsonValueKind.String)
-            {
-                return new RequestId(value.GetValue<string>());
-            }
-            return value.TryGetValue<long>(out var n) ? new RequestId(n) : null;
-        }
-        catch (Exception e) when (e is InvalidOperationException or FormatException)
-        {
-            // A requestId that cannot be read (bytes that are not UTF-8) cancels nothing; the message goes on as it is.
-            return null;
-        }
-    }
 
     private static readonly JsonTypeInfo<JsonRpcErrorDetail> ErrorDetailType =
         (JsonTypeInfo<JsonRpcErrorDetail>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcErrorDetail));
 
-    private sealed record PendingCall(string CallId, string? SessionId, RequestId Id);
-
     [LoggerMessage(Level = LogLevel.Error, Message = "Recording a tools/call response failed: {Reason}")]
     private static partial void LogPumpFailure(ILogger logger, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Message}")]
-    private static partial void LogCallRefused(ILogger logger, string message);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Signet dropped a tools/call sent as a notification (no id, so no error can be returned): {Cause}")]
-    private static partial void LogNotificationCallDropped(ILogger logger, string cause);
-
-    [LoggerMessage(Level = LogLevel.Critical, Message = "FAIL-OPEN: tools/call {CallId} sent WITHOUT a receipt: {Cause}")]
-    private static partial void LogForwardedUnsigned(ILogger logger, string callId, string cause);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A message from the server could not be inspected and is delivered as it came: {Reason}")]
     private static partial void LogMessageNotInspected(ILogger logger, string reason);

@@ -1,7 +1,6 @@
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using Signet.Mcp.Recording;
-using Signet.Receipts;
 
 namespace Signet.Mcp.Client;
 
@@ -19,23 +18,25 @@ namespace Signet.Mcp.Client;
 public sealed class SigningTransport : IClientTransport, IAsyncDisposable
 {
     private readonly IClientTransport _inner;
-    private readonly SigningTransportOptions _options;
-    private readonly ReceiptSigner _signer;
+    private readonly ToolCallRecorder _recorder;
 
     /// <summary>Wraps a transport.</summary>
     /// <param name="inner">The transport that carries the messages (stdio, HTTP, streams, …).</param>
-    /// <param name="options">Who signs, where receipts go, and the policies.</param>
-    public SigningTransport(IClientTransport inner, SigningTransportOptions options)
+    /// <param name="options">Who signs, where receipts go, and the policies (copied: later changes to it do not apply).</param>
+    /// <exception cref="ArgumentException">The options cannot be used (each problem is named).</exception>
+    public SigningTransport(IClientTransport inner, SignetOptions options)
     {
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(options.Key);
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.SignerName);
+        options.Validate(requireTarget: false);
         _inner = inner;
-        _options = options;
-        _signer = new ReceiptSigner(options.Key, options.SignerName, options.SignerOwner, options.TimeProvider, options.RandomSource);
-        Target = options.Target ?? DefaultTarget(inner.Name);
-        TransportKind = options.Transport ?? (IsHttpUrl(Target) ? "http" : "stdio");
+        // A copy with this transport's defaults filled in: the caller's instance may be shared (one per container).
+        var settings = options.Clone();
+        settings.Target ??= DefaultTarget(inner.Name);
+        settings.Transport ??= IsHttpUrl(settings.Target) ? "http" : "stdio";
+        _recorder = new ToolCallRecorder(settings);
+        Target = settings.Target;
+        TransportKind = settings.Transport;
     }
 
     /// <inheritdoc/>
@@ -51,24 +52,8 @@ public sealed class SigningTransport : IClientTransport, IAsyncDisposable
     public async Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default)
     {
         var transport = await _inner.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        // One recorder per connection: request ids restart with each session.
-        var recorder = new ToolCallRecorder(new ToolCallRecorderOptions
-        {
-            Signer = _signer,
-            Sink = _options.AuditLog,
-            Target = Target,
-            Transport = TransportKind,
-            MetaKeyMode = _options.MetaKeyMode,
-            FailureMode = _options.FailureMode,
-            TrustedServerKeys = _options.TrustedServerKeys,
-            RequireCoSignature = _options.RequireCoSignature,
-            SyncResponseReceipts = _options.SyncResponseReceipts,
-            OnReceipt = _options.OnReceipt,
-            OnError = _options.OnError,
-            MaxPendingCalls = _options.MaxPendingCalls,
-            LoggerFactory = _options.LoggerFactory,
-        });
-        return new SigningSessionTransport(transport, recorder, _options.LoggerFactory);
+        // One session per connection: request ids restart with each.
+        return new SigningSessionTransport(transport, _recorder);
     }
 
     /// <inheritdoc/>

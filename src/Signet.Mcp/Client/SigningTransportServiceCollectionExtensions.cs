@@ -13,7 +13,7 @@ public static class SigningTransportServiceCollectionExtensions
     /// disposes it (and the inner transport, when disposable) with itself.
     /// </summary>
     public static IServiceCollection AddSigningTransport(this IServiceCollection services,
-        Func<IServiceProvider, IClientTransport> innerTransport, Func<IServiceProvider, SigningTransportOptions> options)
+        Func<IServiceProvider, IClientTransport> innerTransport, Func<IServiceProvider, SignetOptions> options)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(innerTransport);

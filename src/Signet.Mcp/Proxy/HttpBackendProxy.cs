@@ -10,6 +10,7 @@ using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using Signet.Canonicalization;
+using Signet.Mcp.Recording;
 
 namespace Signet.Mcp.Proxy;
 
@@ -92,10 +93,9 @@ public static class HttpBackendProxy
 
     private sealed class Session(HttpBackendProxyOptions options, IToolCallRecorder recorder, ITransport transport, PostObserver posts, ProxyOutput output, ILogger logger)
     {
-        private readonly PendingCalls<PendingCall> _pending = new();
         private static readonly TimeSpan HeadersGrace = TimeSpan.FromSeconds(2);
 
-        private readonly string? _sessionId = options.Traffic.SessionId;
+        private readonly ToolCallSession _session = new(recorder, options.Traffic.SessionId, logger);
 
         public async Task RunUpstreamAsync(Stream clientInput, CancellationToken cancellationToken)
         {
@@ -120,8 +120,8 @@ public static class HttpBackendProxy
                         {
                             // Over HTTP there is no forwarding a message unread: it must become one JSON-RPC message.
                             var refusal = $"a message of {overflowBytes} bytes exceeds the proxy's line limit of {options.Traffic.MaxLineBytes} bytes and was not forwarded (raise it with --max-line-bytes)";
-                            ProxyLog.CallRefused(logger, overflowId.IsEmpty ? "(oversized)" : System.Text.Encoding.UTF8.GetString(overflowId.Span), refusal);
-                            var error = JsonRpcLines.RawIdErrorLine(overflowId, "signet: " + refusal);
+                            _session.StartUnreadable(true, overflowId.IsEmpty ? "(oversized)" : System.Text.Encoding.UTF8.GetString(overflowId.Span), refusal);
+                            var error = JsonRpcLines.RawIdErrorLine(overflowId, ToolCallSession.ErrorMessage(refusal));
                             overflowBytes = 0;
                             overflowId = default;
                             await ToClientInOrderAsync(pipeline, error, cancellationToken).ConfigureAwait(false);
@@ -145,13 +145,12 @@ public static class HttpBackendProxy
                 await foreach (var message in transport.MessageReader.ReadAllAsync(pipeline.Failed).ConfigureAwait(false))
                 {
                     if (message is JsonRpcMessageWithId { Id: var id } and (JsonRpcResponse or JsonRpcError)
-                        && CallIdOf(id) is { } echoed
-                        && _pending.TryTake(echoed, out var callId, out var call))
+                        && _session.TryTakeResponse(IdNode(id), out var call))
                     {
                         // Recording overlaps with the messages that follow; delivery keeps the server's order.
-                        var recording = RecordResponseAsync(message, callId, id, cancellationToken);
+                        var recording = RecordResponseAsync(message, call, id, cancellationToken);
                         await pipeline.RunAsync(ReadOnlySequence<byte>.Empty, recording,
-                            (_, ct) => WriteAsync(Serialize(recording.Result, call.ClientId), ct), null, keepsLine: false, cancellationToken).ConfigureAwait(false);
+                            (_, ct) => WriteAsync(Serialize(recording.Result, call.Id), ct), null, keepsLine: false, cancellationToken).ConfigureAwait(false);
                     }
                     else
                     {
@@ -168,19 +167,15 @@ public static class HttpBackendProxy
 
         public async Task FailPendingAsync(string cause)
         {
-            foreach (var callId in _pending.CallIds)
+            foreach (var call in _session.End(cause))
             {
-                if (_pending.TryRemove(callId, out var call))
+                try
                 {
-                    recorder.Forget(callId, _sessionId);
-                    try
-                    {
-                        await WriteAsync(JsonRpcLines.ErrorLine(call.ClientId, "signet: " + cause), CancellationToken.None).ConfigureAwait(false);
-                    }
-                    catch (IOException)
-                    {
-                        return; // the client is gone
-                    }
+                    await WriteAsync(JsonRpcLines.ErrorLine(call.Id, ToolCallSession.ErrorMessage(cause)), CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (IOException)
+                {
+                    return; // the client is gone
                 }
             }
         }
@@ -206,14 +201,19 @@ public static class HttpBackendProxy
                 string? callId = null;
                 if (element is JsonObject call && ToolCallMessage.IsToolsCall(call))
                 {
-                    if (ToolCallMessage.Problem(call) is { } problem)
+                    if (ToolCallMessage.Problem(call) is not null)
                     {
-                        if (!options.Traffic.FailOpen)
+                        // The session refuses it (recording the refusal), drops it, or under fail-open lets it through as sent.
+                        var start = await _session.StartAsync(call, cancellationToken).ConfigureAwait(false);
+                        if (start.Verdict == ToolCallVerdict.Refuse)
                         {
-                            await RefuseMalformedCallAsync(pipeline, call, "the tools/call cannot be signed: " + problem, cancellationToken).ConfigureAwait(false);
+                            await ToClientInOrderAsync(pipeline, JsonRpcLines.ErrorLine(start.Id, ToolCallSession.ErrorMessage(start.Reason!)), cancellationToken).ConfigureAwait(false);
                             continue;
                         }
-                        ProxyLog.ForwardedUnsigned(logger, call.TryGetPropertyValue("id", out var unsignedId) ? unsignedId?.ToJsonString() ?? "null" : "(no id)", "the tools/call cannot be signed: " + problem);
+                        if (start.Verdict == ToolCallVerdict.Drop)
+                        {
+                            continue;
+                        }
                     }
                     else
                     {
@@ -237,8 +237,8 @@ public static class HttpBackendProxy
                 {
                     // A call the SDK cannot carry (e.g. an id that is neither an integer nor a string, such as 1.0) is refused, not dropped.
                     var refusal = $"the tools/call cannot be sent over Streamable HTTP: the MCP SDK cannot carry it ({Sentences.Clause(unreadable ?? "not a JSON-RPC message")})";
-                    ProxyLog.CallRefused(logger, callId, refusal);
-                    await ToClientInOrderAsync(pipeline, JsonRpcLines.ErrorLine(element!["id"], "signet: " + refusal), cancellationToken).ConfigureAwait(false);
+                    _session.StartUnreadable(true, callId, refusal);
+                    await ToClientInOrderAsync(pipeline, JsonRpcLines.ErrorLine(element!["id"], ToolCallSession.ErrorMessage(refusal)), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
                 if (message is null)
@@ -266,38 +266,11 @@ public static class HttpBackendProxy
             var refusal = $"the tools/call is not strict JSON, so it cannot be signed unambiguously ({parseError})";
             foreach (var call in calls)
             {
-                if (call.HasId)
+                var id = call.HasId ? call.Id(content).ToArray() : [];
+                // Nothing unreadable can cross HTTP, so even under fail-open it is refused.
+                if (_session.StartUnreadable(call.HasId, call.HasId ? System.Text.Encoding.UTF8.GetString(id) : "(no id)", refusal).Verdict != ToolCallVerdict.Drop && call.HasId)
                 {
-                    var id = call.Id(content).ToArray();
-                    ProxyLog.CallRefused(logger, System.Text.Encoding.UTF8.GetString(id), refusal);
-                    await ToClientInOrderAsync(pipeline, JsonRpcLines.RawIdErrorLine(id, "signet: " + refusal), cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    ProxyLog.NotificationCallDropped(logger, refusal);
-                }
-            }
-        }
-
-        /// <summary>A tools/call that cannot be signed: an error with its id as sent, or, without an id, dropped with a refusal record.</summary>
-        private async ValueTask RefuseMalformedCallAsync(OrderedPipeline pipeline, JsonObject call, string reason, CancellationToken cancellationToken)
-        {
-            if (call.TryGetPropertyValue("id", out var id))
-            {
-                ProxyLog.CallRefused(logger, id?.ToJsonString() ?? "null", reason);
-                await ToClientInOrderAsync(pipeline, JsonRpcLines.ErrorLine(id, "signet: " + reason), cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            ProxyLog.NotificationCallDropped(logger, reason);
-            if (call["params"] is JsonObject callParams && ToolCallMessage.ParamsProblem(callParams) is null)
-            {
-                try
-                {
-                    await recorder.OnRefusedAsync(callParams, null, _sessionId, reason, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    ProxyLog.RefusalNotRecorded(logger, e.Message);
+                    await ToClientInOrderAsync(pipeline, JsonRpcLines.RawIdErrorLine(id, ToolCallSession.ErrorMessage(refusal)), cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -305,21 +278,18 @@ public static class HttpBackendProxy
         private ValueTask OnClientMessageAsync(OrderedPipeline pipeline, JsonRpcMessage message, string? signedCallId, JsonNode? clientId, CancellationToken cancellationToken)
         {
             if (message is JsonRpcRequest { Method: RequestMethods.ToolsCall, Params: JsonObject callParams } request
-                && signedCallId is { } callId)
+                && signedCallId is not null)
             {
                 // Signing and the durable append start now and overlap with the messages that follow; sending waits its turn.
-                var recording = RecordRequestAsync(callParams, callId, cancellationToken);
+                var starting = _session.StartAsync(true, clientId, true, callParams, cancellationToken).AsTask();
                 return pipeline.RunAsync(
                     ReadOnlySequence<byte>.Empty,
-                    recording,
-                    (_, ct) => SendCallAsync(request, callId, clientId?.DeepClone(), recording.Result, ct),
+                    starting,
+                    (_, ct) => SendCallAsync(request, starting.Result, ct),
                     async cause =>
                     {
-                        recorder.Forget(callId, _sessionId);
-                        var reason = recording.IsCompletedSuccessfully && recording.Result is { } refusal && !options.Traffic.FailOpen
-                            ? refusal
-                            : "the call was not forwarded: " + cause;
-                        await WriteAsync(JsonRpcLines.ErrorLine(clientId, "signet: " + reason), CancellationToken.None).ConfigureAwait(false);
+                        var reason = starting.IsCompletedSuccessfully ? _session.Abandon(starting.Result, cause) : "the call was not forwarded: " + cause;
+                        await WriteAsync(JsonRpcLines.ErrorLine(clientId, ToolCallSession.ErrorMessage(reason)), CancellationToken.None).ConfigureAwait(false);
                     },
                     keepsLine: false,
                     cancellationToken);
@@ -328,31 +298,24 @@ public static class HttpBackendProxy
             return pipeline.RunAsync(ReadOnlySequence<byte>.Empty, Task.CompletedTask, (empty, ct) =>
             {
                 // A cancellation is applied in order: after the call it cancels has been sent (and is pending).
-                if (message is JsonRpcNotification { Method: NotificationMethods.CancelledNotification, Params: JsonObject cancelled }
-                    && CallId.From(cancelled["requestId"]) is { } cancelledId
-                    && _pending.TryTake(cancelledId, out var pendingId, out _))
+                if (message is JsonRpcNotification { Method: NotificationMethods.CancelledNotification, Params: JsonObject cancelled })
                 {
-                    recorder.Forget(pendingId, _sessionId);
+                    _session.Cancel(cancelled["requestId"]);
                 }
                 return SendInOrderAsync(message, ct);
             }, null, keepsLine: false, cancellationToken);
         }
 
-        private async ValueTask SendCallAsync(JsonRpcRequest request, string callId, JsonNode? clientId, string? refusal, CancellationToken cancellationToken)
+        private async ValueTask SendCallAsync(JsonRpcRequest request, ToolCallStart start, CancellationToken cancellationToken)
         {
-            if (refusal is not null && !options.Traffic.FailOpen)
+            switch (start.Verdict)
             {
-                // The recorder (or RecordRequestAsync) has logged the refusal once already.
-                await WriteAsync(JsonRpcLines.ErrorLine(clientId, "signet: " + refusal), cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            if (refusal is not null)
-            {
-                ProxyLog.ForwardedUnsigned(logger, callId, refusal);
-            }
-            else
-            {
-                _pending.Add(callId, new PendingCall(request.Id, clientId));
+                case ToolCallVerdict.Refuse:
+                    await WriteAsync(JsonRpcLines.ErrorLine(start.Id, ToolCallSession.ErrorMessage(start.Reason!)), cancellationToken).ConfigureAwait(false);
+                    return;
+                case ToolCallVerdict.Forward:
+                    _session.Forwarded(start);
+                    break;
             }
             await SendInOrderAsync(request, cancellationToken).ConfigureAwait(false);
         }
@@ -397,10 +360,7 @@ public static class HttpBackendProxy
                 logger.LogError("could not send a message to {Endpoint}: {Reason}", options.Endpoint, e.Message);
                 if (message is JsonRpcRequest request)
                 {
-                    if (CallIdOf(request.Id) is { } echoed && _pending.TryTake(echoed, out var callId, out _))
-                    {
-                        recorder.Forget(callId, _sessionId);
-                    }
+                    _session.TryTakeResponse(IdNode(request.Id), out _);
                     try
                     {
                         await WriteAsync(JsonRpcLines.ErrorLine(IdNode(request.Id), $"signet: the MCP server at {options.Endpoint} could not be reached: {e.Message}"), CancellationToken.None).ConfigureAwait(false);
@@ -413,63 +373,13 @@ public static class HttpBackendProxy
             }
         }
 
-        private async Task<string?> RecordRequestAsync(JsonObject callParams, string callId, CancellationToken cancellationToken)
-        {
-            try
-            {
-                await recorder.OnRequestAsync(callParams, callId, _sessionId, cancellationToken).ConfigureAwait(false);
-                return null;
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (ToolCallRefusedException e)
-            {
-                // The recorder has logged its refusal; under fail-open the sending logs the FAIL-OPEN line.
-                recorder.Forget(callId, _sessionId);
-                return e.Message;
-            }
-            catch (Exception e)
-            {
-                recorder.Forget(callId, _sessionId);
-                var refusal = "the call could not be signed and logged: " + Sentences.Clause(e.Message);
-                if (!options.Traffic.FailOpen)
-                {
-                    ProxyLog.CallRefused(logger, callId, refusal);
-                }
-                return refusal;
-            }
-        }
-
-        private async Task<JsonRpcMessage> RecordResponseAsync(JsonRpcMessage message, string callId, RequestId id, CancellationToken cancellationToken)
+        private async Task<JsonRpcMessage> RecordResponseAsync(JsonRpcMessage message, PendingToolCall call, RequestId id, CancellationToken cancellationToken)
         {
             var result = (message as JsonRpcResponse)?.Result;
             var error = message is JsonRpcError e ? JsonSerializer.SerializeToNode(e.Error, WireOptions.GetTypeInfo(typeof(JsonRpcErrorDetail))) : null;
-            try
-            {
-                await recorder.OnResponseAsync(callId, _sessionId, result, error, cancellationToken).ConfigureAwait(false);
-                return message;
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (ToolCallRefusedException refused) when (!options.Traffic.FailOpen)
-            {
-                ProxyLog.ResponseRefused(logger, callId, refused.Message);
-                return new JsonRpcError { Id = id, Error = new JsonRpcErrorDetail { Code = ToolCallRefusedException.JsonRpcErrorCode, Message = "signet: " + refused.Message } };
-            }
-            catch (ToolCallRefusedException refused)
-            {
-                ProxyLog.DeliveredRefusedResponse(logger, callId, refused.Message);
-                return message;
-            }
-            catch (Exception other)
-            {
-                ProxyLog.ResponseNotRecorded(logger, callId, other.Message);
-                return message;
-            }
+            return await _session.RecordResponseAsync(call, result, error, cancellationToken).ConfigureAwait(false) is { } refusal
+                ? new JsonRpcError { Id = id, Error = new JsonRpcErrorDetail { Code = ToolCallRefusedException.JsonRpcErrorCode, Message = ToolCallSession.ErrorMessage(refusal) } }
+                : message;
         }
 
         private ValueTask WriteAsync(ReadOnlyMemory<byte> line, CancellationToken cancellationToken) => output.WriteAsync(line, cancellationToken);
@@ -495,21 +405,12 @@ public static class HttpBackendProxy
             return line;
         }
 
-        private static string? CallIdOf(RequestId id) => id.Id switch
-        {
-            string s => CallId.From(s),
-            long n => CallId.From(n),
-            _ => null,
-        };
-
         private static JsonNode? IdNode(RequestId id) => id.Id switch
         {
             string s => JsonValue.Create(s),
             long n => JsonValue.Create(n),
             _ => null,
         };
-
-        private sealed record PendingCall(RequestId Id, JsonNode? ClientId);
 
         private static JsonObject ParseError(string reason) => new()
         {

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Signet.Canonicalization;
+using Signet.Mcp.Recording;
 
 namespace Signet.Mcp.Proxy;
 
@@ -26,12 +27,11 @@ public sealed class LineProxy : IDisposable
 {
     private static readonly StrictJsonOptions LastWins = new() { DuplicateKeys = DuplicateKeyPolicy.LastWins };
 
-    private readonly IToolCallRecorder _recorder;
+    private readonly ToolCallSession _session;
     private readonly LineProxyOptions _options;
     private readonly ILogger _logger;
     private readonly ProxyOutput _client;
     private readonly ProxyOutput _server;
-    private readonly PendingCalls<JsonNode?> _pending = new();
     private readonly OrderedPipeline.Apply _forwardToServer;
     private readonly OrderedPipeline.Apply _forwardToClient;
     private OrderedPipeline? _toServer;
@@ -40,17 +40,18 @@ public sealed class LineProxy : IDisposable
     /// <summary>Creates the engine over the client's output stream and the server's input stream.</summary>
     public LineProxy(IToolCallRecorder recorder, Stream clientOutput, Stream serverInput, LineProxyOptions? options = null, ILogger? logger = null)
     {
-        _recorder = recorder ?? throw new ArgumentNullException(nameof(recorder));
+        ArgumentNullException.ThrowIfNull(recorder);
         _client = new ProxyOutput(clientOutput ?? throw new ArgumentNullException(nameof(clientOutput)));
         _server = new ProxyOutput(serverInput ?? throw new ArgumentNullException(nameof(serverInput)));
         _options = options ?? new LineProxyOptions();
         _logger = logger ?? NullLogger.Instance;
+        _session = new ToolCallSession(recorder, _options.SessionId, _logger);
         _forwardToServer = _server.WriteAsync;
         _forwardToClient = _client.WriteAsync;
     }
 
     /// <summary>The number of forwarded calls still waiting for their response.</summary>
-    public int PendingCalls => _pending.Count;
+    public int PendingCalls => _session.PendingCount;
 
     /// <summary>
     /// Forwards the client's lines to the server until the client's stream ends and every line read has gone out
@@ -144,18 +145,13 @@ public sealed class LineProxy : IDisposable
 
     /// <summary>
     /// Answers every call still waiting for a response with a JSON-RPC error naming <paramref name="cause"/>
-    /// (the server exited or stopped answering) and tells the recorder to forget it.
+    /// (the server exited or stopped answering); the session forgets them.
     /// </summary>
     public async Task FailPendingAsync(string cause, CancellationToken cancellationToken = default)
     {
-        foreach (var callId in _pending.CallIds)
+        foreach (var call in _session.End(cause))
         {
-            if (_pending.TryRemove(callId, out var id))
-            {
-                _recorder.Forget(callId, _options.SessionId);
-                ProxyLog.PendingFailed(_logger, callId, cause);
-                await _client.WriteAsync(JsonRpcLines.ErrorLine(id, "signet: " + cause), cancellationToken).ConfigureAwait(false);
-            }
+            await _client.WriteAsync(JsonRpcLines.ErrorLine(call.Id, ToolCallSession.ErrorMessage(cause)), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -230,124 +226,70 @@ public sealed class LineProxy : IDisposable
             // A cancellation is applied in order: after the call it cancels has been forwarded (and is pending).
             return pipeline.RunAsync(line, Task.CompletedTask, (l, ct) =>
             {
-                ForgetIfCancelled(message);
+                _session.CancelIfCancellation(message);
                 return _server.WriteAsync(l, ct);
             }, null, keepsLine: true, cancellationToken);
         }
-        if (ToolCallMessage.Problem(message) is { } problem)
-        {
-            var scanned = JsonRpcScanner.Scan(content.Span) is [var only] ? only : default;
-            return RefuseMalformedCallAsync(pipeline, line, message, scanned.HasId || message.ContainsKey("id"), scanned.Id(content).ToArray(), problem, cancellationToken);
-        }
 
-        var id = message["id"]!;
-        var callId = CallId.From(id)!;
-        var callParams = (JsonObject)message["params"]!;
+        // A call that cannot be signed is answered with its id exactly as sent (any JSON value, even bytes that are not UTF-8).
+        var rawId = ToolCallMessage.Problem(message) is null ? null : (JsonRpcScanner.Scan(content.Span) is [var only] ? only : default).Id(content).ToArray();
         // Signing and the durable append start now and overlap with the lines that follow; forwarding waits its turn.
-        var recording = RecordRequestAsync(callParams, callId, cancellationToken);
+        var starting = _session.StartAsync(message, cancellationToken).AsTask();
         return pipeline.RunAsync(
             line,
-            recording,
-            (l, ct) => ForwardCallAsync(l, message, callId, id, recording.Result, terminator, ct),
-            cause => AbandonCallAsync(id, callId, recording, cause),
-            keepsLine: _options.FailOpen,
+            starting,
+            (l, ct) => ApplyAsync(l, message, starting.Result, rawId, terminator, ct),
+            cause => AbandonAsync(starting, rawId, cause),
+            keepsLine: _session.FailsOpen,
             cancellationToken);
     }
 
-    /// <summary>
-    /// A tools/call that cannot be signed (see <see cref="ToolCallMessage.Problem"/>): never forwarded (unless
-    /// fail-open). A request gets an error with its id as sent; a notification is dropped, with a log line and a
-    /// refusal record.
-    /// </summary>
-    private ValueTask RefuseMalformedCallAsync(OrderedPipeline pipeline, ReadOnlySequence<byte> line, JsonObject message, bool hasId, byte[] rawId, string problem, CancellationToken cancellationToken)
+    /// <summary>Carries out the session's verdict on a call, in line order.</summary>
+    private async ValueTask ApplyAsync(ReadOnlySequence<byte> line, JsonObject message, ToolCallStart start, byte[]? rawId, byte[] terminator, CancellationToken cancellationToken)
     {
-        var reason = "the tools/call cannot be signed: " + problem;
-        var label = hasId ? Label(rawId) : "(no id)";
-        if (_options.FailOpen)
+        switch (start.Verdict)
         {
-            return pipeline.RunAsync(line, Task.CompletedTask, (l, ct) =>
-            {
-                ProxyLog.ForwardedUnsigned(_logger, label, reason);
-                return _server.WriteAsync(l, ct);
-            }, null, keepsLine: true, cancellationToken);
-        }
-        if (hasId)
-        {
-            return pipeline.RunAsync(line, Task.CompletedTask, (_, ct) =>
-            {
-                ProxyLog.CallRefused(_logger, label, reason);
-                return _client.WriteAsync(JsonRpcLines.RawIdErrorLine(rawId, "signet: " + reason), ct);
-            }, null, keepsLine: false, cancellationToken);
-        }
-        var record = RecordRefusalAsync(message, reason, cancellationToken);
-        return pipeline.RunAsync(line, record, (_, _) =>
-        {
-            ProxyLog.NotificationCallDropped(_logger, reason);
-            return ValueTask.CompletedTask;
-        }, null, keepsLine: false, cancellationToken);
-    }
-
-    /// <summary>Records a dropped call that has a tool name (a signed refusal receipt); the recorder never throws for it.</summary>
-    private Task RecordRefusalAsync(JsonObject message, string reason, CancellationToken cancellationToken)
-    {
-        if (message["params"] is not JsonObject callParams || ToolCallMessage.Problem(WithId(message)) is not null)
-        {
-            return Task.CompletedTask;
-        }
-        return RecordAsync();
-
-        async Task RecordAsync()
-        {
-            try
-            {
-                await _recorder.OnRefusedAsync(callParams, null, _options.SessionId, reason, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                ProxyLog.RefusalNotRecorded(_logger, e.Message);
-            }
-        }
-    }
-
-    /// <summary>A notification-shaped call checked as if it had an id: whether its params and name could be signed.</summary>
-    private static JsonObject WithId(JsonObject message) => new()
-    {
-        ["id"] = 0,
-        ["params"] = message["params"]?.DeepClone(),
-    };
-
-    /// <summary>A raw id for the operator log (invalid UTF-8 shown as U+FFFD).</summary>
-    private static string Label(byte[] rawId) => rawId.Length == 0 ? "(null)" : System.Text.Encoding.UTF8.GetString(rawId);
-
-    private async ValueTask ForwardCallAsync(ReadOnlySequence<byte> line, JsonObject message, string callId, JsonNode id, string? refusal, byte[] terminator, CancellationToken cancellationToken)
-    {
-        if (refusal is null)
-        {
-            _pending.Add(callId, id.DeepClone());
-            await _server.WriteAsync(JsonRpcLines.Serialize(message, terminator), cancellationToken).ConfigureAwait(false);
-        }
-        else if (_options.FailOpen)
-        {
-            ProxyLog.ForwardedUnsigned(_logger, callId, refusal);
-            await _server.WriteAsync(line, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            // The recorder (or RecordRequestAsync) has logged the refusal once already.
-            await _client.WriteAsync(JsonRpcLines.ErrorLine(id, "signet: " + refusal), cancellationToken).ConfigureAwait(false);
+            case ToolCallVerdict.Forward:
+                _session.Forwarded(start);
+                await _server.WriteAsync(JsonRpcLines.Serialize(message, terminator), cancellationToken).ConfigureAwait(false);
+                break;
+            case ToolCallVerdict.ForwardAsSent:
+                await _server.WriteAsync(line, cancellationToken).ConfigureAwait(false);
+                break;
+            case ToolCallVerdict.Refuse:
+                await _client.WriteAsync(ErrorLine(start, rawId, start.Reason!), cancellationToken).ConfigureAwait(false);
+                break;
         }
     }
 
     /// <summary>A call read but never forwarded (the server's input closed, or the proxy stopped): the client gets an error.</summary>
-    private async ValueTask AbandonCallAsync(JsonNode id, string callId, Task<string?> recording, string cause)
+    private async ValueTask AbandonAsync(Task<ToolCallStart> starting, byte[]? rawId, string cause)
     {
-        _recorder.Forget(callId, _options.SessionId);
-        var message = recording.IsCompletedSuccessfully && recording.Result is { } refusal && !_options.FailOpen
-            ? refusal
-            : "the call was not forwarded: " + cause;
-        ProxyLog.PendingFailed(_logger, callId, message);
-        await _client.WriteAsync(JsonRpcLines.ErrorLine(id, "signet: " + message), CancellationToken.None).ConfigureAwait(false);
+        if (!starting.IsCompletedSuccessfully)
+        {
+            // Never looked at (the proxy stopped first): answered under the id as sent, when it could be read.
+            if (rawId is not null)
+            {
+                await _client.WriteAsync(JsonRpcLines.RawIdErrorLine(rawId, ToolCallSession.ErrorMessage("the call was not forwarded: " + cause)), CancellationToken.None).ConfigureAwait(false);
+            }
+            return;
+        }
+        var start = starting.Result;
+        if (start.Verdict == ToolCallVerdict.Drop)
+        {
+            return;
+        }
+        await _client.WriteAsync(ErrorLine(start, rawId, _session.Abandon(start, cause)), CancellationToken.None).ConfigureAwait(false);
     }
+
+    /// <summary>The error line answering a call: under its raw id when it could not be signed, else under its parsed id.</summary>
+    private static byte[] ErrorLine(ToolCallStart start, byte[]? rawId, string reason) =>
+        rawId is not null
+            ? JsonRpcLines.RawIdErrorLine(rawId, ToolCallSession.ErrorMessage(reason))
+            : JsonRpcLines.ErrorLine(start.Id, ToolCallSession.ErrorMessage(reason));
+
+    /// <summary>A raw id for the operator log (invalid UTF-8 shown as U+FFFD).</summary>
+    private static string Label(byte[] rawId) => rawId.Length == 0 ? "(null)" : System.Text.Encoding.UTF8.GetString(rawId);
 
     private ValueTask OnClientBatchAsync(OrderedPipeline pipeline, ReadOnlySequence<byte> line, ReadOnlyMemory<byte> content, JsonArray batch, byte[] terminator, CancellationToken cancellationToken)
     {
@@ -359,55 +301,42 @@ public sealed class LineProxy : IDisposable
             {
                 continue;
             }
-            var original = _options.FailOpen ? message.DeepClone() : null;
-            calls ??= [];
-            if (ToolCallMessage.Problem(message) is { } problem)
+            var original = _session.FailsOpen ? message.DeepClone() : null;
+            byte[]? rawId = null;
+            if (ToolCallMessage.Problem(message) is not null)
             {
                 scanned ??= JsonRpcScanner.Scan(content.Span);
-                var element = scanned is not null && i < scanned.Count ? scanned[i] : default;
-                var hasId = element.HasId || message.ContainsKey("id");
-                var reason = "the tools/call cannot be signed: " + problem;
-                var ready = hasId ? Task.FromResult<string?>(reason) : RecordRefusalAsync(message, reason, cancellationToken).ContinueWith(_ => (string?)reason, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                calls.Add(new BatchCall(i, null, null, element.Id(content).ToArray(), hasId, original, ready));
-                continue;
+                rawId = (scanned is not null && i < scanned.Count ? scanned[i] : default).Id(content).ToArray();
             }
-            var id = message["id"]!;
-            var callId = CallId.From(id)!;
-            calls.Add(new BatchCall(i, callId, id, [], true, original, RecordRequestAsync((JsonObject)message["params"]!, callId, cancellationToken)));
+            calls ??= [];
+            calls.Add(new BatchCall(i, message, original, rawId, _session.StartAsync(message, cancellationToken).AsTask()));
         }
 
         if (calls is null)
         {
             return pipeline.RunAsync(line, Task.CompletedTask, (l, ct) =>
             {
-                ForgetCancelled(batch);
+                CancelAll(batch);
                 return _server.WriteAsync(l, ct);
             }, null, keepsLine: true, cancellationToken);
         }
 
         return pipeline.RunAsync(
             line,
-            Task.WhenAll(calls.Select(c => c.Recording)),
+            Task.WhenAll(calls.Select(c => c.Starting)),
             (_, ct) => ForwardBatchAsync(batch, calls, terminator, ct),
             async cause =>
             {
                 foreach (var call in calls)
                 {
-                    if (call.CallId is not null)
-                    {
-                        await AbandonCallAsync(call.Id!, call.CallId, call.Recording, cause).ConfigureAwait(false);
-                    }
-                    else if (call.HasId)
-                    {
-                        await _client.WriteAsync(JsonRpcLines.RawIdErrorLine(call.RawId, "signet: " + call.Recording.Result), CancellationToken.None).ConfigureAwait(false);
-                    }
+                    await AbandonAsync(call.Starting, call.RawId, cause).ConfigureAwait(false);
                 }
             },
             keepsLine: false,
             cancellationToken);
     }
 
-    /// <summary>Applies a batch's recordings in batch order: signed calls become pending, refused ones are answered and removed.</summary>
+    /// <summary>Applies a batch's verdicts in batch order: signed calls become pending, refused ones are answered and removed.</summary>
     private async ValueTask ForwardBatchAsync(JsonArray batch, List<BatchCall> calls, byte[] terminator, CancellationToken cancellationToken)
     {
         var next = 0;
@@ -417,38 +346,27 @@ public sealed class LineProxy : IDisposable
             if (next < calls.Count && calls[next].Index == i)
             {
                 var call = calls[next++];
-                var refusal = call.Recording.Result;
-                var label = call.CallId ?? (call.HasId ? Label(call.RawId) : "(no id)");
-                if (refusal is null)
+                var start = call.Starting.Result;
+                switch (start.Verdict)
                 {
-                    _pending.Add(call.CallId!, call.Id!.DeepClone());
-                }
-                else if (_options.FailOpen)
-                {
-                    ProxyLog.ForwardedUnsigned(_logger, label, refusal);
-                    batch[i] = call.Original;
-                }
-                else
-                {
-                    if (call.CallId is not null)
-                    {
-                        await _client.WriteAsync(JsonRpcLines.ErrorLine(call.Id, "signet: " + refusal), cancellationToken).ConfigureAwait(false);
-                    }
-                    else if (call.HasId)
-                    {
-                        ProxyLog.CallRefused(_logger, label, refusal);
-                        await _client.WriteAsync(JsonRpcLines.RawIdErrorLine(call.RawId, "signet: " + refusal), cancellationToken).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        ProxyLog.NotificationCallDropped(_logger, refusal);
-                    }
-                    removed.Add(i);
+                    case ToolCallVerdict.Forward:
+                        _session.Forwarded(start);
+                        break;
+                    case ToolCallVerdict.ForwardAsSent:
+                        batch[i] = call.Original;
+                        break;
+                    case ToolCallVerdict.Refuse:
+                        await _client.WriteAsync(ErrorLine(start, call.RawId, start.Reason!), cancellationToken).ConfigureAwait(false);
+                        removed.Add(i);
+                        break;
+                    default:
+                        removed.Add(i);
+                        break;
                 }
             }
             else if (batch[i] is JsonObject message)
             {
-                ForgetIfCancelled(message);
+                _session.CancelIfCancellation(message);
             }
         }
 
@@ -462,13 +380,13 @@ public sealed class LineProxy : IDisposable
         }
     }
 
-    private void ForgetCancelled(JsonArray batch)
+    private void CancelAll(JsonArray batch)
     {
         foreach (var element in batch)
         {
             if (element is JsonObject message)
             {
-                ForgetIfCancelled(message);
+                _session.CancelIfCancellation(message);
             }
         }
     }
@@ -488,30 +406,19 @@ public sealed class LineProxy : IDisposable
         }
 
         var refusal = $"the tools/call is not strict JSON, so it cannot be signed unambiguously ({parseError})";
-        if (_options.FailOpen)
+        var starts = calls.Select(call => (call.Id, Start: _session.StartUnreadable(call.HasId, call.HasId ? Label(call.Id) : "(no id)", refusal))).ToList();
+        if (_session.FailsOpen)
         {
-            return pipeline.RunAsync(line, Task.CompletedTask, (l, ct) =>
-            {
-                foreach (var call in calls)
-                {
-                    ProxyLog.ForwardedUnsigned(_logger, call.HasId ? Label(call.Id) : "(no id)", refusal);
-                }
-                return _server.WriteAsync(l, ct);
-            }, null, keepsLine: true, cancellationToken);
+            return pipeline.RunAsync(line, Task.CompletedTask, _forwardToServer, null, keepsLine: true, cancellationToken);
         }
 
         return pipeline.RunAsync(line, Task.CompletedTask, async (_, ct) =>
         {
-            foreach (var call in calls)
+            foreach (var (id, start) in starts)
             {
-                if (call.HasId)
+                if (start.Verdict == ToolCallVerdict.Refuse)
                 {
-                    ProxyLog.CallRefused(_logger, Label(call.Id), refusal);
-                    await _client.WriteAsync(JsonRpcLines.RawIdErrorLine(call.Id, "signet: " + refusal), ct).ConfigureAwait(false);
-                }
-                else
-                {
-                    ProxyLog.NotificationCallDropped(_logger, refusal);
+                    await _client.WriteAsync(JsonRpcLines.RawIdErrorLine(id, ToolCallSession.ErrorMessage(refusal)), ct).ConfigureAwait(false);
                 }
             }
         }, null, keepsLine: false, cancellationToken);
@@ -519,13 +426,13 @@ public sealed class LineProxy : IDisposable
 
     private async ValueTask OnClientOverflowAsync(ReadOnlySequence<byte> piece, bool isLast, OverflowState state, CancellationToken cancellationToken)
     {
-        if (_options.FailOpen)
+        if (_session.FailsOpen)
         {
             if (!state.HoldsLock)
             {
                 // The pieces are written as they arrive, so everything read before this line must have gone out.
                 await _toServer!.DrainAsync(cancellationToken).ConfigureAwait(false);
-                ProxyLog.ForwardedUnsigned(_logger, "(oversized)", $"a client message longer than {_options.MaxLineBytes} bytes is forwarded without inspection");
+                _session.StartUnreadable(false, "(oversized)", $"a client message longer than {_options.MaxLineBytes} bytes is forwarded without inspection");
                 await _server.AcquireAsync(cancellationToken).ConfigureAwait(false);
                 state.HoldsLock = true;
             }
@@ -552,8 +459,9 @@ public sealed class LineProxy : IDisposable
             state.Id = [];
             await _toServer!.RunAsync(ReadOnlySequence<byte>.Empty, Task.CompletedTask, (_, ct) =>
             {
-                ProxyLog.CallRefused(_logger, id.Length > 0 ? Label(id) : "(oversized)", refusal);
-                return _client.WriteAsync(JsonRpcLines.RawIdErrorLine(id, "signet: " + refusal), ct);
+                // Answered even when no id was found in its first bytes (with a null id): it may be a call that waits.
+                _session.StartUnreadable(true, id.Length > 0 ? Label(id) : "(oversized)", refusal);
+                return _client.WriteAsync(JsonRpcLines.RawIdErrorLine(id, ToolCallSession.ErrorMessage(refusal)), ct);
             }, null, keepsLine: false, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -564,53 +472,6 @@ public sealed class LineProxy : IDisposable
     /// <summary>The id of an oversized line when a complete one is in its first bytes (empty otherwise).</summary>
     internal static byte[] OversizedId(ReadOnlySequence<byte> firstPiece) =>
         JsonRpcScanner.LeadingId(firstPiece.Slice(0, Math.Min(firstPiece.Length, OversizedIdScanBytes)).ToArray()).ToArray();
-
-    private async Task<string?> RecordRequestAsync(JsonObject callParams, string callId, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _recorder.OnRequestAsync(callParams, callId, _options.SessionId, cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (ToolCallRefusedException e)
-        {
-            // The recorder has logged its refusal; under fail-open the forwarding logs the FAIL-OPEN line.
-            _recorder.Forget(callId, _options.SessionId);
-            return e.Message;
-        }
-        catch (Exception e)
-        {
-            // Anything else is also a receipt that was not made: fail closed with the cause.
-            _recorder.Forget(callId, _options.SessionId);
-            var refusal = "the call could not be signed and logged: " + Sentences.Clause(e.Message);
-            if (!_options.FailOpen)
-            {
-                ProxyLog.CallRefused(_logger, callId, refusal);
-            }
-            return refusal;
-        }
-    }
-
-    private void ForgetIfCancelled(JsonObject message)
-    {
-        if (_pending.IsEmpty
-            || message["method"] is not JsonValue method
-            || method.GetValueKind() != JsonValueKind.String
-            || method.GetValue<string>() != "notifications/cancelled"
-            || message["params"] is not JsonObject p
-            || CallId.From(p["requestId"]) is not { } cancelled)
-        {
-            return;
-        }
-        if (_pending.TryTake(cancelled, out var callId, out _))
-        {
-            _recorder.Forget(callId, _options.SessionId);
-        }
-    }
 
     /// <summary>
     /// Whether a client line needs a look: it names tools/call or notifications/cancelled, or it has escapes, which
@@ -626,7 +487,7 @@ public sealed class LineProxy : IDisposable
     private ValueTask OnServerLineAsync(ReadOnlySequence<byte> line, CancellationToken cancellationToken)
     {
         var pipeline = _toClient!;
-        if (_pending.IsEmpty)
+        if (!_session.HasPending)
         {
             return pipeline.RunAsync(line, Task.CompletedTask, _forwardToClient, null, keepsLine: true, cancellationToken);
         }
@@ -692,51 +553,17 @@ public sealed class LineProxy : IDisposable
 
     /// <summary>
     /// Starts recording a response to a pending call (null when the message is not one); the task gives the error that
-    /// replaces the response when the recorder refuses it.
+    /// replaces the response when the session withholds it.
     /// </summary>
-    private Task<JsonObject?>? RecordResponse(JsonObject message, CancellationToken cancellationToken)
-    {
-        if (message.ContainsKey("method")
-            || !message.TryGetPropertyValue("id", out var idNode)
-            || CallId.From(idNode) is not { } echoed
-            || !_pending.TryTake(echoed, out var callId, out var id))
-        {
-            return null;
-        }
+    private Task<JsonObject?>? RecordResponse(JsonObject message, CancellationToken cancellationToken) =>
+        _session.TryTakeResponse(message, out var call, out var result, out var error)
+            ? RecordResponseAsync(call, result, error, cancellationToken)
+            : null;
 
-        message.TryGetPropertyValue("result", out var result);
-        message.TryGetPropertyValue("error", out var error);
-        return RecordResponseAsync(callId, id, result, error, cancellationToken);
-    }
-
-    private async Task<JsonObject?> RecordResponseAsync(string callId, JsonNode? id, JsonNode? result, JsonNode? error, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _recorder.OnResponseAsync(callId, _options.SessionId, result, error, cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (ToolCallRefusedException e)
-        {
-            if (_options.FailOpen)
-            {
-                ProxyLog.DeliveredRefusedResponse(_logger, callId, e.Message);
-                return null;
-            }
-            ProxyLog.ResponseRefused(_logger, callId, e.Message);
-            return JsonRpcLines.Error(id, "signet: " + e.Message);
-        }
-        catch (Exception e)
-        {
-            // The call has run; its result still reaches the client. The failure to record it is reported loudly.
-            ProxyLog.ResponseNotRecorded(_logger, callId, e.Message);
-            return null;
-        }
-    }
+    private async Task<JsonObject?> RecordResponseAsync(PendingToolCall call, JsonNode? result, JsonNode? error, CancellationToken cancellationToken) =>
+        await _session.RecordResponseAsync(call, result, error, cancellationToken).ConfigureAwait(false) is { } refusal
+            ? JsonRpcLines.Error(call.Id, ToolCallSession.ErrorMessage(refusal))
+            : null;
 
     private static bool MightBeResponse(ReadOnlySpan<byte> content) =>
         content.IndexOf("\"id\""u8) >= 0 || content.IndexOf((byte)'\\') >= 0;
@@ -760,7 +587,7 @@ public sealed class LineProxy : IDisposable
         }
     }
 
-    private readonly record struct BatchCall(int Index, string? CallId, JsonNode? Id, byte[] RawId, bool HasId, JsonNode? Original, Task<string?> Recording);
+    private readonly record struct BatchCall(int Index, JsonObject Message, JsonNode? Original, byte[]? RawId, Task<ToolCallStart> Starting);
 
     private sealed class OverflowState
     {

@@ -10,9 +10,6 @@ public sealed record LineProxyOptions
     /// </summary>
     public int MaxLineBytes { get; init; } = StdioProxyOptions.DefaultMaxLineBytes;
 
-    /// <summary>Forward a call whose receipt could not be made (and deliver a refused response), with one critical <c>FAIL-OPEN</c> log line per call, instead of answering with an error.</summary>
-    public bool FailOpen { get; init; }
-
-    /// <summary>The session id handed to the recorder (null for a stdio proxy: one client, one session).</summary>
+    /// <summary>The MCP session id signed into the receipts (null for a stdio proxy: one client, one session).</summary>
     public string? SessionId { get; init; }
 }

@@ -17,102 +17,77 @@ namespace Signet.Mcp.Recording;
 /// there are none (the reference Signet does the same; a server comparing the receipt with the call must apply the
 /// same rule), plus the target, transport, session, call id and the trace id of a W3C <c>traceparent</c> in
 /// <c>_meta</c>.</para>
-/// <para>A re-send of a call (the same params sent again, an MRTR retry that carries the previous attempt's
-/// <c>_meta</c>, or a request id that is still awaiting its response) gets a new receipt whose
+/// <para>A re-send of a call (an MRTR retry that carries the previous attempt's <c>_meta</c>, or a request id that is
+/// still awaiting its response, which the session passes as the parent) gets a new receipt whose
 /// <c>parent_receipt_id</c> is the previous attempt's receipt id.</para>
-/// <para>Fail-open: when signing fails the call goes out without a receipt (a stale receipt from an earlier attempt
-/// is removed); when only storing fails, the call goes out with its signed receipt, so the server can still check
-/// it, but the audit log does not hold it. Either way one critical line <c>FAIL-OPEN: tools/call … went through
-/// without a durable receipt: …</c> names the call and the cause, and the failure is passed to
-/// <see cref="ToolCallRecorderOptions.OnError"/>. A refusal (fail-closed) is logged as one warning naming the cause
-/// and thrown as <see cref="ToolCallRefusedException"/>.</para>
+/// <para>It decides nothing about the call and keeps no calls: a receipt that cannot be signed or stored, or a required
+/// co-signature that fails, is thrown as <see cref="ToolCallRecordingException"/>, and the connection's
+/// <see cref="ToolCallSession"/> refuses the call or, under fail-open, lets it through.</para>
 /// <para>Thread-safe: calls arrive concurrently. The sink must be thread-safe too.</para>
 /// </remarks>
 public sealed partial class ToolCallRecorder : IToolCallRecorder
 {
     private static readonly IReadOnlyList<string> AllReceiptKeys = [SignetMetaKeys.Receipt, SignetMetaKeys.ReferenceReceipt];
 
-    private readonly ToolCallRecorderOptions _options;
+    private readonly SignetOptions _options;
     private readonly ReceiptSigner _signer;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly IReadOnlyList<string> _receiptKeys;
     private readonly string _agentKey;
+    private readonly string _target;
+    private readonly string _transport;
     private readonly ReceiptVerificationOptions _coSignatureOptions;
-    private readonly object _pendingLock = new();
-    private readonly Dictionary<PendingKey, LinkedListNode<PendingCall>> _pending = [];
-    private readonly LinkedList<PendingCall> _pendingOrder = new();
     private int _integrityOnlyReported;
 
-    /// <summary>Creates a recorder.</summary>
-    public ToolCallRecorder(ToolCallRecorderOptions options)
+    /// <summary>Creates a recorder; <see cref="SignetOptions.Target"/> must be set (the transport defaults to <c>stdio</c>).</summary>
+    /// <exception cref="ArgumentException">The settings cannot be used (each problem is named).</exception>
+    public ToolCallRecorder(SignetOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(options.Signer);
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.Target);
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.Transport);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPendingCalls, 1);
+        options.Validate(requireTarget: true);
         _options = options;
-        _signer = options.Signer;
-        _time = options.Signer.TimeProvider;
+        _signer = options.CreateSigner();
+        _time = _signer.TimeProvider;
         _logger = (ILogger?)options.LoggerFactory?.CreateLogger<ToolCallRecorder>() ?? NullLogger.Instance;
         _receiptKeys = SignetMetaKeys.ReceiptKeys(options.MetaKeyMode);
-        _agentKey = options.Signer.PublicKey.Text;
+        _agentKey = _signer.PublicKey.Text;
+        _target = options.Target!;
+        _transport = options.Transport ?? "stdio";
         _coSignatureOptions = new ReceiptVerificationOptions
         {
-            TrustedKeys = options.TrustedServerKeys,
-            TrustedAgentKeys = [options.Signer.PublicKey],
+            TrustedKeys = [.. options.TrustedServerKeys],
+            TrustedAgentKeys = [_signer.PublicKey],
             TimeProvider = _time,
         };
     }
 
-    /// <summary>The settings this recorder runs with.</summary>
-    public ToolCallRecorderOptions Options => _options;
+    /// <inheritdoc/>
+    public SignetOptions Options => _options;
 
-    /// <summary>How many calls are awaiting their response.</summary>
-    public int PendingCount
-    {
-        get
-        {
-            lock (_pendingLock)
-            {
-                return _pending.Count;
-            }
-        }
-    }
+    /// <summary>The signer of the receipts.</summary>
+    public ReceiptSigner Signer => _signer;
+
+    /// <summary>Starts the life of one connection's calls over this recorder.</summary>
+    /// <param name="sessionId">The MCP session, when there is one (signed into the receipts).</param>
+    public ToolCallSession CreateSession(string? sessionId = null) => new(this, sessionId);
 
     /// <inheritdoc/>
-    public async ValueTask OnRequestAsync(JsonObject callParams, string callId, string? sessionId, CancellationToken cancellationToken = default)
+    public async ValueTask<RecordedCall> RecordRequestAsync(JsonObject callParams, string callId, string? sessionId, string? parentReceiptId,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(callParams);
         ArgumentException.ThrowIfNullOrEmpty(callId);
 
         var tool = ToolCallOutcome.Text(callParams["name"]) is { Length: > 0 } name ? name : "unknown";
-        var key = new PendingKey(sessionId, callId);
         if (callParams["_meta"] is { } metaNode && metaNode is not JsonObject)
         {
-            var refuseMeta = _options.FailureMode == RecordingFailureMode.FailClosed;
-            Fail(RecordingStage.SignRequest, key, tool, null,
-                refuseMeta
-                    ? $"Signet refused tools/call \"{tool}\" ({callId}): params._meta is a {metaNode.GetValueKind()}, not an object, so the receipt cannot be attached. Nothing was sent. Send _meta as a JSON object."
-                    : $"params._meta is a {metaNode.GetValueKind()}, not an object, so no receipt could be attached; the call was sent unsigned (FailOpen).",
-                refuse: refuseMeta);
-            return;
+            var cause = $"params._meta is a {metaNode.GetValueKind()}, not an object, so the receipt cannot be attached";
+            throw new ToolCallRecordingException(RecordingStage.SignRequest,
+                $"Signet refused tools/call \"{tool}\" ({callId}): {cause}. Nothing was sent. Send _meta as a JSON object.", cause);
         }
         var meta = callParams["_meta"] as JsonObject;
-
-        var parent = PreviousReceiptId(meta);
-        if (parent is null)
-        {
-            lock (_pendingLock)
-            {
-                if (_pending.TryGetValue(key, out var earlier))
-                {
-                    parent = earlier.Value.Receipt.Id;
-                }
-            }
-        }
-
+        var parent = PreviousReceiptId(meta) ?? parentReceiptId;
         var action = Action(tool, callParams, callId, sessionId) with { ParentReceiptId = parent };
 
         var requestTime = _time.GetUtcNow();
@@ -126,51 +101,33 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
             var hint = e is CanonicalizationException
                 ? "JSON numbers that are integers of magnitude 2^53 or more have no single canonical form: send them as strings, or set FailureMode to FailOpen to send such calls unsigned."
                 : "Set FailureMode to FailOpen to send calls unsigned when signing fails.";
-            var refuseSign = _options.FailureMode == RecordingFailureMode.FailClosed;
-            Fail(RecordingStage.SignRequest, key, tool, e,
-                refuseSign
-                    ? $"Signet refused tools/call \"{tool}\" ({callId}): its receipt could not be signed: {Sentences.Clause(e.Message)}. Nothing was sent. {hint}"
-                    : $"its receipt could not be signed: {Sentences.Clause(e.Message)}; the call was sent unsigned (FailOpen).",
-                refuse: refuseSign);
-            if (meta is not null)
-            {
-                // Fail-open: an earlier attempt's receipt must not travel as if it were this call's.
-                foreach (var k in _receiptKeys)
-                {
-                    meta.Remove(k);
-                }
-            }
-            return;
+            var cause = $"its receipt could not be signed: {Sentences.Clause(e.Message)}";
+            throw new ToolCallRecordingException(RecordingStage.SignRequest,
+                $"Signet refused tools/call \"{tool}\" ({callId}): {cause}. Nothing was sent. {hint}", cause, e);
         }
 
-        var stored = await StoreAsync(receipt, RecordedReceiptKind.Request, key, tool,
+        var call = new RecordedCall(callId, sessionId, tool, receipt, requestTime);
+        var stored = await StoreAsync(receipt, RecordedReceiptKind.Request,
             $"Signet refused tools/call \"{tool}\" ({callId}): its receipt could not be written to the audit log",
             "Nothing was sent. Check the audit log's disk and permissions, or set FailureMode to FailOpen to forward calls whose receipt could not be stored.",
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken, call).ConfigureAwait(false);
 
-        Merge(callParams, receipt);
-        // The v2 receipt signs the same action, taken from this receipt: the signed copy of the arguments, not the live node.
-        Track(key, new PendingCall(tool, receipt, requestTime));
+        AttachReceipt(callParams, receipt, _receiptKeys);
         LogRequestSigned(_logger, callId, tool, receipt.Id, Storage(stored, RecordedReceiptKind.Request));
         if (_logger.IsEnabled(LogLevel.Trace))
         {
             LogReceiptPayload(_logger, receipt.ToJsonString());
         }
         Notify(new RecordedReceipt(receipt, RecordedReceiptKind.Request, callId, sessionId, IsAnchored: true, IsStored: stored));
+        // The v2 receipt signs the same action, taken from this receipt: the signed copy of the arguments, not the live node.
+        return call;
     }
 
     /// <inheritdoc/>
-    public async ValueTask OnResponseAsync(string callId, string? sessionId, JsonNode? result, JsonNode? error, CancellationToken cancellationToken = default)
+    public async ValueTask RecordResponseAsync(RecordedCall call, JsonNode? result, JsonNode? error, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(callId);
-        var key = new PendingKey(sessionId, callId);
-        var call = Take(key);
-        if (call is null)
-        {
-            LogUnknownResponse(_logger, callId);
-            return;
-        }
-
+        ArgumentNullException.ThrowIfNull(call);
+        var callId = call.CallId;
         var content = ToolCallOutcome.WithoutCoSignature(error ?? result, out var coSignature, out var coSignatureKey);
         var outcome = ToolCallOutcome.Infer(result, error);
         Receipt compound;
@@ -180,16 +137,13 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            var refuseResponse = _options.FailureMode == RecordingFailureMode.FailClosed;
-            Fail(RecordingStage.SignResponse, key, call.Tool, e,
-                refuseResponse
-                    ? $"Signet withheld the response to tools/call \"{call.Tool}\" ({callId}): the tool ran, but the receipt of its response could not be signed: {Sentences.Clause(e.Message)}. Set FailureMode to FailOpen to deliver responses whose receipt cannot be signed."
-                    : $"the receipt of its response could not be signed: {Sentences.Clause(e.Message)}; the response was delivered (FailOpen).",
-                refuse: refuseResponse);
-            return;
+            var cause = $"the receipt of its response could not be signed: {Sentences.Clause(e.Message)}";
+            throw new ToolCallRecordingException(RecordingStage.SignResponse,
+                $"Signet withheld the response to tools/call \"{call.Tool}\" ({callId}): the tool ran, but {cause}. Set FailureMode to FailOpen to deliver responses whose receipt cannot be signed.",
+                cause, e);
         }
 
-        var stored = await StoreAsync(compound, RecordedReceiptKind.Response, key, call.Tool,
+        var stored = await StoreAsync(compound, RecordedReceiptKind.Response,
             $"Signet withheld the response to tools/call \"{call.Tool}\" ({callId}): the tool ran, but the receipt of its response could not be written to the audit log",
             "Check the audit log's disk and permissions, or set FailureMode to FailOpen to deliver responses whose receipt could not be stored.",
             cancellationToken).ConfigureAwait(false);
@@ -198,13 +152,13 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         {
             LogReceiptPayload(_logger, compound.ToJsonString());
         }
-        Notify(new RecordedReceipt(compound, RecordedReceiptKind.Response, callId, sessionId, IsAnchored: true, IsStored: stored));
+        Notify(new RecordedReceipt(compound, RecordedReceiptKind.Response, callId, call.SessionId, IsAnchored: true, IsStored: stored));
 
         if (coSignatureKey is null)
         {
             if (_options.RequireCoSignature && error is null && !(result is JsonObject r && ToolCallOutcome.IsInputRequired(r)))
             {
-                RejectCoSignature(key, call.Tool, "the server sent no co-signature");
+                RejectCoSignature(call, "the server sent no co-signature");
             }
             return;
         }
@@ -212,7 +166,7 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         var problem = CheckCoSignature(coSignature, coSignatureKey, call.Receipt, content, _coSignatureOptions, out var verification);
         if (problem is not null)
         {
-            RejectCoSignature(key, call.Tool, problem);
+            RejectCoSignature(call, problem);
             return;
         }
 
@@ -221,12 +175,12 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         {
             LogIntegrityOnly(_logger, bilateral.SignerKey ?? "(none)");
         }
-        var storedV3 = await StoreAsync(bilateral, RecordedReceiptKind.CoSignature, key, call.Tool,
+        var storedV3 = await StoreAsync(bilateral, RecordedReceiptKind.CoSignature,
             $"Signet withheld the response to tools/call \"{call.Tool}\" ({callId}): the tool ran, but the server's co-signature could not be written to the audit log",
             "Check the audit log's disk and permissions, or set FailureMode to FailOpen.",
             cancellationToken).ConfigureAwait(false);
         LogCoSignatureAccepted(_logger, callId, bilateral.Id, verification.IsAnchored);
-        Notify(new RecordedReceipt(bilateral, RecordedReceiptKind.CoSignature, callId, sessionId, verification.IsAnchored, storedV3));
+        Notify(new RecordedReceipt(bilateral, RecordedReceiptKind.CoSignature, callId, call.SessionId, verification.IsAnchored, storedV3));
     }
 
     /// <summary>What a receipt of this call signs: the tool, its arguments (<c>{}</c> when absent) and where it goes.</summary>
@@ -234,8 +188,8 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
     {
         Tool = tool,
         Params = callParams["arguments"] ?? new JsonObject(),
-        Target = _options.Target,
-        Transport = _options.Transport,
+        Target = _target,
+        Transport = _transport,
         Session = sessionId,
         CallId = callId,
         TraceId = TraceId(callParams["_meta"] as JsonObject),
@@ -248,7 +202,7 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
     /// names no tool (no string <c>name</c>) is not recorded: a receipt would have to invent the tool. Problems are
     /// logged, never thrown.
     /// </summary>
-    public async ValueTask OnRefusedAsync(JsonObject callParams, string? callId, string? sessionId, string reason, CancellationToken cancellationToken = default)
+    public async ValueTask RecordRefusalAsync(JsonObject callParams, string? callId, string? sessionId, string reason, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(callParams);
         ArgumentNullException.ThrowIfNull(reason);
@@ -263,12 +217,12 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
             var action = Action(tool, callParams, callId, sessionId);
             var refusal = new JsonObject { ["code"] = ToolCallRefusedException.JsonRpcErrorCode, ["message"] = "signet: " + reason };
             var receipt = _signer.SignCompound(action, refusal, _time.GetUtcNow(), new ReceiptOutcome("rejected", Reason: reason));
-            if (_options.Sink is { } sink)
+            if (_options.AuditLog is { } sink)
             {
                 await sink.AppendAsync(receipt, cancellationToken).ConfigureAwait(false);
             }
             LogRefusalRecorded(_logger, label, tool, receipt.Id);
-            Notify(new RecordedReceipt(receipt, RecordedReceiptKind.Response, callId ?? "", sessionId, IsAnchored: true, IsStored: _options.Sink is not null));
+            Notify(new RecordedReceipt(receipt, RecordedReceiptKind.Response, callId ?? "", sessionId, IsAnchored: true, IsStored: _options.AuditLog is not null));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -277,15 +231,6 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         catch (Exception e)
         {
             LogRefusalNotRecorded(_logger, label, tool, e.Message);
-        }
-    }
-
-    /// <inheritdoc/>
-    public void Forget(string callId, string? sessionId)
-    {
-        if (Take(new PendingKey(sessionId, callId)) is not null)
-        {
-            LogForgotten(_logger, callId);
         }
     }
 
@@ -320,23 +265,24 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         return null;
     }
 
-    private void RejectCoSignature(PendingKey key, string tool, string problem)
+    private void RejectCoSignature(RecordedCall call, string problem)
     {
-        var refuse = _options.RequireCoSignature;
-        var message = refuse
-            ? $"Signet withheld the response to tools/call \"{tool}\" ({key.CallId}): {problem}, and a valid server co-signature is required (RequireCoSignature)."
-            : $"The response to tools/call \"{tool}\" ({key.CallId}) was delivered, but {problem}.";
-        Report(new ToolCallRecordingError(RecordingStage.CoSignature, key.CallId, key.SessionId, message, null, refuse));
-        LogCoSignatureRejected(_logger, message);
-        if (refuse)
+        if (_options.RequireCoSignature)
         {
-            throw new ToolCallRefusedException(message);
+            // Thrown, not logged here: the session logs the refusal once.
+            throw new ToolCallRecordingException(RecordingStage.CoSignature,
+                $"Signet withheld the response to tools/call \"{call.Tool}\" ({call.CallId}): {problem}, and a valid server co-signature is required (RequireCoSignature).",
+                problem);
         }
+        var message = $"The response to tools/call \"{call.Tool}\" ({call.CallId}) was delivered, but {problem}.";
+        Report(new ToolCallRecordingError(RecordingStage.CoSignature, call.CallId, call.SessionId, message, null, false));
+        LogCoSignatureRejected(_logger, message);
     }
 
-    private async ValueTask<bool> StoreAsync(Receipt receipt, RecordedReceiptKind kind, PendingKey key, string tool, string what, string hint, CancellationToken cancellationToken)
+    private async ValueTask<bool> StoreAsync(Receipt receipt, RecordedReceiptKind kind, string what, string hint, CancellationToken cancellationToken,
+        RecordedCall? call = null)
     {
-        if (_options.Sink is not { } sink)
+        if (_options.AuditLog is not { } sink)
         {
             return false;
         }
@@ -359,11 +305,8 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         }
         catch (Exception e)
         {
-            var refuse = _options.FailureMode == RecordingFailureMode.FailClosed;
-            Fail(RecordingStage.Store, key, tool, e,
-                refuse ? $"{what}: {Sentences.Clause(e.Message)}. {hint}" : $"its {KindName(kind)} receipt {receipt.Id} could not be written to the audit log: {Sentences.Clause(e.Message)}; the traffic went through (FailOpen).",
-                refuse);
-            return false;
+            throw new ToolCallRecordingException(RecordingStage.Store, $"{what}: {Sentences.Clause(e.Message)}. {hint}",
+                $"its {KindName(kind)} receipt {receipt.Id} could not be written to the audit log: {Sentences.Clause(e.Message)}", e, call);
         }
     }
 
@@ -374,26 +317,15 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         _ => "co-signature",
     };
 
-    private void Fail(RecordingStage stage, PendingKey key, string tool, Exception? exception, string message, bool refuse)
-    {
-        Report(new ToolCallRecordingError(stage, key.CallId, key.SessionId, message, exception, refuse));
-        if (refuse)
-        {
-            // One line naming the cause; the exception (with its stack) is for the caller, not the operator log.
-            LogRefused(_logger, message);
-            throw exception is null ? new ToolCallRefusedException(message) : new ToolCallRefusedException(message, exception);
-        }
-        LogFailedOpen(_logger, key.CallId, tool, message);
-    }
-
-    private void Merge(JsonObject callParams, Receipt receipt)
+    /// <summary>Merges a request receipt into <c>params._meta</c> under <paramref name="keys"/>, keeping every other key.</summary>
+    internal static void AttachReceipt(JsonObject callParams, Receipt receipt, IReadOnlyList<string> keys)
     {
         if (callParams["_meta"] is not JsonObject meta)
         {
             meta = [];
             callParams["_meta"] = meta;
         }
-        foreach (var k in _receiptKeys)
+        foreach (var k in keys)
         {
             // Setting an existing key keeps its position; other keys (progressToken, traceparent, io.modelcontextprotocol/*) stay.
             meta[k] = receipt.Json.DeepClone();
@@ -438,90 +370,9 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
     [GeneratedRegex("^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$", RegexOptions.CultureInvariant)]
     private static partial Regex TraceParentPattern();
 
-    private void Track(PendingKey key, PendingCall call)
-    {
-        PendingCall? dropped = null;
-        lock (_pendingLock)
-        {
-            if (_pending.Remove(key, out var existing))
-            {
-                _pendingOrder.Remove(existing);
-            }
-            _pending[key] = _pendingOrder.AddLast(call);
-            call.Key = key;
-            if (_pending.Count > _options.MaxPendingCalls)
-            {
-                var oldest = _pendingOrder.First!;
-                _pendingOrder.RemoveFirst();
-                _pending.Remove(oldest.Value.Key);
-                dropped = oldest.Value;
-            }
-        }
-        if (dropped is not null)
-        {
-            var message = $"More than {_options.MaxPendingCalls} tools/call requests are awaiting responses; the oldest, \"{dropped.Tool}\" ({dropped.Key.CallId}), is no longer tracked and its response will not be recorded. Raise MaxPendingCalls, or make sure cancelled calls are forgotten.";
-            Report(new ToolCallRecordingError(RecordingStage.PendingOverflow, dropped.Key.CallId, dropped.Key.SessionId, message, null, false));
-            LogPendingDropped(_logger, message);
-        }
-    }
+    private void Notify(RecordedReceipt recorded) => Callbacks.Invoke(_options.OnReceipt, recorded, _logger, nameof(SignetOptions.OnReceipt));
 
-    private PendingCall? Take(PendingKey key)
-    {
-        lock (_pendingLock)
-        {
-            if (!_pending.Remove(key, out var node))
-            {
-                return null;
-            }
-            _pendingOrder.Remove(node);
-            return node.Value;
-        }
-    }
-
-    private void Notify(RecordedReceipt recorded)
-    {
-        if (_options.OnReceipt is not { } callback)
-        {
-            return;
-        }
-        try
-        {
-            callback(recorded);
-        }
-        catch (Exception e)
-        {
-            LogCallbackFailed(_logger, e, nameof(ToolCallRecorderOptions.OnReceipt));
-        }
-    }
-
-    private void Report(ToolCallRecordingError error)
-    {
-        if (_options.OnError is not { } callback)
-        {
-            return;
-        }
-        try
-        {
-            callback(error);
-        }
-        catch (Exception e)
-        {
-            LogCallbackFailed(_logger, e, nameof(ToolCallRecorderOptions.OnError));
-        }
-    }
-
-    private readonly record struct PendingKey(string? SessionId, string CallId);
-
-    private sealed class PendingCall(string tool, Receipt receipt, DateTimeOffset requestTime)
-    {
-        public string Tool { get; } = tool;
-
-        public Receipt Receipt { get; } = receipt;
-
-        public DateTimeOffset RequestTime { get; } = requestTime;
-
-        public PendingKey Key { get; set; }
-    }
+    private void Report(ToolCallRecordingError error) => Callbacks.Invoke(_options.OnError, error, _logger, nameof(SignetOptions.OnError));
 
     /// <summary>Whether a receipt of this kind goes to the sink's deferred append: a response's, unless asked to wait for its fsync.</summary>
     private bool StoresDeferred(RecordedReceiptKind kind) => kind != RecordedReceiptKind.Request && !_options.SyncResponseReceipts;
@@ -541,18 +392,6 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
     [LoggerMessage(Level = LogLevel.Trace, Message = "Receipt {Receipt}")]
     private static partial void LogReceiptPayload(ILogger logger, string receipt);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Response to {CallId} matches no recorded tools/call; not recorded")]
-    private static partial void LogUnknownResponse(ILogger logger, string callId);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Forgot tools/call {CallId}: no response will be recorded")]
-    private static partial void LogForgotten(ILogger logger, string callId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Message}")]
-    private static partial void LogRefused(ILogger logger, string message);
-
-    [LoggerMessage(Level = LogLevel.Critical, Message = "FAIL-OPEN: tools/call {CallId} ({Tool}) went through without a durable receipt: {Message}")]
-    private static partial void LogFailedOpen(ILogger logger, string callId, string tool, string message);
-
     [LoggerMessage(Level = LogLevel.Debug, Message = "Recorded the refusal of tools/call {CallId} ({Tool}): receipt {ReceiptId}")]
     private static partial void LogRefusalRecorded(ILogger logger, string callId, string tool, string receiptId);
 
@@ -570,10 +409,4 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Server co-signatures are checked for integrity only: no trusted server keys are configured, so {ServerKey} is accepted as it names itself. Configure TrustedServerKeys to anchor them.")]
     private static partial void LogIntegrityOnly(ILogger logger, string serverKey);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Message}")]
-    private static partial void LogPendingDropped(ILogger logger, string message);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The {Callback} callback threw; recording continues")]
-    private static partial void LogCallbackFailed(ILogger logger, Exception exception, string callback);
 }

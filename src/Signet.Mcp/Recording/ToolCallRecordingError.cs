@@ -1,6 +1,6 @@
 namespace Signet.Mcp.Recording;
 
-/// <summary>A recording problem, as given to <see cref="ToolCallRecorderOptions.OnError"/>.</summary>
+/// <summary>A recording problem, as given to <see cref="SignetOptions.OnError"/>.</summary>
 /// <param name="Stage">Where it happened.</param>
 /// <param name="CallId">The call.</param>
 /// <param name="SessionId">The MCP session, when there is one.</param>

@@ -26,7 +26,7 @@ public sealed class SigningTransportAuditLogTests : IDisposable
         var recorded = new List<Receipt>();
         await using (var log = AuditLog.Open(_dir, new AuditLogOptions { Durability = durability }))
         {
-            var transport = new SigningTransport(server.ClientTransport(), new SigningTransportOptions
+            var transport = new SigningTransport(server.ClientTransport(), new SignetOptions
             {
                 Key = TestKeys.Agent,
                 SignerName = "agent",

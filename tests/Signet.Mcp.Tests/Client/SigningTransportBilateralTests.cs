@@ -33,7 +33,7 @@ public sealed class SigningTransportBilateralTests
             }
         });
 
-    private static SigningTransportOptions ClientOptions(MemorySink sink, SigningKey? key = null, bool requireCoSignature = true,
+    private static SignetOptions ClientOptions(MemorySink sink, SigningKey? key = null, bool requireCoSignature = true,
         string target = ServerTarget, TimeProvider? time = null, ReceiptMetaKeyMode mode = ReceiptMetaKeyMode.Standard) => new()
     {
         Key = key ?? TestKeys.Agent,
@@ -247,7 +247,7 @@ public sealed class SigningTransportBilateralTests
     {
         await using var server = Server();
         var options = ClientOptions(new MemorySink());
-        var failing = new SigningTransportOptions
+        var failing = new SignetOptions
         {
             Key = options.Key, SignerName = options.SignerName, AuditLog = new FailingSink(), Target = options.Target,
         };

@@ -23,7 +23,7 @@ public sealed class SigningTransportPassThroughTests
             }
         });
         var sink = new MemorySink();
-        await using var client = await McpClient.CreateAsync(new SigningTransport(capture, new SigningTransportOptions
+        await using var client = await McpClient.CreateAsync(new SigningTransport(capture, new SignetOptions
         {
             Key = TestKeys.Agent, SignerName = "agent", AuditLog = sink, Target = "mcp://in-process",
         }), ClientExtensions.Protocol("2025-11-25")).WaitAsync(TimeSpan.FromSeconds(60));

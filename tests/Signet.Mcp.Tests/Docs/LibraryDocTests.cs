@@ -16,7 +16,7 @@ public sealed class LibraryDocTests
     #region client
     static async Task<CallToolResult> CallSignedAsync(IClientTransport inner, SigningKey agentKey, IReceiptSink auditLog, PublicKey serverKey)
     {
-        var transport = new SigningTransport(inner, new SigningTransportOptions
+        var transport = new SigningTransport(inner, new SignetOptions
         {
             Key = agentKey,                    // the agent's Ed25519 key
             SignerName = "my-agent",
@@ -43,7 +43,7 @@ public sealed class LibraryDocTests
     static IServiceCollection AddSignedClientTransport(IServiceCollection services, SigningKey agentKey) =>
         services.AddSigningTransport(
             _ => new StdioClientTransport(new() { Command = "node", Arguments = ["server.js", "stdio"] }),
-            _ => new SigningTransportOptions { Key = agentKey, SignerName = "my-agent" });
+            _ => new SignetOptions { Key = agentKey, SignerName = "my-agent" });
     #endregion
 
     private static string DocPath()

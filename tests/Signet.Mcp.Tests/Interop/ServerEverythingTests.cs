@@ -30,7 +30,7 @@ public sealed class ServerEverythingTests : IAsyncLifetime
     {
         _sink = new JsonLinesFileSink(_log);
         _direct = await McpClient.CreateAsync(Everything()).WaitAsync(Timeout);
-        _signed = await McpClient.CreateAsync(new SigningTransport(Everything(), new SigningTransportOptions
+        _signed = await McpClient.CreateAsync(new SigningTransport(Everything(), new SignetOptions
         {
             Key = TestKeys.Agent,
             SignerName = "interop-agent",

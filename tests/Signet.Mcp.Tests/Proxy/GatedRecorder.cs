@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using Signet.Mcp.Recording;
 
 namespace Signet.Mcp.Tests.Proxy;
 
@@ -32,7 +33,7 @@ internal sealed class GatedRecorder : IToolCallRecorder
     /// <summary>Completes once the expected number of response recordings are all waiting at the same time.</summary>
     public Task ResponsesInFlight => _responsesStarted.Task.WaitAsync(PipeHarness.Timeout);
 
-    public ConcurrentQueue<string> Forgotten { get; } = new();
+    public SignetOptions Options { get; init; } = DoubleCalls.Options();
 
     /// <summary>The call id of each call seen, by its <c>arguments.message</c> (for clients that choose their own ids).</summary>
     public ConcurrentDictionary<string, string> CallIdByMessage { get; } = new();
@@ -43,7 +44,8 @@ internal sealed class GatedRecorder : IToolCallRecorder
     /// <summary>Lets the response recording of <paramref name="callId"/> finish.</summary>
     public void ReleaseResponse(string callId, string? refusal = null) => Gate(_responseGates, callId).SetResult(refusal);
 
-    public async ValueTask OnRequestAsync(JsonObject callParams, string callId, string? sessionId, CancellationToken cancellationToken = default)
+    public async ValueTask<RecordedCall> RecordRequestAsync(JsonObject callParams, string callId, string? sessionId, string? parentReceiptId,
+        CancellationToken cancellationToken = default)
     {
         if (callParams["arguments"]?["message"] is JsonValue message && message.TryGetValue<string>(out var text))
         {
@@ -64,10 +66,12 @@ internal sealed class GatedRecorder : IToolCallRecorder
             callParams["_meta"] = meta = new JsonObject();
         }
         meta[RecorderDouble.MetaKey] = callId;
+        return DoubleCalls.Recorded(callId, sessionId, "gated");
     }
 
-    public async ValueTask OnResponseAsync(string callId, string? sessionId, JsonNode? result, JsonNode? error, CancellationToken cancellationToken = default)
+    public async ValueTask RecordResponseAsync(RecordedCall call, JsonNode? result, JsonNode? error, CancellationToken cancellationToken = default)
     {
+        var callId = call.CallId;
         if (Interlocked.Increment(ref _responsesInFlight) == _expectedResponses)
         {
             _responsesStarted.TrySetResult();
@@ -79,8 +83,6 @@ internal sealed class GatedRecorder : IToolCallRecorder
             throw new ToolCallRefusedException(refusal);
         }
     }
-
-    public void Forget(string callId, string? sessionId) => Forgotten.Enqueue(callId);
 
     private static TaskCompletionSource<string?> Gate(ConcurrentDictionary<string, TaskCompletionSource<string?>> gates, string callId) =>
         gates.GetOrAdd(callId, _ => new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously));

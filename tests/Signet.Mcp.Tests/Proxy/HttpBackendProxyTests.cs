@@ -118,7 +118,6 @@ public sealed class HttpBackendProxyTests
             }
             await clientToProxy.Writer.CompleteAsync();
             Assert.Equal(0, await proxy.WaitAsync(PipeHarness.Timeout));
-            Assert.Equal([recorder.CallIdByMessage["m2"]], recorder.Forgotten);
         }
         finally
         {

@@ -40,7 +40,6 @@ public sealed class LineProxyConcurrencyTests
         Assert.Equal(3, (int)JsonNode.Parse(await harness.ServerReceivesLineAsync())!["id"]!);
         Assert.Equal(Ping + "\n", await harness.ServerReceivesLineAsync());
         // The cancellation was applied after the call it cancels had been forwarded, not when it was read.
-        Assert.Equal("n:1", Assert.Single(recorder.Forgotten));
         Assert.Equal(2, harness.Engine.PendingCalls);
     }
 
@@ -63,7 +62,6 @@ public sealed class LineProxyConcurrencyTests
         Assert.Equal(2, (int)error["id"]!);
         Assert.Equal(ToolCallRefusedException.JsonRpcErrorCode, (int)error["error"]!["code"]!);
         Assert.Equal("signet: the audit log is not writable: /x/audit (Permission denied)", (string?)error["error"]!["message"]);
-        Assert.Equal("n:2", Assert.Single(recorder.Forgotten));
         Assert.Equal(2, harness.Engine.PendingCalls);
     }
 
@@ -126,8 +124,8 @@ public sealed class LineProxyConcurrencyTests
     [Fact]
     public async Task Upstream_BigLinesBehindCallBeingRecorded_WaitForItAndKeepOrder()
     {
-        var recorder = new GatedRecorder(expectedRequests: 1);
-        await using var harness = new PipeHarness(recorder, new LineProxyOptions { MaxLineBytes = 3 * 1024 * 1024, FailOpen = true });
+        var recorder = new GatedRecorder(expectedRequests: 1) { Options = DoubleCalls.Options(failOpen: true) };
+        await using var harness = new PipeHarness(recorder, new LineProxyOptions { MaxLineBytes = 3 * 1024 * 1024 });
         var big = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"data\":\"" + new string('b', 2 * 1024 * 1024) + "\"}}\n";
         var oversized = "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"data\":\"" + new string('o', 4 * 1024 * 1024) + "\"}}\n";
         var send = Task.Run(() => harness.ClientSendsAsync(Call(1) + "\n" + big + oversized + Ping + "\n"));

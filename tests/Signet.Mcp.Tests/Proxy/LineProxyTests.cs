@@ -119,7 +119,6 @@ public sealed class LineProxyTests
         Assert.Equal("signet: the audit log is not writable: /x/audit (Permission denied)", (string?)error["error"]!["message"]);
         Assert.Equal("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"ping\"}\n", await harness.ServerReceivesLineAsync());
         Assert.Equal(0, harness.Engine.PendingCalls);
-        Assert.Contains("n:7", harness.Recorder.Forgotten);
     }
 
     [Fact]
@@ -138,7 +137,7 @@ public sealed class LineProxyTests
     [Fact]
     public async Task Upstream_RefusingRecorderWithFailOpen_ForwardsOriginalBytes()
     {
-        await using var harness = new PipeHarness(new RecorderDouble { RefuseRequests = "no key" }, new LineProxyOptions { FailOpen = true });
+        await using var harness = new PipeHarness(new RecorderDouble { RefuseRequests = "no key", Options = DoubleCalls.Options(failOpen: true) });
         await harness.ClientSendsAsync(Call7 + "\n");
 
         Assert.Equal(Call7 + "\n", await harness.ServerReceivesLineAsync());
@@ -163,7 +162,7 @@ public sealed class LineProxyTests
     [Fact]
     public async Task Downstream_RefusedResponseWithFailOpen_IsDelivered()
     {
-        await using var harness = new PipeHarness(new RecorderDouble { RefuseResponses = "co-signature missing" }, new LineProxyOptions { FailOpen = true });
+        await using var harness = new PipeHarness(new RecorderDouble { RefuseResponses = "co-signature missing", Options = DoubleCalls.Options(failOpen: true) });
         await harness.ClientSendsAsync(Call7 + "\n");
         await harness.ServerReceivesLineAsync();
         const string response = "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"content\":[]}}\n";
@@ -276,7 +275,7 @@ public sealed class LineProxyTests
     [Fact]
     public async Task Upstream_LineOverLimitWithFailOpen_IsForwardedUnchanged()
     {
-        await using var harness = new PipeHarness(new RecorderDouble(), new LineProxyOptions { MaxLineBytes = 100, FailOpen = true });
+        await using var harness = new PipeHarness(new RecorderDouble { Options = DoubleCalls.Options(failOpen: true) }, new LineProxyOptions { MaxLineBytes = 100 });
         var big = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"params\":{\"name\":\"" + new string('x', 200_000) + "\"}}\n";
         var send = harness.ClientSendsAsync(big);
 
@@ -356,7 +355,6 @@ public sealed class LineProxyTests
 
         Assert.Contains("tools/call", await harness.ServerReceivesLineAsync(), StringComparison.Ordinal);
         Assert.Contains("notifications/cancelled", await harness.ServerReceivesLineAsync(), StringComparison.Ordinal);
-        Assert.Equal("n:7", Assert.Single(harness.Recorder.Forgotten));
         Assert.Equal(0, harness.Engine.PendingCalls);
     }
 
@@ -372,7 +370,7 @@ public sealed class LineProxyTests
         var error = JsonNode.Parse(await harness.ClientReceivesLineAsync())!;
         Assert.Equal(7, (int)error["id"]!);
         Assert.Equal("signet: the tool server exited with code 3 before answering this call", (string?)error["error"]!["message"]);
-        Assert.Equal("n:7", Assert.Single(harness.Recorder.Forgotten));
+        Assert.Equal(0, harness.Engine.PendingCalls);
     }
 
     [Fact]
@@ -387,16 +385,16 @@ public sealed class LineProxyTests
         Assert.Equal(last, Encoding.UTF8.GetString(await harness.ServerReceivesBytesAsync(last.Length)));
     }
 
-    /// <summary>A recorder whose OnRequestAsync fails with an arbitrary exception.</summary>
+    /// <summary>A recorder whose RecordRequestAsync fails with an arbitrary exception.</summary>
     private sealed class ThrowingRecorder(Exception exception) : IToolCallRecorder
     {
-        public ValueTask OnRequestAsync(JsonObject callParams, string callId, string? sessionId, CancellationToken cancellationToken = default) => throw exception;
+        public SignetOptions Options { get; } = DoubleCalls.Options();
 
-        public ValueTask OnResponseAsync(string callId, string? sessionId, JsonNode? result, JsonNode? error, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+        public ValueTask<Signet.Mcp.Recording.RecordedCall> RecordRequestAsync(JsonObject callParams, string callId, string? sessionId, string? parentReceiptId,
+            CancellationToken cancellationToken = default) => throw exception;
 
-        public void Forget(string callId, string? sessionId)
-        {
-        }
+        public ValueTask RecordResponseAsync(Signet.Mcp.Recording.RecordedCall call, JsonNode? result, JsonNode? error, CancellationToken cancellationToken = default) =>
+            ValueTask.CompletedTask;
     }
 
     /// <summary>A harness over an arbitrary recorder that captures everything the server was sent.</summary>

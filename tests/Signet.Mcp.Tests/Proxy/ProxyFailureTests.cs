@@ -64,14 +64,13 @@ public sealed class ProxyFailureTests : IDisposable
 
         Assert.Equal("n:" + sent, Assert.Single(harness.Recorder.Responses).CallId);
         Assert.Equal(0, harness.Engine.PendingCalls);
-        Assert.Empty(harness.Recorder.Forgotten);
     }
 
     [Fact]
     public async Task Upstream_LogWriterFailedFailOpen_EachCallForwardedWithOneCriticalFailOpenLine()
     {
         var logs = new CapturingLogs();
-        await using var harness = new PipeHarness(await RecorderOverClosedLogAsync(RecordingFailureMode.FailOpen, logs), new LineProxyOptions { FailOpen = true }, logs.CreateLogger("proxy"));
+        await using var harness = new PipeHarness(await RecorderOverClosedLogAsync(RecordingFailureMode.FailOpen, logs), null, logs.CreateLogger("proxy"));
 
         await harness.ClientSendsAsync(Call41 + "\n" + Call41.Replace("41", "42", StringComparison.Ordinal) + "\n");
 
@@ -110,9 +109,9 @@ public sealed class ProxyFailureTests : IDisposable
     [Fact]
     public async Task Refusal_CauseEndingInAPeriod_MessageHasNoDoublePeriod()
     {
-        var recorder = new ToolCallRecorder(new ToolCallRecorderOptions { Signer = TestKeys.AgentSigner(), Sink = new PeriodFailingSink(), Target = "mcp://t" });
+        var recorder = new ToolCallRecorder(new SignetOptions { Signer = TestKeys.AgentSigner(), AuditLog = new PeriodFailingSink(), Target = "mcp://t" });
 
-        var e = await Assert.ThrowsAsync<ToolCallRefusedException>(() => recorder.OnRequestAsync(JsonNode.Parse("""{"name":"echo"}""")!.AsObject(), "n:1", null).AsTask());
+        var e = await Assert.ThrowsAsync<ToolCallRecordingException>(() => recorder.RecordRequestAsync(JsonNode.Parse("""{"name":"echo"}""")!.AsObject(), "n:1", null, null).AsTask());
 
         Assert.Contains("No space left on device. Nothing was sent", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("..", e.Message, StringComparison.Ordinal);
@@ -127,7 +126,7 @@ public sealed class ProxyFailureTests : IDisposable
         var audit = AuditLog.Open(Path.Combine(_directory, "audit"));
         await audit.DisposeAsync();
         await using var server = InProcessServer.Start();
-        await using var client = await McpClient.CreateAsync(new SigningTransport(server.ClientTransport(), new SigningTransportOptions
+        await using var client = await McpClient.CreateAsync(new SigningTransport(server.ClientTransport(), new SignetOptions
         {
             Key = TestKeys.Agent, SignerName = "agent", AuditLog = audit, Target = "mcp://in-process", FailureMode = mode, LoggerFactory = logs,
         }), ClientExtensions.Protocol("2025-11-25")).WaitAsync(PipeHarness.Timeout);
@@ -155,9 +154,9 @@ public sealed class ProxyFailureTests : IDisposable
         // A log whose writer is gone: every append fails, as after an fsync error.
         var audit = AuditLog.Open(Path.Combine(_directory, "audit"));
         await audit.DisposeAsync();
-        return new ToolCallRecorder(new ToolCallRecorderOptions
+        return new ToolCallRecorder(new SignetOptions
         {
-            Signer = TestKeys.AgentSigner(), Sink = audit, Target = "mcp://t", FailureMode = mode, LoggerFactory = logs,
+            Signer = TestKeys.AgentSigner(), AuditLog = audit, Target = "mcp://t", FailureMode = mode, LoggerFactory = logs,
         });
     }
 

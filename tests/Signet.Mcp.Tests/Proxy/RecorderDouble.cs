@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using Signet.Mcp.Recording;
 
 namespace Signet.Mcp.Tests.Proxy;
 
@@ -15,18 +16,20 @@ internal sealed class RecorderDouble : IToolCallRecorder
 
     public ConcurrentQueue<(string CallId, string? Result, string? Error)> Responses { get; } = new();
 
-    public ConcurrentQueue<string> Forgotten { get; } = new();
+    /// <summary>The policies a session reads (fail-open or not).</summary>
+    public SignetOptions Options { get; init; } = DoubleCalls.Options();
 
-    /// <summary>When set, OnRequestAsync throws this refusal.</summary>
+    /// <summary>When set, RecordRequestAsync throws this refusal.</summary>
     public string? RefuseRequests { get; set; }
 
-    /// <summary>When set, OnResponseAsync throws this refusal.</summary>
+    /// <summary>When set, RecordResponseAsync throws this refusal.</summary>
     public string? RefuseResponses { get; set; }
 
-    /// <summary>When set, OnRequestAsync waits for it (to test ordering).</summary>
+    /// <summary>When set, RecordRequestAsync waits for it (to test ordering).</summary>
     public TaskCompletionSource? Gate { get; set; }
 
-    public async ValueTask OnRequestAsync(JsonObject callParams, string callId, string? sessionId, CancellationToken cancellationToken = default)
+    public async ValueTask<RecordedCall> RecordRequestAsync(JsonObject callParams, string callId, string? sessionId, string? parentReceiptId,
+        CancellationToken cancellationToken = default)
     {
         if (Gate is { } gate)
         {
@@ -42,17 +45,16 @@ internal sealed class RecorderDouble : IToolCallRecorder
             callParams["_meta"] = meta = new JsonObject();
         }
         meta[MetaKey] = callId;
+        return DoubleCalls.Recorded(callId, sessionId, callParams["name"]?.GetValue<string>() ?? "?");
     }
 
-    public ValueTask OnResponseAsync(string callId, string? sessionId, JsonNode? result, JsonNode? error, CancellationToken cancellationToken = default)
+    public ValueTask RecordResponseAsync(RecordedCall call, JsonNode? result, JsonNode? error, CancellationToken cancellationToken = default)
     {
-        Responses.Enqueue((callId, result?.ToJsonString(), error?.ToJsonString()));
+        Responses.Enqueue((call.CallId, result?.ToJsonString(), error?.ToJsonString()));
         if (RefuseResponses is { } reason)
         {
             throw new ToolCallRefusedException(reason);
         }
         return ValueTask.CompletedTask;
     }
-
-    public void Forget(string callId, string? sessionId) => Forgotten.Enqueue(callId);
 }

@@ -39,7 +39,7 @@ public sealed class StdioProxyTests
         Assert.Equal(ToolCallRefusedException.JsonRpcErrorCode, (int)error["error"]!["code"]!);
         Assert.Contains("exited with code 7 before answering", (string?)error["error"]!["message"], StringComparison.Ordinal);
         Assert.Equal(7, await session.Completion.WaitAsync(PipeHarness.Timeout));
-        Assert.Equal("n:41", Assert.Single(session.Recorder.Forgotten));
+        Assert.Empty(session.Recorder.Responses);
     }
 
     [Fact]
@@ -203,7 +203,7 @@ public sealed class StdioProxyTests
         {
             var log = AuditLog.Open(directory.FullName, new AuditLogOptions { Durability = AuditDurability.Durable });
             var gathering = new GatheringSink(log, calls);
-            var recorder = new ToolCallRecorder(new ToolCallRecorderOptions { Signer = TestKeys.AgentSigner(), Sink = gathering, Target = "mcp://cat" });
+            var recorder = new ToolCallRecorder(new SignetOptions { Signer = TestKeys.AgentSigner(), AuditLog = gathering, Target = "mcp://cat" });
             await using (var session = ProxySession.Start(new StdioProxyOptions { Command = "cat" }, recorder))
             {
                 var lines = new StringBuilder();

@@ -185,7 +185,7 @@ public sealed class ToolCallShapeTests
     {
         public static async Task<Mode> StartAsync(string name, RecordingServer server, MemorySink sink)
         {
-            var recorder = new ToolCallRecorder(new ToolCallRecorderOptions { Signer = TestKeys.AgentSigner(), Sink = sink, Target = "mcp://recording" });
+            var recorder = new ToolCallRecorder(new SignetOptions { Signer = TestKeys.AgentSigner(), AuditLog = sink, Target = "mcp://recording" });
             var traffic = new LineProxyOptions { MaxLineBytes = LineLimit };
             switch (name)
             {
@@ -206,7 +206,7 @@ public sealed class ToolCallShapeTests
                         var (command, arguments) = server.Stdio;
                         var signing = new SigningTransport(
                             new StdioClientTransport(new StdioClientTransportOptions { Command = command, Arguments = arguments, Name = "recording" }),
-                            new SigningTransportOptions { Key = TestKeys.Agent, SignerName = "test-agent", AuditLog = sink, Target = "mcp://recording" });
+                            new SignetOptions { Key = TestKeys.Agent, SignerName = "test-agent", AuditLog = sink, Target = "mcp://recording" });
                         return new TransportMode(await signing.ConnectAsync().WaitAsync(PipeHarness.Timeout));
                     }
             }

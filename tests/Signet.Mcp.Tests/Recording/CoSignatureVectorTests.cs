@@ -72,7 +72,7 @@ public sealed class CoSignatureVectorTests
             o.Filters.Request.CallToolFilters.Add(SignetServerFilters.CoSignResponses(new ReceiptSigner(serverKey, "vector-server")));
         });
         var sink = new MemorySink();
-        var transport = new SigningTransport(server.ClientTransport(), new SigningTransportOptions
+        var transport = new SigningTransport(server.ClientTransport(), new SignetOptions
         {
             Key = TestKeys.Agent, SignerName = "agent", AuditLog = sink, MetaKeyMode = ReceiptMetaKeyMode.Reference,
             TrustedServerKeys = [serverKey.PublicKey], RequireCoSignature = true,

@@ -24,15 +24,15 @@ public sealed class ToolCallRecorderTests
     }
 
     private static (ToolCallRecorder Recorder, MemorySink Sink, List<RecordedReceipt> Recorded, List<ToolCallRecordingError> Errors) Create(
-        Func<ToolCallRecorderOptions, ToolCallRecorderOptions>? configure = null, TimeProvider? time = null, IReceiptSink? sink = null)
+        Func<SignetOptions, SignetOptions>? configure = null, TimeProvider? time = null, IReceiptSink? sink = null)
     {
         var memory = new MemorySink();
         var recorded = new List<RecordedReceipt>();
         var errors = new List<ToolCallRecordingError>();
-        var options = new ToolCallRecorderOptions
+        var options = new SignetOptions
         {
             Signer = TestKeys.AgentSigner(time ?? TestKeys.Clock()),
-            Sink = sink ?? memory,
+            AuditLog = sink ?? memory,
             Target = Target,
             OnReceipt = r => { lock (recorded) { recorded.Add(r); } },
             OnError = e => { lock (errors) { errors.Add(e); } },
@@ -87,9 +87,9 @@ public sealed class ToolCallRecorderTests
     [InlineData(true, "v2 durable")]
     public async Task OnResponseAsync_SyncResponseReceipts_ChoosesHowTheResponseReceiptIsStored(bool sync, string expected)
     {
-        var (recorder, sink, _, _) = Create(o => new ToolCallRecorderOptions
+        var (recorder, sink, _, _) = Create(o => new SignetOptions
         {
-            Signer = o.Signer, Sink = o.Sink, Target = o.Target, OnReceipt = o.OnReceipt, OnError = o.OnError, SyncResponseReceipts = sync,
+            Signer = o.Signer, AuditLog = o.AuditLog, Target = o.Target, OnReceipt = o.OnReceipt, OnError = o.OnError, SyncResponseReceipts = sync,
         });
 
         await recorder.OnRequestAsync(CallParams("echo", new JsonObject { ["message"] = "hi" }), "n:1", null);
@@ -159,9 +159,9 @@ public sealed class ToolCallRecorderTests
     public async Task OnRequestAsync_MetaKeyMode_WritesTheModesKeys(ReceiptMetaKeyMode mode, string[] keys)
     {
         var callParams = CallParams();
-        var (recorder, sink, _, _) = Create(o => new ToolCallRecorderOptions
+        var (recorder, sink, _, _) = Create(o => new SignetOptions
         {
-            Signer = o.Signer, Sink = o.Sink, Target = o.Target, MetaKeyMode = mode,
+            Signer = o.Signer, AuditLog = o.AuditLog, Target = o.Target, MetaKeyMode = mode,
         });
 
         await recorder.OnRequestAsync(callParams, "n:1", null);
@@ -214,7 +214,7 @@ public sealed class ToolCallRecorderTests
     {
         var callParams = CallParams();
         var (recorder, _, recorded, errors) = Create(
-            o => new ToolCallRecorderOptions { Signer = o.Signer, Sink = o.Sink, Target = o.Target, FailureMode = RecordingFailureMode.FailOpen, OnReceipt = o.OnReceipt, OnError = o.OnError },
+            o => new SignetOptions { Signer = o.Signer, AuditLog = o.AuditLog, Target = o.Target, FailureMode = RecordingFailureMode.FailOpen, OnReceipt = o.OnReceipt, OnError = o.OnError },
             sink: new FailingSink());
 
         await recorder.OnRequestAsync(callParams, "n:5", null);
@@ -232,9 +232,9 @@ public sealed class ToolCallRecorderTests
     [Fact]
     public async Task OnRequestAsync_SigningFailsFailOpen_SendsUnsignedWithoutStaleReceipt()
     {
-        var (recorder, sink, _, errors) = Create(o => new ToolCallRecorderOptions
+        var (recorder, sink, _, errors) = Create(o => new SignetOptions
         {
-            Signer = o.Signer, Sink = o.Sink, Target = o.Target, FailureMode = RecordingFailureMode.FailOpen, OnError = o.OnError,
+            Signer = o.Signer, AuditLog = o.AuditLog, Target = o.Target, FailureMode = RecordingFailureMode.FailOpen, OnError = o.OnError,
         });
         var callParams = CallParams("get-sum", new JsonObject { ["a"] = 1 });
         await recorder.OnRequestAsync(callParams, "n:1", null);
@@ -421,9 +421,9 @@ public sealed class ToolCallRecorderTests
     [Fact]
     public async Task OnRequestAsync_MorePendingThanMax_DropsOldestAndReports()
     {
-        var (recorder, sink, _, errors) = Create(o => new ToolCallRecorderOptions
+        var (recorder, sink, _, errors) = Create(o => new SignetOptions
         {
-            Signer = o.Signer, Sink = o.Sink, Target = o.Target, MaxPendingCalls = 2, OnError = o.OnError,
+            Signer = o.Signer, AuditLog = o.AuditLog, Target = o.Target, MaxPendingCalls = 2, OnError = o.OnError,
         });
 
         for (var i = 1; i <= 3; i++)
@@ -459,10 +459,10 @@ public sealed class ToolCallRecorderTests
         IReadOnlyList<Keys.PublicKey>? trusted = null, bool require = false, TimeProvider? clock = null)
     {
         clock ??= TestKeys.Clock();
-        var created = Create(o => new ToolCallRecorderOptions
+        var created = Create(o => new SignetOptions
         {
-            Signer = o.Signer, Sink = o.Sink, Target = o.Target, OnReceipt = o.OnReceipt, OnError = o.OnError,
-            TrustedServerKeys = trusted ?? [], RequireCoSignature = require,
+            Signer = o.Signer, AuditLog = o.AuditLog, Target = o.Target, OnReceipt = o.OnReceipt, OnError = o.OnError,
+            TrustedServerKeys = [.. trusted ?? []], RequireCoSignature = require,
         }, clock);
         await created.Recorder.OnRequestAsync(CallParams("echo", new JsonObject { ["message"] = "hi" }), "n:1", null);
         return (created.Recorder, created.Sink, created.Recorded, created.Errors, created.Sink.OfVersion(1).Single());
@@ -669,7 +669,7 @@ public sealed class ToolCallRecorderTests
         {
             using (var file = new JsonLinesFileSink(path))
             {
-                var recorder = new ToolCallRecorder(new ToolCallRecorderOptions { Signer = TestKeys.AgentSigner(), Sink = file, Target = Target });
+                var recorder = new ToolCallRecorder(new SignetOptions { Signer = TestKeys.AgentSigner(), AuditLog = file, Target = Target });
                 await Task.WhenAll(Enumerable.Range(1, 50).Select(i => Task.Run(async () =>
                 {
                     var callParams = CallParams("echo", new JsonObject { ["message"] = $"m{i}" });

@@ -54,7 +54,7 @@ public sealed class ServerDependencyInjectionTests
         public async Task<CallToolResult> CallAsync(MemorySink sink, SigningKey? key = null)
         {
             var transport = new SigningTransport(new StreamClientTransport(_toServer.Writer.AsStream(), _toClient.Reader.AsStream()),
-                new SigningTransportOptions { Key = key ?? TestKeys.Agent, SignerName = "test-agent", AuditLog = sink, TrustedServerKeys = [TestKeys.Server.PublicKey] });
+                new SignetOptions { Key = key ?? TestKeys.Agent, SignerName = "test-agent", AuditLog = sink, TrustedServerKeys = [TestKeys.Server.PublicKey] });
             await using var client = await McpClient.CreateAsync(transport).WaitAsync(TimeSpan.FromSeconds(60));
             return await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "hi" }).AsTask().WaitAsync(TimeSpan.FromSeconds(60));
         }
