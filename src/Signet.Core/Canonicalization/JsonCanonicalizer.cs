@@ -101,7 +101,7 @@ public static class JsonCanonicalizer
         }
     }
 
-    /// <summary>The canonical UTF-8 bytes of UTF-8 JSON text, read straight from the bytes; same result and errors as the tree path.</summary>
+    /// <summary>The canonical UTF-8 bytes of UTF-8 JSON text, read straight from the bytes; same result and errors as from its parsed tree.</summary>
     public static byte[] Canonicalize(ReadOnlySpan<byte> utf8Json, StrictJsonOptions? options = null)
     {
         var writer = Utf8CanonicalWriter.Rent();
