@@ -23,8 +23,8 @@ namespace Signet.Audit;
 /// <c>append.lock</c> and on the day file's <c>YYYY-MM-DD.jsonl.lock</c> (the reference's lock), so several
 /// processes on one home build one chain. After a write or fsync error the writer refuses every later append.
 /// Dispose it to fsync and close.
-/// <para>The parts: <see cref="AuditChain"/> (the chain file and its cursor, the locks, write and fsync),
-/// <see cref="AuditRecovery"/> (torn tails, corrupt last lines, the tail checkpoint) and <see cref="AuditGroupCommit"/>
+/// <para>Inside, three internal parts do the work: <c>AuditChain</c> (the chain file and its cursor, the locks, write and
+/// fsync), <c>AuditRecovery</c> (torn tails, corrupt last lines, the tail checkpoint) and <c>AuditGroupCommit</c>
 /// (rounds of durable appends sharing an fsync, deferred appends, the flush timer).</para>
 /// </remarks>
 public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceiptSink
