@@ -14,11 +14,5 @@ public sealed record AuditLogOptions
 
     /// <summary>The most records one write and fsync may carry (default 4096).</summary>
     public int MaxBatchSize { get; init; } = 4096;
-
-    /// <summary>
-    /// Check the day file by looking its path up, as on systems without <c>statx</c>, instead of one <c>statx</c> of the
-    /// open file (for tests of that path on Linux).
-    /// </summary>
-    internal bool CheckFileByPath { get; init; }
 }
 

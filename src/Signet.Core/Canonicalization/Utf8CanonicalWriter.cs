@@ -1,24 +1,43 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Unicode;
 
 namespace Signet.Canonicalization;
 
 /// <summary>
-/// RFC 8785 straight from UTF-8 JSON with one <see cref="Utf8JsonReader"/> pass: no tree, no strings, no per-member
-/// allocations. Objects are written in input order; at the end of each object its members are reordered in place
-/// when they were not already sorted.
+/// The canonicalizer (RFC 8785 with the reference's number rules), the only one: straight from UTF-8 JSON with one
+/// <see cref="Utf8JsonReader"/> pass, no tree, no strings, no per-member allocations. Objects are written in input
+/// order; at the end of each object its members are reordered in place when they were not already sorted. A
+/// <see cref="JsonNode"/> is written out as JSON text first (<see cref="Write(JsonNode)"/>) and canonicalized from it.
 /// </summary>
 /// <remarks>
-/// Every method answers false at the first thing it does not accept (malformed text, a repeated key, a lone
-/// surrogate, an unsafe integer, too deep). The caller then runs the tree-based path, which produces exactly the
-/// strict parser's and canonicalizer's error (or, should the two disagree, the tree-based result). One instance per
-/// thread: it keeps its buffers between calls.
+/// The <c>Try…</c> methods answer false at the first thing they do not accept (malformed text, a repeated key, a
+/// lone surrogate, an unsafe integer, too deep); the caller then asks the strict parser
+/// (<see cref="StrictJson"/>) or <see cref="CanonicalProblem"/> for the error, with its place. The known-key
+/// builders (<see cref="String(string)"/>, <see cref="Bytes"/>) let the signable be written straight in canonical
+/// order. One instance per thread: it keeps its buffers between calls.
 /// </remarks>
 internal sealed class Utf8CanonicalWriter
 {
+    /// <summary>The deepest <see cref="JsonNode"/> tree <see cref="Write(JsonNode)"/> canonicalizes.</summary>
+    public const int MaxNodeDepth = 4096;
+
     private const int MaxRetainedBuffer = 1 << 20;
+
+    // Non-ASCII text stays as it is (the reader would only have to decode its escapes again); the structure is ours.
+    private static readonly JsonWriterOptions NodeTextOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+        MaxDepth = MaxNodeDepth + 1,
+    };
+
+    // A JsonObject cannot hold a key twice; a custom value's own serialization can, and is refused as the parser refuses it.
+    private static readonly StrictJsonOptions NodeOptions = new() { MaxDepth = MaxNodeDepth };
     private static readonly SearchValues<byte> NeedsEscape = SearchValues.Create(
         [.. Enumerable.Range(0, 0x20).Select(b => (byte)b), (byte)'"', (byte)'\\']);
 
@@ -35,6 +54,8 @@ internal sealed class Utf8CanonicalWriter
     private readonly StringBuilder _number = new(32);
     private int _maxDepth = StrictJsonOptions.Default.MaxDepth;
     private DuplicateKeyPolicy _duplicates;
+    private ArrayBufferWriter<byte>? _nodeText;
+    private Utf8JsonWriter? _nodeWriter;
 
     /// <summary>The bytes written since the last <see cref="Reset"/>.</summary>
     public ReadOnlySpan<byte> Written => _out.AsSpan(0, _length);
@@ -54,7 +75,7 @@ internal sealed class Utf8CanonicalWriter
     /// <summary>Gives the writer back to this thread.</summary>
     public static void Return(Utf8CanonicalWriter writer)
     {
-        if (writer._out.Length > MaxRetainedBuffer || writer._scratch.Length > MaxRetainedBuffer)
+        if (writer._out.Length > MaxRetainedBuffer || writer._scratch.Length > MaxRetainedBuffer || writer._nodeText?.Capacity > MaxRetainedBuffer)
         {
             return; // let a one-off huge document's buffers go
         }
@@ -75,9 +96,9 @@ internal sealed class Utf8CanonicalWriter
     /// <summary>Canonicalizes one whole document; false if anything is not accepted.</summary>
     public bool TryWriteDocument(ReadOnlySpan<byte> utf8Json, StrictJsonOptions options)
     {
-        if (options.MaxDepth < 1 || options.MaxDepth > 4096)
+        if (options.MaxDepth < 1 || options.MaxDepth > MaxNodeDepth)
         {
-            return false; // unusual limits: the tree path applies its reader's own rules
+            return false; // unusual limits: the strict parser applies its reader's own rules
         }
         if (utf8Json.StartsWith("\uFEFF"u8))
         {
@@ -489,6 +510,203 @@ internal sealed class Utf8CanonicalWriter
             }
         }
         return true;
+    }
+
+    /// <summary>
+    /// Appends the canonical form of a tree: the tree is written out as JSON text (numbers as their lexemes or
+    /// shortest round-trip doubles, a <see cref="float"/> widened to the double it is), and that text is canonicalized
+    /// as any other. Throws <see cref="CanonicalizationException"/> (or, for a custom value that serializes to text
+    /// the strict parser refuses, <see cref="JsonParseException"/>) with the path of the first value in canonical
+    /// order that has no canonical form; nothing is appended then.
+    /// </summary>
+    public void Write(JsonNode? node)
+    {
+        var mark = _length;
+        var members = _memberCount;
+        var keys = _keysLength;
+        if (TryWriteText(node, out var text))
+        {
+            var depth = _maxDepth;
+            var duplicates = _duplicates;
+            Configure(NodeOptions);
+            var reader = NewReader(text, MaxNodeDepth);
+            try
+            {
+                if (reader.Read() && TryWriteValue(ref reader, depth: 0, canonicalNumbers: true) && !reader.Read())
+                {
+                    return;
+                }
+            }
+            catch (JsonException)
+            {
+                // Refused below, with the reason.
+            }
+            finally
+            {
+                _maxDepth = depth;
+                _duplicates = duplicates;
+            }
+        }
+        _length = mark;
+        _memberCount = members;
+        _keysLength = keys;
+        CanonicalProblem.Throw(node);
+    }
+
+    /// <summary>The tree as JSON text in <see cref="_nodeText"/>; false if it holds what the text could not say as it is (a lone surrogate, NaN).</summary>
+    private bool TryWriteText(JsonNode? node, out ReadOnlySpan<byte> text)
+    {
+        var buffer = _nodeText ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var writer = _nodeWriter ??= new Utf8JsonWriter(buffer, NodeTextOptions);
+        writer.Reset(buffer);
+        text = default;
+        try
+        {
+            if (!WriteText(writer, node, 0))
+            {
+                return false;
+            }
+            writer.Flush();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or JsonException or NotSupportedException or FormatException or OverflowException)
+        {
+            return false; // NaN, an element holding invalid text, a custom value that does not serialize: named by CanonicalProblem
+        }
+        text = buffer.WrittenSpan;
+        return true;
+    }
+
+    private static bool WriteText(Utf8JsonWriter writer, JsonNode? node, int depth)
+    {
+        if (depth > MaxNodeDepth)
+        {
+            return false;
+        }
+        switch (node)
+        {
+            case null:
+                writer.WriteNullValue();
+                return true;
+            case JsonObject obj:
+                writer.WriteStartObject();
+                foreach (var member in obj)
+                {
+                    if (IndexOfLoneSurrogate(member.Key) >= 0)
+                    {
+                        return false;
+                    }
+                    writer.WritePropertyName(member.Key);
+                    if (!WriteText(writer, member.Value, depth + 1))
+                    {
+                        return false;
+                    }
+                }
+                writer.WriteEndObject();
+                return true;
+            case JsonArray array:
+                writer.WriteStartArray();
+                foreach (var item in array)
+                {
+                    if (!WriteText(writer, item, depth + 1))
+                    {
+                        return false;
+                    }
+                }
+                writer.WriteEndArray();
+                return true;
+            case JsonValue value:
+                return WriteValueText(writer, value);
+            default:
+                return false;
+        }
+    }
+
+    private static bool WriteValueText(Utf8JsonWriter writer, JsonValue value)
+    {
+        if (value.TryGetValue<JsonElement>(out var element))
+        {
+            element.WriteTo(writer); // a parsed value: its number lexemes are copied as they are
+            return true;
+        }
+        string? s;
+        if (!value.TryGetValue(out s))
+        {
+            switch (value.GetValueKind())
+            {
+                case JsonValueKind.String:
+                    s = ClrString(value);
+                    break;
+                case JsonValueKind.Number when value.TryGetValue<float>(out var f):
+                    // A float is the double it widens to (what the value is), not its shortest single-precision text.
+                    writer.WriteNumberValue((double)f);
+                    return true;
+                default:
+                    value.WriteTo(writer); // numbers as their lexemes, literals, and custom values as they serialize
+                    return true;
+            }
+        }
+        if (IndexOfLoneSurrogate(s) >= 0)
+        {
+            return false; // the text writer would put U+FFFD in its place
+        }
+        writer.WriteStringValue(s);
+        return true;
+    }
+
+    /// <summary>The text of a CLR value that serializes as a JSON string but is not a <see cref="string"/> (a char, a date).</summary>
+    internal static string ClrString(JsonValue value) => value.GetValue<object>() switch
+    {
+        char c => c.ToString(),
+        var other => Convert.ToString(other, CultureInfo.InvariantCulture) ?? "",
+    };
+
+    /// <summary>The index of the first surrogate that is not half of a pair, or -1.</summary>
+    internal static int IndexOfLoneSurrogate(ReadOnlySpan<char> s)
+    {
+        var i = s.IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (i < 0)
+        {
+            return -1;
+        }
+        for (; i < s.Length; i++)
+        {
+            if (!char.IsSurrogate(s[i]))
+            {
+                continue;
+            }
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                i++;
+                continue;
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    /// <summary>Writes a CLR string as a canonical JSON string; a lone surrogate is refused.</summary>
+    public void String(string s)
+    {
+        var lone = IndexOfLoneSurrogate(s);
+        if (lone >= 0)
+        {
+            throw new CanonicalizationException($"lone surrogate U+{(int)s[lone]:X4} in the string at $", "$");
+        }
+        var max = Encoding.UTF8.GetMaxByteCount(s.Length);
+        byte[]? rented = null;
+        var buffer = max <= 256 ? stackalloc byte[256] : (rented = ArrayPool<byte>.Shared.Rent(max));
+        try
+        {
+            WriteEscaped(buffer[..Encoding.UTF8.GetBytes(s, buffer)]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     private void AddMember(Member member)

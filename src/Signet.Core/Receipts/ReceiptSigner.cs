@@ -142,7 +142,7 @@ public sealed class ReceiptSigner
     private Receipt Seal(JsonObject json, int version, byte[]? canonicalParams)
     {
         byte[] signature;
-        var writer = JsonCanonicalizer.Rent();
+        var writer = Utf8CanonicalWriter.Rent();
         try
         {
             Signable.Write(writer, json, version, canonicalParams);
@@ -150,7 +150,7 @@ public sealed class ReceiptSigner
         }
         finally
         {
-            JsonCanonicalizer.Return(writer);
+            Utf8CanonicalWriter.Return(writer);
         }
         // Emitted order: v, id, …, sig — id goes right after v.
         json.Insert(1, "id", ReceiptText.ReceiptId(signature));

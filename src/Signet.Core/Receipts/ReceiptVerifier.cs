@@ -103,7 +103,7 @@ public static class ReceiptVerifier
         byte[] signed;
         string? paramsHash = null;
         SignableLayout layout;
-        var writer = JsonCanonicalizer.Rent();
+        var writer = Utf8CanonicalWriter.Rent();
         try
         {
             layout = Signable.Write(writer, json, version, canonicalParams: null);
@@ -115,7 +115,7 @@ public static class ReceiptVerifier
         }
         finally
         {
-            JsonCanonicalizer.Return(writer);
+            Utf8CanonicalWriter.Return(writer);
         }
         var sigText = (json["sig"] as JsonValue)?.GetValueKind() == JsonValueKind.String ? json["sig"]!.GetValue<string>() : null;
         if (!ReceiptText.TryParseSignature(sigText, out var signature))

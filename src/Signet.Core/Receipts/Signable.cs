@@ -40,7 +40,7 @@ internal static class Signable
     /// <exception cref="ReceiptFormatException">A signed field is missing or has the wrong type.</exception>
     public static byte[] Canonical(JsonObject receipt, int version)
     {
-        var writer = JsonCanonicalizer.Rent();
+        var writer = Utf8CanonicalWriter.Rent();
         try
         {
             Write(writer, receipt, version, null);
@@ -48,7 +48,7 @@ internal static class Signable
         }
         finally
         {
-            JsonCanonicalizer.Return(writer);
+            Utf8CanonicalWriter.Return(writer);
         }
     }
 
@@ -62,7 +62,7 @@ internal static class Signable
     /// <param name="canonicalParams">The action's <c>params</c> already in canonical form, written as they are (the signer has them); null to canonicalize them here.</param>
     /// <exception cref="ReceiptFormatException">A signed field is missing or has the wrong type.</exception>
     /// <exception cref="CanonicalizationException">A value has no canonical form.</exception>
-    public static SignableLayout Write(JsonCanonicalizer.CanonicalWriter w, JsonObject receipt, int version, byte[]? canonicalParams)
+    public static SignableLayout Write(Utf8CanonicalWriter w, JsonObject receipt, int version, byte[]? canonicalParams)
     {
         var layout = new SignableLayout();
         switch (version)
@@ -177,7 +177,7 @@ internal static class Signable
     private static string? OptionalString(JsonObject obj, string field, string path) =>
         Present(obj, field) ? StringField(obj, field, path) : null;
 
-    private static void OptionalMember(JsonCanonicalizer.CanonicalWriter w, ReadOnlySpan<byte> commaKeyColon, string? value)
+    private static void OptionalMember(Utf8CanonicalWriter w, ReadOnlySpan<byte> commaKeyColon, string? value)
     {
         if (value is not null)
         {
@@ -242,7 +242,7 @@ internal static class Signable
             }
         }
 
-        public void Write(JsonCanonicalizer.CanonicalWriter w, byte[]? canonicalParams, ref SignableLayout layout, bool includeIdAndSig)
+        public void Write(Utf8CanonicalWriter w, byte[]? canonicalParams, ref SignableLayout layout, bool includeIdAndSig)
         {
             w.Bytes("{\"action\":"u8);
             Action.Write(w, canonicalParams, ref layout);
@@ -339,7 +339,7 @@ internal static class Signable
             };
         }
 
-        public void Write(JsonCanonicalizer.CanonicalWriter w, byte[]? canonicalParams, ref SignableLayout layout)
+        public void Write(Utf8CanonicalWriter w, byte[]? canonicalParams, ref SignableLayout layout)
         {
             w.Byte((byte)'{');
             if (CallId is not null)
@@ -398,7 +398,7 @@ internal static class Signable
             };
         }
 
-        public void Write(JsonCanonicalizer.CanonicalWriter w)
+        public void Write(Utf8CanonicalWriter w)
         {
             w.Bytes("{\"name\":"u8);
             w.String(Name);
@@ -443,7 +443,7 @@ internal static class Signable
             };
         }
 
-        public void Write(JsonCanonicalizer.CanonicalWriter w)
+        public void Write(Utf8CanonicalWriter w)
         {
             w.Bytes("{\"content_hash\":"u8);
             w.String(ContentHash);

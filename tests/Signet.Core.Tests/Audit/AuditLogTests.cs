@@ -153,20 +153,22 @@ public sealed class AuditLogTests
         var day = dir.File("2026-11-26.jsonl");
         await AppendAndCloseAsync(dir.Path, time, 3);
         var afterThree = new FileInfo(day).Length;
-        var checkpoint = File.ReadAllBytes(dir.File(AuditLog.CheckpointFileName));
-        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
+        var checkpoint = File.ReadAllBytes(dir.File(AuditRecovery.CheckpointFileName));
+        var files = new ObservedFiles();
+        await using (var log = AuditLog.OpenWithFiles(dir.Path, new AuditLogOptions { TimeProvider = time }, null, files))
         {
-            Assert.Equal(afterThree, log.RecoveredFrom);
+            Assert.Equal((day, afterThree), files.Scans.First());
             await log.AppendAsync(TestReceipts.V1(3));
             await log.AppendAsync(TestReceipts.V1(4));
         }
 
         // A checkpoint older than the file (another writer appended since, and was killed before it could write
         // one): the lines after it are read and counted on.
-        File.WriteAllBytes(dir.File(AuditLog.CheckpointFileName), checkpoint);
-        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
+        File.WriteAllBytes(dir.File(AuditRecovery.CheckpointFileName), checkpoint);
+        files = new ObservedFiles();
+        await using (var log = AuditLog.OpenWithFiles(dir.Path, new AuditLogOptions { TimeProvider = time }, null, files))
         {
-            Assert.Equal(afterThree, log.RecoveredFrom);
+            Assert.Equal((day, afterThree), files.Scans.First());
             var r = await log.AppendAsync(TestReceipts.V1(5));
             Assert.Equal(6, r.Line);
         }
@@ -198,7 +200,7 @@ public sealed class AuditLogTests
         var time = new SettableTime(Day1);
         var day = dir.File("2026-11-26.jsonl");
         await AppendAndCloseAsync(dir.Path, time, 4);
-        var path = dir.File(AuditLog.CheckpointFileName);
+        var path = dir.File(AuditRecovery.CheckpointFileName);
         var checkpoint = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         var lines = File.ReadAllLines(day);
         var expectedLine = 5;
@@ -229,9 +231,10 @@ public sealed class AuditLogTests
         }
         File.WriteAllText(path, damage == "garbage" ? "{not json" : checkpoint.ToJsonString());
 
-        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
+        var files = new ObservedFiles();
+        await using (var log = AuditLog.OpenWithFiles(dir.Path, new AuditLogOptions { TimeProvider = time }, null, files))
         {
-            Assert.Equal(0, log.RecoveredFrom);
+            Assert.Equal((day, 0L), files.Scans.First());
             var r = await log.AppendAsync(TestReceipts.V1(9));
             Assert.Equal(expectedLine, r.Line);
         }
@@ -259,9 +262,10 @@ public sealed class AuditLogTests
         Assert.Equal(3, before.Break!.Line);
         Assert.Equal(AuditBreakKind.TornTail, before.Break.Kind);
 
-        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { TimeProvider = time }))
+        var files = new ObservedFiles();
+        await using (var log = AuditLog.OpenWithFiles(dir.Path, new AuditLogOptions { TimeProvider = time }, null, files))
         {
-            Assert.Equal(whole.Length, log.RecoveredFrom); // the checkpoint of the clean close: only the tail is read
+            Assert.Equal((day, (long)whole.Length), files.Scans.First()); // the checkpoint of the clean close: only the tail is read
             var torn = Assert.Single(log.RecoveredTornTails);
             Assert.Equal(day, torn.File);
             Assert.Equal(3, torn.Line);
@@ -422,7 +426,8 @@ public sealed class AuditLogTests
     {
         using var dir = new TempDirectory();
         Thread? roundThread;
-        await using (var log = AuditLog.Open(dir.Path))
+        var files = new ObservedFiles();
+        await using (var log = AuditLog.OpenWithFiles(dir.Path, null, null, files))
         {
             var writers = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
             {
@@ -434,10 +439,10 @@ public sealed class AuditLogTests
             await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(60));
 
             // Rounds that found more appends queued went on on the log's own thread, not on a pool thread.
-            Assert.True(log.HandOvers > 0, "no round handed over to the round thread under a steady load");
-            roundThread = log.RoundThread;
-            Assert.NotNull(roundThread);
+            roundThread = files.FsyncThreads.FirstOrDefault(t => t.Name == "Signet audit rounds");
+            Assert.True(roundThread is not null, "no round handed over to the round thread under a steady load");
             Assert.True(roundThread.IsBackground);
+            Assert.False(roundThread.IsThreadPoolThread);
         }
         Assert.True(roundThread.Join(TimeSpan.FromSeconds(10)), "the round thread outlived the log");
         AuditAssert.Intact(dir.Path, 800);
@@ -488,17 +493,51 @@ public sealed class AuditLogTests
     public async Task AppendAsync_CallerAppendingOneAtATime_ContinuesOnTheThreadThatFsynced()
     {
         using var dir = new TempDirectory();
-        await using (var log = AuditLog.Open(dir.Path))
+        var files = new ObservedFiles();
+        // No flush timer: an fsync it ran between a round's write and the round's own fsync would leave the round nothing to fsync.
+        await using (var log = AuditLog.OpenWithFiles(dir.Path, new AuditLogOptions { FastFlushInterval = Timeout.InfiniteTimeSpan }, null, files))
         {
             // Nobody else waits: the round that wrote and fsynced each record runs its caller's continuation (no hop).
-            for (var i = 0; i < 20; i++)
+            // On a pool thread, with no synchronization context that would take the continuation elsewhere.
+            var hops = await Task.Run(async () =>
             {
-                var result = await log.AppendAsync(TestReceipts.V1(i));
-                Assert.Equal(i + 1, result.Line);
-            }
-            Assert.Equal(20, log.InlineCompletions);
+                var elsewhere = 0;
+                for (var i = 0; i < 20; i++)
+                {
+                    var result = await log.AppendAsync(TestReceipts.V1(i));
+                    Assert.Equal(i + 1, result.Line);
+                    if (files.FsyncThreads.Last() != Thread.CurrentThread)
+                    {
+                        elsewhere++;
+                    }
+                }
+                return elsewhere;
+            });
+            Assert.Equal(0, hops);
         }
         AuditAssert.Intact(dir.Path, 20);
+    }
+
+    [Fact]
+    public async Task AppendAsync_FsyncFails_AppendFailsAndTheWriterStops()
+    {
+        // Simulated (ObservedFiles): an fsync error cannot be caused on demand with real files on this machine.
+        using var dir = new TempDirectory();
+        var files = new ObservedFiles();
+        var log = AuditLog.OpenWithFiles(dir.Path, null, null, files);
+        var first = await log.AppendAsync(TestReceipts.V1(0));
+
+        files.FailFsync = new IOException("Input/output error");
+        var e = await Assert.ThrowsAsync<AuditLogFailedException>(async () => await log.AppendAsync(TestReceipts.V1(1)));
+        Assert.Contains("fsync of", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Input/output error", e.Message, StringComparison.Ordinal);
+
+        // The disk is back, the writer is not: nothing it appends after an unconfirmed fsync may look durable.
+        files.FailFsync = null;
+        Assert.Same(e, await Assert.ThrowsAsync<AuditLogFailedException>(async () => await log.AppendDeferredAsync(TestReceipts.V1(2))));
+        Assert.Same(e, await Assert.ThrowsAsync<AuditLogFailedException>(async () => await log.DisposeAsync()));
+        Assert.Equal(1, first.Line);
+        Assert.True(AuditVerifier.Verify(dir.Path).IsIntact); // the record whose fsync failed was written whole: the chain still holds
     }
 
     [Fact]
@@ -552,8 +591,8 @@ public sealed class AuditLogTests
     public async Task AppendAsync_TwoWritersOnOneDirectory_InterleaveIntoOneChain(bool byPath)
     {
         using var dir = new TempDirectory();
-        await using var a = AuditLog.Open(dir.Path, new AuditLogOptions { CheckFileByPath = byPath });
-        await using var b = AuditLog.Open(dir.Path, new AuditLogOptions { CheckFileByPath = byPath });
+        await using var a = AuditLog.OpenWithFiles(dir.Path, null, null, new ObservedFiles { NoStatx = byPath });
+        await using var b = AuditLog.OpenWithFiles(dir.Path, null, null, new ObservedFiles { NoStatx = byPath });
         var results = new List<AuditAppendResult>();
         for (var i = 0; i < 20; i++)
         {
@@ -615,7 +654,7 @@ public sealed class AuditLogTamperWhileOpenTests
     public async Task AppendAsync_DayFileDeletedWhileOpen_RecreatedAndVerifyReportsDeletion(bool byPath)
     {
         using var dir = new TempDirectory();
-        await using (var log = AuditLog.Open(dir.Path, new AuditLogOptions { CheckFileByPath = byPath }))
+        await using (var log = AuditLog.OpenWithFiles(dir.Path, null, null, new ObservedFiles { NoStatx = byPath }))
         {
             await log.AppendAsync(TestReceipts.V1(1));
             File.Delete(Directory.GetFiles(dir.Path, "*.jsonl").Single());

@@ -1,11 +1,16 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
 using Signet.Canonicalization;
 
 namespace Signet.Core.Tests.Canonicalization;
 
-/// <summary>The byte canonicalizer against the tree path (StrictJson.Parse + Canonicalize(JsonNode)).</summary>
+/// <summary>
+/// The one canonicalizer, reached from UTF-8 text and from a <see cref="System.Text.Json.Nodes.JsonNode"/>: against the
+/// reference's vectors, and the two entry points against each other (the tree is written out as text and canonicalized
+/// by the same writer, so they must agree on every byte and on every error).
+/// </summary>
 public sealed class Utf8CanonicalizerTests
 {
     private static readonly StrictJsonOptions ReferenceOptions = new() { DuplicateKeys = DuplicateKeyPolicy.LastWins, MaxDepth = 127 };
@@ -14,7 +19,7 @@ public sealed class Utf8CanonicalizerTests
 
     [Theory]
     [MemberData(nameof(VectorCases))]
-    public void Canonicalize_SharedVector_MatchesReferenceAndTreePath(string name)
+    public void Canonicalize_SharedVector_MatchesReferenceFromBothEntryPoints(string name)
     {
         var c = SharedVectors.Load("vectors", "jcs.json")["cases"]!.AsArray().Single(x => x!["name"]!.GetValue<string>() == name)!;
         var input = Encoding.UTF8.GetBytes(c["input"]!.GetValue<string>());
@@ -28,10 +33,13 @@ public sealed class Utf8CanonicalizerTests
         var canonical = JsonCanonicalizer.Canonicalize(input.AsSpan(), ReferenceOptions);
         Assert.Equal(c["canonical"]!.GetValue<string>(), Encoding.UTF8.GetString(canonical));
         Assert.Equal(c["sha256"]!.GetValue<string>(), SignetHash.Sha256(canonical));
+        var tree = StrictJson.Parse(input, ReferenceOptions);
+        Assert.Equal(c["canonical"]!.GetValue<string>(), JsonCanonicalizer.CanonicalizeToString(tree));
+        Assert.Equal(c["sha256"]!.GetValue<string>(), JsonCanonicalizer.Sha256(tree));
     }
 
     [Fact]
-    public void Canonicalize_RandomDocuments_SameAsTreePath()
+    public void Canonicalize_RandomDocuments_SameFromBytesAndFromTree()
     {
         var random = new Random(8785);
         var accepted = 0;
@@ -48,13 +56,13 @@ public sealed class Utf8CanonicalizerTests
     }
 
     [Fact]
-    public void Canonicalize_RandomDocumentsWithRepeatedKeys_SameAsTreePathUnderBothPolicies()
+    public void Canonicalize_RandomDocumentsWithRepeatedKeys_SameFromBytesAndFromTreeUnderBothPolicies()
     {
         var random = new Random(7493);
         for (var i = 0; i < 1000; i++)
         {
-            // Safe numbers only: under last-wins an unsafe value that a later repeat replaces is never canonicalized by
-            // the tree path, while the byte path refuses it on sight and hands over (covered on its own below).
+            // Safe numbers only: under last-wins an unsafe value that a later repeat replaces is never in the tree,
+            // while the one-pass read of the bytes refuses it on sight (covered on its own below).
             var text = new JsonGenerator(random) { RepeatKeys = true, SafeNumbersOnly = true }.Document();
             var bytes = Encoding.UTF8.GetBytes(text);
             AssertParity(bytes, StrictJsonOptions.Default);
@@ -63,7 +71,7 @@ public sealed class Utf8CanonicalizerTests
     }
 
     [Fact]
-    public void Canonicalize_RandomDamage_RejectedLikeTreePath()
+    public void Canonicalize_RandomDamage_SameErrorFromBytesAndFromTree()
     {
         var random = new Random(3629);
         string[] damage = ["\"\\ud800\"", "\"\\udc00x\"", "1e400", "-1e999", "9007199254740992", "-9007199254740992", "18446744073709551615",
@@ -99,11 +107,10 @@ public sealed class Utf8CanonicalizerTests
     [InlineData("\uFEFF{}")]
     [InlineData("{\"a\":1 /* c */}")]
     [InlineData("NaN")]
-    public void Canonicalize_RefusedInput_SameErrorAsTreePath(string text)
+    public void Canonicalize_RefusedInput_SameErrorFromBytesAndFromTree(string text)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
         Assert.False(AssertParity(bytes, StrictJsonOptions.Default));
-        Assert.False(JsonCanonicalizer.TryCanonicalizeFast(bytes, out _));
     }
 
     [Theory]
@@ -112,10 +119,10 @@ public sealed class Utf8CanonicalizerTests
     [InlineData(new byte[] { (byte)'"', 0xED, 0xA0, 0x80, (byte)'"' })]
     [InlineData(new byte[] { (byte)'{', (byte)'"', 0xE2, 0x82, (byte)'"', (byte)':', (byte)'1', (byte)'}' })]
     [InlineData(new byte[] { (byte)'"', (byte)'\\', (byte)'n', 0xF4, 0x90, 0x80, 0x80, (byte)'"' })]
-    public void Canonicalize_InvalidUtf8_SameOutcomeAsTreePath(byte[] bytes)
+    public void Canonicalize_InvalidUtf8_SameOutcomeFromBytesAndFromTree(byte[] bytes)
     {
-        AssertParity(bytes, StrictJsonOptions.Default);
-        Assert.False(JsonCanonicalizer.TryCanonicalizeFast(bytes, out _));
+        Assert.False(AssertParity(bytes, StrictJsonOptions.Default));
+        Assert.Equal(JsonParseErrorKind.InvalidUtf8, Assert.Throws<JsonParseException>(() => JsonCanonicalizer.Canonicalize(bytes.AsSpan())).Kind);
     }
 
     [Fact]
@@ -138,7 +145,7 @@ public sealed class Utf8CanonicalizerTests
     [InlineData(127, true)]
     [InlineData(128, true)]
     [InlineData(129, false)]
-    public void Canonicalize_Depth_SameLimitAsTreePath(int depth, bool accepted)
+    public void Canonicalize_Depth_SameLimitFromBytesAndFromTree(int depth, bool accepted)
     {
         var text = new string('[', depth) + new string(']', depth);
         Assert.Equal(accepted, AssertParity(Encoding.UTF8.GetBytes(text), StrictJsonOptions.Default));
@@ -163,7 +170,7 @@ public sealed class Utf8CanonicalizerTests
     }
 
     [Fact]
-    public void Canonicalize_ManyMembers_SortedAndSameAsTreePath()
+    public void Canonicalize_ManyMembers_SortedAndSameFromBytesAndFromTree()
     {
         var random = new Random(42);
         var keys = Enumerable.Range(0, 500).Select(i => $"k{random.Next():x}{i}").ToArray();
@@ -172,7 +179,7 @@ public sealed class Utf8CanonicalizerTests
     }
 
     [Fact]
-    public void Canonicalize_LastWinsOverUnsafeInteger_SameAsTreePath()
+    public void Canonicalize_LastWinsOverUnsafeInteger_KeepsTheLastValue()
     {
         var input = "{\"n\":9007199254740993,\"n\":1}"u8.ToArray();
         Assert.Equal("{\"n\":1}", Encoding.UTF8.GetString(JsonCanonicalizer.Canonicalize(input.AsSpan(), ReferenceOptions)));
@@ -197,9 +204,91 @@ public sealed class Utf8CanonicalizerTests
         Assert.Equal(0, output.WrittenCount);
     }
 
+    [Fact]
+    public void CanonicalizeNode_FloatBuiltInCode_IsTheDoubleItWidensTo()
+    {
+        // 0.1f is the double 0.100000001490116119384765625, not 0.1: its shortest single-precision text would name another number.
+        Assert.Equal("[0.10000000149011612,1.5]", JsonCanonicalizer.CanonicalizeToString(new JsonArray(0.1f, 1.5f)));
+    }
+
+    [Fact]
+    public void CanonicalizeNode_ClrValuesBuiltInCode_WrittenAsBefore()
+    {
+        var node = new JsonObject
+        {
+            ["z"] = 'c',
+            ["l"] = long.MinValue,
+            ["d"] = 1e21,
+            ["m"] = 1.50m,
+            ["u"] = (ushort)7,
+            ["t"] = new DateTime(2026, 12, 7, 17, 0, 0, DateTimeKind.Utc),
+            ["s"] = "é\u0001\"\uD83D\uDE00",
+            ["n"] = null,
+            ["b"] = true,
+        };
+        Assert.Equal("{\"b\":true,\"d\":1e+21,\"l\":-9223372036854775808,\"m\":1.5,\"n\":null,\"s\":\"é\\u0001\\\"\uD83D\uDE00\",\"t\":\"12/07/2026 17:00:00\",\"u\":7,\"z\":\"c\"}",
+            JsonCanonicalizer.CanonicalizeToString(node));
+    }
+
+    [Fact]
+    public void CanonicalizeNode_TwoProblems_ReportsTheFirstInCanonicalOrder()
+    {
+        // Inserted b first: the error names a, which the canonical form would have written first.
+        var node = new JsonObject { ["b"] = 9007199254740993L, ["a"] = new JsonArray(1, ulong.MaxValue) };
+        var e = Assert.Throws<CanonicalizationException>(() => JsonCanonicalizer.Canonicalize(node));
+        Assert.Equal("$.a[1]", e.Path);
+        Assert.Contains("integer 18446744073709551615 at $.a[1] is not below 2^53", e.Message);
+    }
+
+    [Theory]
+    [InlineData("value")]
+    [InlineData("key")]
+    [InlineData("char")]
+    public void CanonicalizeNode_LoneSurrogate_RefusedWithPathNotReplaced(string where)
+    {
+        JsonNode node = where switch
+        {
+            "value" => new JsonObject { ["k"] = new JsonArray("ok", "a\uD800b") },
+            "key" => new JsonObject { ["k"] = new JsonObject { ["x\uDC00"] = 1 } },
+            _ => new JsonObject { ["k"] = new JsonArray(1, '\uD800') },
+        };
+        var e = Assert.Throws<CanonicalizationException>(() => JsonCanonicalizer.Sha256(node));
+        Assert.StartsWith("lone surrogate U+D", e.Message);
+        Assert.StartsWith("$.k", e.Path);
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(double.NegativeInfinity)]
+    public void CanonicalizeNode_NonFiniteDouble_Refused(double value)
+    {
+        var e = Assert.Throws<CanonicalizationException>(() => JsonCanonicalizer.Canonicalize(new JsonObject { ["x"] = value }));
+        Assert.Equal("NaN and Infinity have no JSON form", e.Message);
+        Assert.Throws<CanonicalizationException>(() => JsonCanonicalizer.Canonicalize(new JsonObject { ["x"] = (float)value }));
+    }
+
+    [Fact]
+    public void CanonicalizeNode_ElementWithEscapedLoneSurrogate_RefusedWithPath()
+    {
+        // JsonNode.Parse (not the strict parser) keeps the escape; the canonical form has no way to write it.
+        var node = JsonNode.Parse("{\"a\":[\"\\ud800\"]}");
+        var e = Assert.Throws<CanonicalizationException>(() => JsonCanonicalizer.Canonicalize(node));
+        Assert.Equal("$.a[0]", e.Path);
+        Assert.Contains("not valid Unicode", e.Message);
+    }
+
+    [Fact]
+    public void CanonicalizeNode_RefusedInsideAWriterInUse_AppendsNothing()
+    {
+        Assert.Throws<CanonicalizationException>(() => JsonCanonicalizer.Canonicalize(new JsonObject { ["a"] = new JsonArray(1, 2, 9007199254740992L) }));
+        // The thread's writer is whole again: the next value is not mixed with what the refused one left.
+        Assert.Equal("{\"a\":[1,2]}", JsonCanonicalizer.CanonicalizeToString(new JsonObject { ["a"] = new JsonArray(1, 2) }));
+    }
+
     /// <summary>
-    /// Both paths give the same bytes, or both throw the same exception type with the same message; and the byte
-    /// path accepts on its own (without the tree path) exactly when the tree path accepts. Returns whether it was accepted.
+    /// The text and the tree the strict parser makes of it give the same bytes, or both throw the same exception type
+    /// with the same message. Returns whether it was accepted.
     /// </summary>
     private static bool AssertParity(byte[] input, StrictJsonOptions options)
     {
@@ -224,20 +313,16 @@ public sealed class Utf8CanonicalizerTests
         {
             actualError = e;
         }
-        var fast = JsonCanonicalizer.TryCanonicalizeFast(input, out var fastBytes, options);
 
         var shown = Encoding.UTF8.GetString(input);
         if (expectedError is null)
         {
-            Assert.True(actualError is null, $"byte path refused {shown}: {actualError?.Message}");
-            Assert.True(fast, $"byte path needed the tree path for {shown}");
+            Assert.True(actualError is null, $"the bytes were refused, the tree accepted {shown}: {actualError?.Message}");
             Assert.Equal(Encoding.UTF8.GetString(expected!), Encoding.UTF8.GetString(actual!));
             Assert.Equal(expected, actual);
-            Assert.Equal(expected, fastBytes);
             return true;
         }
-        Assert.True(actualError is not null, $"byte path accepted {shown}, the tree path refused it: {expectedError.Message}");
-        Assert.False(fast, $"byte path alone accepted {shown}");
+        Assert.True(actualError is not null, $"the bytes were accepted, the tree refused {shown}: {expectedError.Message}");
         Assert.Equal(expectedError.GetType(), actualError!.GetType());
         Assert.Equal(expectedError.Message, actualError.Message);
         return false;

@@ -4,39 +4,108 @@ using System.Threading.Tasks.Sources;
 namespace Signet.Audit;
 
 /// <summary>
-/// Durable appends: group commit in rounds. The first append queued while no round is scheduled schedules one on the
-/// thread pool (<c>_roundScheduled</c>, under <c>_queueLock</c>); a round writes everything queued with one write,
-/// fsyncs once, and completes those appends. When more appends were queued meanwhile (appends keep coming while each
-/// fsync runs), the rounds go on on the log's own round thread, so that a steady load does not keep a pool thread
-/// blocked in fsync for as long as it lasts. At most one round runs at a time, so at most one thread is blocked in an
-/// fsync, and no caller's thread ever is.
+/// The group-commit writer in front of an <see cref="AuditChain"/>: durable appends share one write and one fsync per
+/// round, deferred appends are written by their caller and fsynced later, and a timer fsyncs those at the latest.
 /// </summary>
-public sealed partial class AuditLog
+/// <remarks>
+/// The first durable append queued while no round is scheduled schedules one on the thread pool
+/// (<c>_roundScheduled</c>, under <c>_queueLock</c>); a round writes everything queued with one write, fsyncs once,
+/// and completes those appends. When more appends were queued meanwhile (appends keep coming while each fsync runs),
+/// the rounds go on on the writer's own round thread, so that a steady load does not keep a pool thread blocked in
+/// fsync for as long as it lasts. At most one round runs at a time, so at most one thread is blocked in an fsync, and
+/// no caller's thread ever is; when a pool round leaves nobody else waiting, the last caller's continuation runs on
+/// that thread (no thread hop back for a caller that appends one receipt at a time). Thread-safe.
+/// </remarks>
+internal sealed class AuditGroupCommit
 {
+    private readonly AuditChain _chain;
+    private readonly int _maxBatchSize;
+    private readonly object _queueLock = new();
+    private readonly TaskCompletionSource _roundsDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _roundThreadLock = new();
     private readonly SemaphoreSlim _roundThreadSignal = new(0);
+    private readonly ITimer _flushTimer;
+    private List<PendingRecord> _queue = [];
+    private bool _closing;
+    private bool _roundScheduled;
     private Thread? _roundThread;
     private volatile bool _roundThreadStop;
-    private long _inlineCompletions;
-    private long _handOvers;
 
-    /// <summary>Durable appends whose continuation the round ran on its own thread (for tests and diagnostics).</summary>
-    internal long InlineCompletions => Interlocked.Read(ref _inlineCompletions);
-
-    /// <summary>The round thread, once a steady load started it (for tests).</summary>
-    internal Thread? RoundThread
+    /// <summary>Starts the writer and its flush timer (every <see cref="AuditLogOptions.FastFlushInterval"/>).</summary>
+    public AuditGroupCommit(AuditChain chain, AuditLogOptions options)
     {
-        get
-        {
-            lock (_roundThreadLock)
-            {
-                return _roundThread;
-            }
-        }
+        _chain = chain;
+        _maxBatchSize = options.MaxBatchSize;
+        // Fast-mode appends, and deferred appends in durable mode, are fsynced on this timer at the latest.
+        _flushTimer = options.TimeProvider.CreateTimer(static s => ((AuditChain)s!).FlushOnTimer(), chain,
+            options.FastFlushInterval, options.FastFlushInterval);
     }
 
-    /// <summary>Times a pool round handed the rounds that followed it to the round thread (for tests and diagnostics).</summary>
-    internal long HandOvers => Interlocked.Read(ref _handOvers);
+    /// <summary>Queues a record for the next round; completes once a round wrote and fsynced it.</summary>
+    public ValueTask<AuditAppendResult> AppendDurable(byte[] json, byte[] canonical, CancellationToken ct)
+    {
+        var pending = new DurableAppend(json, canonical);
+        if (ct.CanBeCanceled)
+        {
+            // Before the append is queued, so that the round that completes it always finds the registration to undo.
+            pending.CancelWaitOn(ct);
+        }
+        bool queued, schedule = false;
+        lock (_queueLock)
+        {
+            queued = !_closing;
+            if (queued)
+            {
+                _queue.Add(pending);
+                schedule = !_roundScheduled;
+                _roundScheduled = true;
+            }
+        }
+        if (!queued)
+        {
+            pending.Complete(null, new ObjectDisposedException(nameof(AuditLog), "the audit log is closed"), inline: false);
+        }
+        else if (schedule)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static self => self.RunRounds(onRoundThread: false), this, preferLocal: true);
+        }
+        return new ValueTask<AuditAppendResult>(pending, 0);
+    }
+
+    /// <summary>Writes a record on the calling thread, now, with no fsync (the next round, the timer or close does it).</summary>
+    public ValueTask<AuditAppendResult> AppendDeferred(byte[] json, byte[] canonical)
+    {
+        var pending = new PendingRecord(json, canonical);
+        AuditAppendResult result = null!; // filled by Write, or it throws
+        try
+        {
+            _chain.Write(new ReadOnlySpan<PendingRecord>(ref pending), new Span<AuditAppendResult>(ref result));
+        }
+        catch (Exception e) when (e is AuditLogFailedException or ObjectDisposedException)
+        {
+            return ValueTask.FromException<AuditAppendResult>(e);
+        }
+        return ValueTask.FromResult(result);
+    }
+
+    /// <summary>Refuses new durable appends, waits for the queued ones to be written, and stops the round thread and the timer.</summary>
+    public async Task CloseAsync()
+    {
+        lock (_queueLock)
+        {
+            if (!_closing)
+            {
+                _closing = true;
+                if (!_roundScheduled)
+                {
+                    _roundsDone.TrySetResult();
+                }
+            }
+        }
+        await _roundsDone.Task.ConfigureAwait(false);
+        StopRoundThread();
+        await _flushTimer.DisposeAsync().ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Runs rounds until the queue is empty (the caller scheduled this while setting <c>_roundScheduled</c>).
@@ -46,7 +115,7 @@ public sealed partial class AuditLog
     {
         while (true)
         {
-            List<Pending> batch;
+            List<PendingRecord> batch;
             lock (_queueLock)
             {
                 batch = _queue;
@@ -86,13 +155,12 @@ public sealed partial class AuditLog
     /// <summary>Lets the round thread (started on first use) run the rounds that follow; <c>_roundScheduled</c> stays set.</summary>
     private void HandOverRounds()
     {
-        Interlocked.Increment(ref _handOvers);
         lock (_roundThreadLock)
         {
             if (_roundThread is null)
             {
                 // A background thread: a log that is never disposed must not keep the process alive.
-                _roundThread = new Thread(static s => ((AuditLog)s!).RoundThreadLoop())
+                _roundThread = new Thread(static s => ((AuditGroupCommit)s!).RoundThreadLoop())
                 {
                     IsBackground = true,
                     Name = "Signet audit rounds",
@@ -130,25 +198,22 @@ public sealed partial class AuditLog
         _roundThreadSignal.Release();
     }
 
-    /// <summary>Writes a batch and fsyncs everything written so far; returns the failure (also kept in <c>_failure</c>), if any.</summary>
-    private AuditLogFailedException? WriteAndSync(List<Pending> batch)
+    /// <summary>Writes a batch and fsyncs everything written so far; returns the failure (also kept by the chain), if any.</summary>
+    private AuditLogFailedException? WriteAndSync(List<PendingRecord> batch)
     {
         try
         {
-            for (var start = 0; start < batch.Count; start += _options.MaxBatchSize)
+            for (var start = 0; start < batch.Count; start += _maxBatchSize)
             {
-                var records = CollectionsMarshal.AsSpan(batch).Slice(start, Math.Min(_options.MaxBatchSize, batch.Count - start));
+                var records = CollectionsMarshal.AsSpan(batch).Slice(start, Math.Min(_maxBatchSize, batch.Count - start));
                 var results = new AuditAppendResult[records.Length];
-                lock (_io)
-                {
-                    WriteLocked(records, results);
-                }
+                _chain.Write(records, results);
                 for (var i = 0; i < records.Length; i++)
                 {
                     ((DurableAppend)records[i]).Result = results[i];
                 }
             }
-            SyncWritten();
+            _chain.SyncWritten();
             return null;
         }
         catch (AuditLogFailedException e)
@@ -157,24 +222,17 @@ public sealed partial class AuditLog
         }
         catch (Exception e)
         {
-            lock (_io)
-            {
-                return Fail($"the audit log in {_directory} could not be appended to", e);
-            }
+            return _chain.Fail($"the audit log in {_chain.Directory} could not be appended to", e);
         }
     }
 
     /// <summary>Completes a batch's appends: all with their results, or, when its write or fsync failed, all with the failure.</summary>
-    private void Complete(List<Pending> batch, AuditLogFailedException? failure, bool lastInline)
+    private static void Complete(List<PendingRecord> batch, AuditLogFailedException? failure, bool lastInline)
     {
         for (var i = 0; i < batch.Count; i++)
         {
             var append = (DurableAppend)batch[i];
             var inline = lastInline && i == batch.Count - 1;
-            if (inline)
-            {
-                Interlocked.Increment(ref _inlineCompletions);
-            }
             if (failure is null)
             {
                 append.Complete(append.Result, null, inline);
@@ -187,7 +245,7 @@ public sealed partial class AuditLog
     }
 
     /// <summary>A durable append in flight; completed by the round that wrote and fsynced it.</summary>
-    private sealed class DurableAppend(byte[] json, byte[] canonical) : Pending(json, canonical), IValueTaskSource<AuditAppendResult>
+    private sealed class DurableAppend(byte[] json, byte[] canonical) : PendingRecord(json, canonical), IValueTaskSource<AuditAppendResult>
     {
         private ManualResetValueTaskSourceCore<AuditAppendResult> _core = new() { RunContinuationsAsynchronously = true };
         private CancellationTokenRegistration _cancellation;
