@@ -4,7 +4,7 @@ using System.Text;
 namespace Signet.Benchmarks;
 
 /// <summary>
-/// <c>--harness proxy-url-shapes</c>: writes the same raw client lines to both <c>proxy --url</c> engines (old engine and
+/// <c>--harness proxy-url-shapes [--url URL]</c>: writes the same raw client lines to both <c>proxy --url</c> engines (old engine and
 /// SDK pump, hosted as by <c>proxy-url</c>) against server-everything over Streamable HTTP, and prints, for each line,
 /// what the client got back. After each case a <c>ping</c> with a fresh id shows whether the session still answers; a
 /// case's answer that has not come 2 s after that ping's is reported as none.
@@ -35,7 +35,9 @@ internal static class UrlShapesProbe
     {
         var home = Directory.CreateTempSubdirectory("signet-bench-shapes-").FullName;
         Signet.Keys.KeyStore.ForHome(home).CreateUnencrypted("default");
-        var (server, endpoint) = await UrlProxyHarness.StartServerAsync();
+        // --url: probe another server instead (e.g. one that echoes 2^53+1 as 2^53); the server requests are then skipped.
+        var external = Option(args, "--url");
+        var (server, endpoint) = external is null ? await UrlProxyHarness.StartServerAsync() : (null, new Uri(external));
         var self = Environment.ProcessPath!;
         string[] selfArgs = Path.GetFileNameWithoutExtension(self) == "dotnet" ? [typeof(UrlShapesProbe).Assembly.Location] : [];
         try
@@ -46,17 +48,20 @@ internal static class UrlShapesProbe
                 results[engine] = await ProbeAsync(self, [.. selfArgs, "--harness", "proxy-url-host", "--engine", engine, "--url", endpoint.ToString(), "--home", home, "--max-line-bytes", "65536"]);
             }
             var reverse = new Dictionary<string, List<string>>();
-            foreach (var engine in new[] { "old", "pump" })
+            foreach (var engine in external is null ? new[] { "old", "pump" } : [])
             {
                 reverse[engine] = await ServerRequestsAsync(self, [.. selfArgs, "--harness", "proxy-url-host", "--engine", engine, "--url", endpoint.ToString(), "--home", home]);
             }
-            Console.WriteLine("| C# McpClient (sampling, elicitation and roots handlers) calls | old engine | SDK pump |");
-            Console.WriteLine("|---|---|---|");
-            for (var i = 0; i < ReverseTools.Length; i++)
+            if (external is null)
             {
-                Console.WriteLine($"| {ReverseTools[i].Name} | {reverse["old"][i]} | {reverse["pump"][i]} |");
+                Console.WriteLine("| C# McpClient (sampling, elicitation and roots handlers) calls | old engine | SDK pump |");
+                Console.WriteLine("|---|---|---|");
+                for (var i = 0; i < ReverseTools.Length; i++)
+                {
+                    Console.WriteLine($"| {ReverseTools[i].Name} | {reverse["old"][i]} | {reverse["pump"][i]} |");
+                }
+                Console.WriteLine();
             }
-            Console.WriteLine();
             Console.WriteLine("| client line | old engine | SDK pump |");
             Console.WriteLine("|---|---|---|");
             for (var i = 0; i < Cases.Length; i++)
@@ -67,9 +72,12 @@ internal static class UrlShapesProbe
         }
         finally
         {
-            server.Kill(entireProcessTree: true);
-            await server.WaitForExitAsync();
-            server.Dispose();
+            if (server is not null)
+            {
+                server.Kill(entireProcessTree: true);
+                await server.WaitForExitAsync();
+                server.Dispose();
+            }
             Directory.Delete(home, recursive: true);
         }
     }
@@ -183,6 +191,12 @@ internal static class UrlShapesProbe
             process.Kill(entireProcessTree: true);
         }
         return report;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
     }
 
     private static async Task WriteAsync(Stream input, string line)
