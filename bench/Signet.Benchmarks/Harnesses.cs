@@ -9,6 +9,9 @@ internal static class Harnesses
         {
             "proxy" => ProxyHarness.RunAsync,
             "proxy-host" => ProxyHost.RunAsync,
+            "proxy-url" => UrlProxyHarness.RunAsync,
+            "proxy-url-host" => UrlProxyHost.RunAsync,
+            "proxy-url-shapes" => UrlShapesProbe.RunAsync,
             "audit" => AuditHarness.RunAsync,
             "audit-profile" => AuditProfile.RunAsync,
             "transport" => TransportHarness.RunAsync,

@@ -26,6 +26,14 @@ internal static class ProcessCpu
         return (own * s_microsecondsPerTick, children * s_microsecondsPerTick);
     }
 
+    /// <summary>CPU time (user + system) of one process, in µs (0 when it is gone or not on Linux).</summary>
+    public static double Of(int pid) =>
+        OperatingSystem.IsLinux() ? ReadAll().Where(s => s.Pid == pid).Sum(s => s.Ticks) * s_microsecondsPerTick : 0;
+
+    /// <summary>CPU time of a process's live children other than <paramref name="except"/>, in µs.</summary>
+    public static double OfChildrenExcept(int parent, int except) =>
+        OperatingSystem.IsLinux() ? ReadAll().Where(s => s.Parent == parent && s.Pid != except && s.State != 'Z').Sum(s => s.Ticks) * s_microsecondsPerTick : 0;
+
     private static List<(int Pid, int Parent, char State, long Ticks)> ReadAll()
     {
         var result = new List<(int, int, char, long)>();

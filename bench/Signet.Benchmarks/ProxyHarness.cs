@@ -207,7 +207,7 @@ internal static class ProxyHarness
         return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
     }
 
-    private static string ServerScript()
+    internal static string ServerScript()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
