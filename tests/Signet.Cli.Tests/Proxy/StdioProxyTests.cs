@@ -3,11 +3,15 @@ using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json.Nodes;
 using Signet.Audit;
+using Signet.Cli.Proxy;
+using Signet.Mcp;
 using Signet.Mcp.Proxy;
+using Signet.Mcp.Tests;
+using Signet.Mcp.Tests.Proxy;
 using Signet.Mcp.Recording;
 using Signet.Receipts;
 
-namespace Signet.Mcp.Tests.Proxy;
+namespace Signet.Cli.Tests.Proxy;
 
 /// <summary>The proxy with a real child process (POSIX tools and node) between in-memory client pipes.</summary>
 public sealed class StdioProxyTests
@@ -155,24 +159,6 @@ public sealed class StdioProxyTests
         Assert.Equal("/tmp/signet-home-test", (string?)env["SIGNET_HOME"]);
         Assert.DoesNotContain(env, p => p.Key.StartsWith("SIGNET_", StringComparison.Ordinal) && p.Key != "SIGNET_HOME");
         Assert.NotNull(env["PATH"]);
-    }
-
-    [Fact]
-    public void Filter_Environment_RemovesEverySignetVariableButHome()
-    {
-        var environment = new Dictionary<string, string?>
-        {
-            ["PATH"] = "/bin",
-            ["SIGNET_PASSPHRASE"] = "x",
-            ["SIGNET_SECRET_KEY"] = "x",
-            ["SIGNET_KEY"] = "agent",
-            ["SIGNET_HOME"] = "/h",
-            ["NOT_SIGNET_PASSPHRASE"] = "kept",
-        };
-
-        ChildEnvironment.Filter(environment);
-
-        Assert.Equal(["NOT_SIGNET_PASSPHRASE", "PATH", "SIGNET_HOME"], environment.Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]
