@@ -107,6 +107,24 @@ public sealed class StdioProxyTests
     }
 
     [Fact]
+    public async Task RunAsync_ChildLeavesGrandchildBehind_GrandchildKilledWhenRunEnds()
+    {
+        // cat exits on stdin EOF; the background sleep it was started beside ignores stdin and, re-parented to init once
+        // cat is gone, would outlive the proxy unless the stop sweeps the descendants it found first.
+        await using var session = ProxySession.Start(new StdioProxyOptions
+        {
+            Command = "sh",
+            Arguments = ["-c", """sleep 600 & echo '{"jsonrpc":"2.0","method":"pid","params":'$!'}'; exec cat"""],
+        });
+        var grandchild = (int)JsonNode.Parse(await session.ClientReceivesLineAsync())!["params"]!;
+        Assert.False(ProcessIsGone(grandchild));
+
+        Assert.Equal(0, await session.CloseInputAndWaitAsync());
+
+        Assert.True(ProcessIsGone(grandchild), $"grandchild {grandchild} survived");
+    }
+
+    [Fact]
     public async Task RunAsync_MissingCommand_ThrowsSignetExceptionNamingIt()
     {
         var error = await Assert.ThrowsAsync<SignetException>(() => StdioProxy.RunAsync(
@@ -220,6 +238,20 @@ public sealed class StdioProxyTests
         finally
         {
             directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>True when the process no longer runs (a killed orphan stays a zombie until init reaps it).</summary>
+    private static bool ProcessIsGone(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return true;
         }
     }
 
