@@ -18,6 +18,11 @@ namespace Signet.Bridge.Hosting;
 /// <remarks>The owner disposes it; disposal stops the child first. <see cref="WriteLineAsync"/> may be called concurrently.</remarks>
 internal sealed class ChildProcess : IAsyncDisposable
 {
+    /// <summary>What <see cref="StopAsync"/> returns when the child could not be ended.</summary>
+    public const int NotExited = -1;
+
+    private static readonly TimeSpan KillWait = TimeSpan.FromSeconds(10);
+
     private readonly Process process;
     private readonly ChildProcessOptions options;
     private readonly ILogger logger;
@@ -26,7 +31,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     private readonly TaskCompletionSource<PosixSignal> signalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly PosixSignalRegistration?[] signalRegistrations;
     private readonly Task stderrLoop;
-    private Task readLoop = Task.CompletedTask;
+    private volatile Task readLoop = Task.CompletedTask;
     private Task<int>? stopping;
     private int disposed;
 
@@ -138,10 +143,7 @@ internal sealed class ChildProcess : IAsyncDisposable
         var process = new Process { StartInfo = info };
         try
         {
-            if (!process.Start())
-            {
-                throw new SignetException($"could not start {options.Label} '{options.Command}'. {Hint(options)}");
-            }
+            process.Start();
         }
         catch (Win32Exception e)
         {
@@ -218,8 +220,8 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     /// <summary>
     /// Ends the child and returns its exit code: closes stdin, waits up to the shutdown timeout, then kills the process
-    /// tree; descendants found before stdin was closed are killed too, should the child have left them behind. Calling it
-    /// again returns the same task.
+    /// tree; descendants found before stdin was closed are killed too, should the child have left them behind. Returns
+    /// <see cref="NotExited"/> when even the kill did not end it. Calling it again returns the same task.
     /// </summary>
     public Task<int> StopAsync()
     {
@@ -268,7 +270,16 @@ internal sealed class ChildProcess : IAsyncDisposable
         {
             registration?.Dispose();
         }
-        await process.WaitForExitAsync().ConfigureAwait(false);
+        try
+        {
+            // Bounded: a child we could not signal (Win32Exception above) must not hold its owner forever.
+            await process.WaitForExitAsync().WaitAsync(KillWait).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            ChildProcessLog.KillFailed(logger, options.Label, Id, $"it was still running {KillWait.TotalSeconds:0} s after the kill");
+            return NotExited;
+        }
         var exitCode = process.ExitCode;
         ChildProcessLog.Exited(logger, DisplayName, exitCode);
         try
