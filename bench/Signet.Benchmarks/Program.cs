@@ -13,5 +13,5 @@ if (args.Length >= 2 && args[0] == "--harness")
 // In-process: the repository's build rules (warnings as errors, central versions) would break BenchmarkDotNet's
 // generated project, and one process is kinder to a 2-core machine.
 var config = DefaultConfig.Instance.AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).AsDefault());
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+BenchmarkSwitcher.FromAssembly(typeof(Harnesses).Assembly).Run(args, config);
 return 0;

@@ -1,13 +1,13 @@
 using System.Text.Json.Nodes;
+using Signet.Cli.Proxy;
 using Signet.Mcp;
 using Signet.Mcp.Recording;
-using Signet.Mcp.Proxy;
 
 namespace Signet.Benchmarks;
 
 /// <summary>
-/// The proxy engine with a recorder that records nothing: the floor of what the process hop and the line pump cost,
-/// measured apart from signing. Only for the benchmark; the product always signs.
+/// The stdio proxy's host (the CLI's, without the command) with a recorder that records nothing: the floor of what the
+/// process hop and the line pump cost, measured apart from signing. Only for the benchmark; the product always signs.
 /// </summary>
 internal static class ProxyHost
 {

@@ -22,7 +22,7 @@ internal static class UrlProxyHost
         var endpoint = new Uri(Option(args, "--url") ?? throw new ArgumentException("--url URL is required"));
         var home = Option(args, "--home") ?? throw new ArgumentException("--home DIR is required");
         var fast = Option(args, "--durability") == "fast";
-        var maxLineBytes = Option(args, "--max-line-bytes") is { } limit ? int.Parse(limit, System.Globalization.CultureInfo.InvariantCulture) : StdioProxyOptions.DefaultMaxLineBytes;
+        var maxLineBytes = Option(args, "--max-line-bytes") is { } limit ? int.Parse(limit, System.Globalization.CultureInfo.InvariantCulture) : LineProxyOptions.DefaultMaxLineBytes;
         using var key = KeyStore.ForHome(home).Load("default", PassphraseSource.None);
         var audit = AuditLog.Open(Path.Combine(home, "audit"), new AuditLogOptions { Durability = fast ? AuditDurability.Fast : AuditDurability.Durable });
         await using (audit)
@@ -30,7 +30,7 @@ internal static class UrlProxyHost
             var target = endpoint.ToString();
             if (engine == "pump")
             {
-                return await UrlPump.RunAsync(endpoint, null, new SigningTransportOptions
+                return await UrlPump.RunAsync(endpoint, null, new Signet.Mcp.SignetOptions
                 {
                     Key = key.Key,
                     SignerName = key.Name,
@@ -42,10 +42,10 @@ internal static class UrlProxyHost
                     FailureMode = RecordingFailureMode.FailClosed,
                 }, Console.OpenStandardInput(), Console.OpenStandardOutput());
             }
-            var recorder = new ToolCallRecorder(new ToolCallRecorderOptions
+            var recorder = new ToolCallRecorder(new Signet.Mcp.SignetOptions
             {
                 Signer = new ReceiptSigner(key.Key, key.Name, key.Owner),
-                Sink = audit,
+                AuditLog = audit,
                 Target = target,
                 Transport = "http",
                 LoggerFactory = NullLoggerFactory.Instance,

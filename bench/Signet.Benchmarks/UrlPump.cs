@@ -17,7 +17,7 @@ namespace Signet.Benchmarks;
 /// </summary>
 internal static partial class UrlPump
 {
-    public static async Task<int> RunAsync(Uri endpoint, IReadOnlyDictionary<string, string>? headers, SigningTransportOptions signing,
+    public static async Task<int> RunAsync(Uri endpoint, IReadOnlyDictionary<string, string>? headers, SignetOptions signing,
         Stream clientInput, Stream clientOutput, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         loggerFactory ??= NullLoggerFactory.Instance;

@@ -14,12 +14,6 @@ internal static partial class BridgeLog
     [LoggerMessage(3, LogLevel.Information, "Session {Session} of backend '{Backend}' ended: {Reason}")]
     public static partial void SessionEnded(ILogger logger, string session, string backend, string reason);
 
-    [LoggerMessage(4, LogLevel.Debug, "Backend '{Backend}' stderr: {Line}")]
-    public static partial void BackendStderr(ILogger logger, string backend, string line);
-
-    [LoggerMessage(5, LogLevel.Warning, "Could not kill process {Pid} of backend '{Backend}': {Reason}")]
-    public static partial void KillFailed(ILogger logger, string backend, int pid, string reason);
-
     [LoggerMessage(6, LogLevel.Warning, "Request refused with {Status} from {Remote}: {Reason}")]
     public static partial void Refused(ILogger logger, int status, string? remote, string reason);
 

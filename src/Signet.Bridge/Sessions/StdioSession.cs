@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using Signet.Bridge.Backends;
+using Signet.Bridge.Hosting;
 using Signet.Bridge.JsonRpc;
 using Signet.Mcp.Recording;
 
@@ -26,7 +26,7 @@ internal sealed class StdioSession : IAsyncDisposable
     private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ToolCallSession tools;
     private ResponseStream? getStream;
-    private StdioChild? child;
+    private ChildProcess? child;
     private long lastActivity;
     private int disposed;
 
@@ -69,8 +69,25 @@ internal sealed class StdioSession : IAsyncDisposable
     /// <summary>Starts the child process. Called once, right after construction.</summary>
     public void Start()
     {
-        child = StdioChild.Start(Backend.Options, OnBackendLineAsync, reason => ThreadPool.QueueUserWorkItem(_ => _ = EndAsync(reason)), limits, logger);
-        ChildProcessId = child.ProcessId;
+        var backend = Backend.Options;
+        child = ChildProcess.Start(
+            new ChildProcessOptions
+            {
+                Command = backend.Command!,
+                Arguments = [.. backend.Args],
+                WorkingDirectory = backend.WorkingDirectory,
+                EnvironmentVariables = backend.Env.ToDictionary(e => e.Key, string? (e) => e.Value, StringComparer.Ordinal),
+                ShutdownTimeout = limits.ChildShutdownTimeout,
+                StandardError = ChildStandardError.Log,
+                Label = $"backend '{backend.Name}'",
+                CommandSource = $"the command of backend '{backend.Name}' in the bridge's configuration",
+            },
+            logger);
+        ChildProcessId = child.Id;
+        // Ending the session disposes the child, which waits for this reader: end it from another thread.
+        _ = child.ReadLinesAsync(OnBackendLineAsync, limits.MaxBackendMessageBytes)
+            .ContinueWith(read => ThreadPool.QueueUserWorkItem(_ => _ = EndAsync(read.IsCompletedSuccessfully ? read.Result : "reading its output failed: " + read.Exception?.GetBaseException().Message)), CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         BridgeLog.SessionOpened(logger, Id, Backend.Name, ChildProcessId);
     }
 

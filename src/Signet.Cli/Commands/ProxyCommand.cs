@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using System.Text.Json.Nodes;
 using Signet.Audit;
 using Signet.Cli.Logging;
+using Signet.Cli.Proxy;
 using Signet.Keys;
 using Signet.Mcp;
 using Signet.Mcp.Proxy;
@@ -46,7 +47,7 @@ internal static class ProxyCommand
         var maxLineBytes = new Option<int>("--max-line-bytes")
         {
             Description = "Longest message accepted from the client; a longer one is refused (default 64 MiB)",
-            DefaultValueFactory = _ => StdioProxyOptions.DefaultMaxLineBytes,
+            DefaultValueFactory = _ => LineProxyOptions.DefaultMaxLineBytes,
         };
         var commandLine = new Argument<string[]>("command")
         {

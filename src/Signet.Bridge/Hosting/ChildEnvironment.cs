@@ -1,15 +1,15 @@
-namespace Signet.Mcp.Proxy;
+namespace Signet.Bridge.Hosting;
 
 /// <summary>
-/// The environment a tool server launched by the proxy gets: the proxy's own, minus every <c>SIGNET_*</c> variable
-/// except <c>SIGNET_HOME</c>. Deny-by-default, so a secret added later (a passphrase, a key) never leaks to a child.
+/// The environment a child gets: ours, minus every <c>SIGNET_*</c> variable except <c>SIGNET_HOME</c>. Deny-by-default,
+/// so a secret added later (a passphrase, a key, the bridge's token) never leaks to a tool server.
 /// </summary>
-public static class ChildEnvironment
+internal static class ChildEnvironment
 {
     /// <summary>The only Signet variable passed on: where keys and the log live is not a secret.</summary>
     public const string PassedSignetVariable = "SIGNET_HOME";
 
-    /// <summary>Whether a variable of the proxy's environment reaches the child.</summary>
+    /// <summary>Whether a variable of our environment reaches the child.</summary>
     public static bool IsPassedToChild(string name)
     {
         ArgumentNullException.ThrowIfNull(name);

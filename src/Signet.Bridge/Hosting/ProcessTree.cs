@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Signet.Bridge.Backends;
+namespace Signet.Bridge.Hosting;
 
 /// <summary>
 /// The descendants of a process, read from /proc on Linux. Taken before a child is asked to exit, so that grandchildren

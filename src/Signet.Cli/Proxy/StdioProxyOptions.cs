@@ -1,11 +1,11 @@
-namespace Signet.Mcp.Proxy;
+using Signet.Bridge.Hosting;
+using Signet.Mcp.Proxy;
+
+namespace Signet.Cli.Proxy;
 
 /// <summary>How <see cref="StdioProxy"/> launches the tool server and treats the traffic between it and the client.</summary>
-public sealed record StdioProxyOptions
+internal sealed record StdioProxyOptions
 {
-    /// <summary>The default <see cref="LineProxyOptions.MaxLineBytes"/>: 64 MiB.</summary>
-    public const int DefaultMaxLineBytes = 64 * 1024 * 1024;
-
     /// <summary>The tool server's executable (looked up on PATH; on Windows run through <c>cmd.exe /c</c>).</summary>
     public required string Command { get; init; }
 
@@ -21,10 +21,22 @@ public sealed record StdioProxyOptions
     /// <summary>How long the child gets to exit after its stdin is closed before its process tree is killed.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Pass SIGINT and SIGTERM received by this process on to the child (set by the <c>signet proxy</c> command).</summary>
+    /// <summary>Pass SIGINT, SIGTERM and SIGHUP received by this process on to the child (set by the <c>signet proxy</c> command).</summary>
     public bool ForwardSignals { get; init; }
 
     /// <summary>The traffic rules shared with the in-memory engine.</summary>
     public LineProxyOptions Traffic { get; init; } = new();
-}
 
+    /// <summary>The child as <see cref="ChildProcess"/> starts it: stderr inherited, so the client shows the server's diagnostics.</summary>
+    public ChildProcessOptions Child => new()
+    {
+        Command = Command,
+        Arguments = Arguments,
+        WorkingDirectory = WorkingDirectory,
+        EnvironmentVariables = EnvironmentVariables,
+        ShutdownTimeout = ShutdownTimeout,
+        ForwardSignals = ForwardSignals,
+        StandardError = ChildStandardError.Inherit,
+        CommandSource = "the command after '--'",
+    };
+}

@@ -3,11 +3,15 @@ using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json.Nodes;
 using Signet.Audit;
+using Signet.Cli.Proxy;
+using Signet.Mcp;
 using Signet.Mcp.Proxy;
+using Signet.Mcp.Tests;
+using Signet.Mcp.Tests.Proxy;
 using Signet.Mcp.Recording;
 using Signet.Receipts;
 
-namespace Signet.Mcp.Tests.Proxy;
+namespace Signet.Cli.Tests.Proxy;
 
 /// <summary>The proxy with a real child process (POSIX tools and node) between in-memory client pipes.</summary>
 public sealed class StdioProxyTests
@@ -103,6 +107,24 @@ public sealed class StdioProxyTests
     }
 
     [Fact]
+    public async Task RunAsync_ChildLeavesGrandchildBehind_GrandchildKilledWhenRunEnds()
+    {
+        // cat exits on stdin EOF; the background sleep it was started beside ignores stdin and, re-parented to init once
+        // cat is gone, would outlive the proxy unless the stop sweeps the descendants it found first.
+        await using var session = ProxySession.Start(new StdioProxyOptions
+        {
+            Command = "sh",
+            Arguments = ["-c", """sleep 600 & echo '{"jsonrpc":"2.0","method":"pid","params":'$!'}'; exec cat"""],
+        });
+        var grandchild = (int)JsonNode.Parse(await session.ClientReceivesLineAsync())!["params"]!;
+        Assert.False(ProcessIsGone(grandchild));
+
+        Assert.Equal(0, await session.CloseInputAndWaitAsync());
+
+        Assert.True(ProcessIsGone(grandchild), $"grandchild {grandchild} survived");
+    }
+
+    [Fact]
     public async Task RunAsync_MissingCommand_ThrowsSignetExceptionNamingIt()
     {
         var error = await Assert.ThrowsAsync<SignetException>(() => StdioProxy.RunAsync(
@@ -155,24 +177,6 @@ public sealed class StdioProxyTests
         Assert.Equal("/tmp/signet-home-test", (string?)env["SIGNET_HOME"]);
         Assert.DoesNotContain(env, p => p.Key.StartsWith("SIGNET_", StringComparison.Ordinal) && p.Key != "SIGNET_HOME");
         Assert.NotNull(env["PATH"]);
-    }
-
-    [Fact]
-    public void Filter_Environment_RemovesEverySignetVariableButHome()
-    {
-        var environment = new Dictionary<string, string?>
-        {
-            ["PATH"] = "/bin",
-            ["SIGNET_PASSPHRASE"] = "x",
-            ["SIGNET_SECRET_KEY"] = "x",
-            ["SIGNET_KEY"] = "agent",
-            ["SIGNET_HOME"] = "/h",
-            ["NOT_SIGNET_PASSPHRASE"] = "kept",
-        };
-
-        ChildEnvironment.Filter(environment);
-
-        Assert.Equal(["NOT_SIGNET_PASSPHRASE", "PATH", "SIGNET_HOME"], environment.Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -234,6 +238,20 @@ public sealed class StdioProxyTests
         finally
         {
             directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>True when the process no longer runs (a killed orphan stays a zombie until init reaps it).</summary>
+    private static bool ProcessIsGone(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return true;
         }
     }
 

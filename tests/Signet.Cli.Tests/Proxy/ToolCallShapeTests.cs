@@ -8,10 +8,14 @@ using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using Signet.Mcp.Client;
+using Signet.Cli.Proxy;
+using Signet.Mcp;
 using Signet.Mcp.Proxy;
+using Signet.Mcp.Tests;
+using Signet.Mcp.Tests.Proxy;
 using Signet.Mcp.Recording;
 
-namespace Signet.Mcp.Tests.Proxy;
+namespace Signet.Cli.Tests.Proxy;
 
 /// <summary>
 /// Every shape of message the docs' table lists, through every mode (stdio proxy, proxy --url, SigningTransport),
