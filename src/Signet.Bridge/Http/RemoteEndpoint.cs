@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -25,6 +27,12 @@ internal sealed class RemoteEndpoint(BridgeLimits limits, ILogger logger, Cancel
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
+    /// <summary>
+    /// The call lifecycle of each MCP session (by backend and <c>Mcp-Session-Id</c>), shared by its POSTs so that a
+    /// <c>notifications/cancelled</c> in one POST forgets a call another POST carries; kept while a POST uses it or a call is pending.
+    /// </summary>
+    private readonly ConcurrentDictionary<(string Backend, string Session), SharedSession> sessions = new();
+
     public async Task HandleAsync(HttpContext context, BridgeBackend backend)
     {
         var request = context.Request;
@@ -45,8 +53,26 @@ internal sealed class RemoteEndpoint(BridgeLimits limits, ILogger logger, Cancel
             upstream.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
         var sessionId = request.Headers["Mcp-Session-Id"].ToString() is { Length: > 0 } s ? s : null;
-        // One POST is one connection's worth of calls: its answers come back in its response, so its calls end with it.
-        var tools = new ToolCallSession(backend.Recorder, sessionId, logger);
+        var (tools, shared) = Acquire(backend, sessionId);
+        // A POST's calls are answered in its own response: those still unanswered when it ends are let go with it.
+        var forwardedHere = new List<PendingToolCall>();
+        try
+        {
+            await ForwardAsync(context, backend, request, upstream, sessionId, tools, forwardedHere);
+        }
+        finally
+        {
+            foreach (var call in forwardedHere)
+            {
+                tools.TryTake(call);
+            }
+            Release(backend, sessionId, shared);
+        }
+    }
+
+    private async Task ForwardAsync(HttpContext context, BridgeBackend backend, HttpRequest request, HttpRequestMessage upstream, string? sessionId,
+        ToolCallSession tools, List<PendingToolCall> forwardedHere)
+    {
         var signedIds = new HashSet<string>(StringComparer.Ordinal);
         var refusals = new List<byte[]>();
         var isBatch = false;
@@ -67,6 +93,14 @@ internal sealed class RemoteEndpoint(BridgeLimits limits, ILogger logger, Cancel
             {
                 await StdioEndpoint.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "Invalid Request: not a JSON-RPC 2.0 message", -32600);
                 return;
+            }
+            foreach (var message in messages)
+            {
+                // A cancellation forgets the call it names, whichever POST of the session carried it.
+                if (message.Method == "notifications/cancelled" && JsonNode.Parse(message.Raw) is JsonObject cancellation)
+                {
+                    tools.CancelIfCancellation(cancellation);
+                }
             }
             if (messages.Any(m => m.IsToolCall))
             {
@@ -89,9 +123,10 @@ internal sealed class RemoteEndpoint(BridgeLimits limits, ILogger logger, Cancel
                     if (outcome.Forward is not null)
                     {
                         forwarded.Add(outcome.Forward);
-                        if (tools.Forwarded(outcome.Start, message.RawId) is not null)
+                        if (tools.Forwarded(outcome.Start, message.RawId) is { } pendingCall)
                         {
                             signedIds.Add(message.IdKey!);
+                            forwardedHere.Add(pendingCall);
                         }
                     }
                     else if (outcome.Refusal is { } refusal)
@@ -126,7 +161,6 @@ internal sealed class RemoteEndpoint(BridgeLimits limits, ILogger logger, Cancel
         }
         catch (HttpRequestException e)
         {
-            tools.End($"backend '{backend.Name}' is unreachable: {e.Message}");
             await StdioEndpoint.WriteErrorAsync(context, StatusCodes.Status502BadGateway, $"Bad Gateway: backend '{backend.Name}' is unreachable: {e.Message}");
             return;
         }
@@ -159,7 +193,7 @@ internal sealed class RemoteEndpoint(BridgeLimits limits, ILogger logger, Cancel
                 {
                     await context.Response.Body.WriteAsync(Join(refusals, batch: true), linked.Token);
                 }
-                else if (!tools.HasPending && refusals.Count == 0)
+                else if (forwardedHere.Count == 0 && refusals.Count == 0)
                 {
                     await upstreamBody.CopyToAsync(context.Response.Body, linked.Token);
                 }
@@ -184,8 +218,53 @@ internal sealed class RemoteEndpoint(BridgeLimits limits, ILogger logger, Cancel
             {
                 // The client or the backend went away.
             }
-            tools.End("the response to the request that carried it ended without its answer");
         }
+    }
+
+    private (ToolCallSession Tools, SharedSession? Shared) Acquire(BridgeBackend backend, string? sessionId)
+    {
+        if (sessionId is null)
+        {
+            // No MCP session (a stateless request): the POST is the whole connection.
+            return (new ToolCallSession(backend.Recorder, null, logger), null);
+        }
+        while (true)
+        {
+            var shared = sessions.GetOrAdd((backend.Name, sessionId), _ => new SharedSession(new ToolCallSession(backend.Recorder, sessionId, logger)));
+            lock (shared)
+            {
+                if (shared.Users >= 0)
+                {
+                    shared.Users++;
+                    return (shared.Tools, shared);
+                }
+            }
+            // It was let go between the lookup and the lock: take a new one.
+        }
+    }
+
+    private void Release(BridgeBackend backend, string? sessionId, SharedSession? shared)
+    {
+        if (shared is null)
+        {
+            return;
+        }
+        lock (shared)
+        {
+            if (--shared.Users == 0 && !shared.Tools.HasPending)
+            {
+                shared.Users = -1;
+                sessions.TryRemove(KeyValuePair.Create((backend.Name, sessionId!), shared));
+            }
+        }
+    }
+
+    private sealed class SharedSession(ToolCallSession tools)
+    {
+        public ToolCallSession Tools { get; } = tools;
+
+        /// <summary>The POSTs using it; -1 once let go.</summary>
+        public int Users { get; set; }
     }
 
     private async Task<byte[]> RecordJsonAsync(byte[] bytes, BridgeBackend backend, ToolCallSession tools, List<byte[]> refusals,

@@ -178,6 +178,11 @@ internal sealed class StdioSession : IAsyncDisposable
                 }
                 line = outcome.Forward;
             }
+            if (message.CancelledKey is { } cancelled)
+            {
+                // Before the child reads it: an answer it sends anyway must find the call already let go.
+                Cancel(cancelled);
+            }
             if (logger.IsEnabled(LogLevel.Trace))
             {
                 BridgeLog.PayloadSensitive(logger, Id, "client->server", Encoding.UTF8.GetString(line));
@@ -194,10 +199,6 @@ internal sealed class StdioSession : IAsyncDisposable
                 }
                 _ = EndAsync(e.Message);
                 continue;
-            }
-            if (message.CancelledKey is { } cancelled)
-            {
-                Cancel(cancelled);
             }
         }
         return stream;
