@@ -61,6 +61,13 @@ internal sealed partial class SigningSessionTransport : ITransport
                             {
                                 await _inner.SendMessageAsync(request, cancellationToken).ConfigureAwait(false);
                             }
+                            catch (McpException e) when (e is not McpProtocolException && e.Message.Contains("without a reply", StringComparison.Ordinal))
+                            {
+                                // Streamable HTTP: the server took the call but answered under another form of its id
+                                // (2^53+1 as 2^53). That answer reaches the reader, where the session matches it by value
+                                // and it goes back under the id sent; the call stays pending until then.
+                                LogAnsweredUnderAnotherId(_logger, start.Label, e.Message);
+                            }
                             catch
                             {
                                 _session.Cancel(start.Id);
@@ -205,6 +212,9 @@ internal sealed partial class SigningSessionTransport : ITransport
 
     private static readonly JsonTypeInfo<JsonRpcErrorDetail> ErrorDetailType =
         (JsonTypeInfo<JsonRpcErrorDetail>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcErrorDetail));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The server answered tools/call {CallId} under another form of its id; it is matched by value: {Reason}")]
+    private static partial void LogAnsweredUnderAnotherId(ILogger logger, string callId, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Recording a tools/call response failed: {Reason}")]
     private static partial void LogPumpFailure(ILogger logger, string reason);

@@ -115,6 +115,44 @@ public sealed class ProxyCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Proxy_RequireCoSignature_ResponseWithoutOneWithheldAndItsReceiptKept()
+    {
+        await using var proxy = SignetProcess.Start(["proxy", "--require-cosignature", "--", "node", _dir.File("echo-server.js")], Environment);
+        await proxy.SendAsync("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\"}}\n");
+
+        var answer = JsonNode.Parse(await proxy.ReadLineAsync())!;
+        Assert.Equal(0, await proxy.CloseInputAndWaitAsync());
+
+        Assert.Equal(7, (int)answer["id"]!);
+        Assert.Equal(-32099, (int)answer["error"]!["code"]!);
+        Assert.Contains("co-signature", (string?)answer["error"]!["message"], StringComparison.Ordinal);
+        Assert.Equal(0, (await CliRunner.RunAsync(["log", "verify", "--home", Home])).ExitCode);
+    }
+
+    [Theory]
+    [InlineData("not-a-key")]
+    [InlineData("ed25519:AAAA")]
+    public async Task Proxy_TrustServerKeyNotAKey_UsageErrorNamingTheOption(string key)
+    {
+        var result = await CliRunner.RunAsync(["proxy", "--home", Home, "--trust-server-key", key, "--", "node", _dir.File("echo-server.js")]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--trust-server-key", result.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--fail-open")]
+    [InlineData("--sync-responses")]
+    [InlineData("--meta-key")]
+    [InlineData("--trust-server-key")]
+    [InlineData("--require-cosignature")]
+    public async Task Help_RecordingPolicy_OfferedByTheProxyAndTheBridgeAlike(string option)
+    {
+        Assert.Contains(option, (await CliRunner.RunAsync(["proxy", "--help"])).Out, StringComparison.Ordinal);
+        Assert.Contains(option, (await CliRunner.RunAsync(["bridge", "--help"])).Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Proxy_AuditLogUnwritableWithFailOpen_CallForwardedAndFailureLoggedLoudly()
     {
         File.WriteAllText(AuditDirectory, "not a directory");
