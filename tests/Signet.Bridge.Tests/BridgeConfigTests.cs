@@ -60,6 +60,36 @@ public sealed class BridgeConfigTests : IDisposable
     }
 
     [Fact]
+    public void Load_RecordingSection_SetsThePoliciesEveryBackendsRecorderIsMadeFrom()
+    {
+        var path = Write("""
+            {
+              "failOpen": true,
+              "recording": { "metaKeyMode": "Both", "requireCoSignature": true, "syncResponseReceipts": true, "maxPendingCalls": 12 },
+              "backends": [ { "name": "files", "command": "node" } ]
+            }
+            """);
+
+        var recording = BridgeConfig.Load(path).EffectiveRecording();
+
+        Assert.Equal(Signet.Mcp.Recording.RecordingFailureMode.FailOpen, recording.FailureMode);
+        Assert.Equal(Signet.Mcp.ReceiptMetaKeyMode.Both, recording.MetaKeyMode);
+        Assert.True(recording.RequireCoSignature);
+        Assert.True(recording.SyncResponseReceipts);
+        Assert.Equal(12, recording.MaxPendingCalls);
+    }
+
+    [Fact]
+    public void Load_RecordingSectionUnknownKey_ErrorNamesIt()
+    {
+        var path = Write("""{ "recording": { "requireCosignatur": true }, "backends": [ { "name": "files", "command": "node" } ] }""");
+
+        var e = Assert.ThrowsAny<Exception>(() => BridgeConfig.Load(path));
+
+        Assert.Contains("requireCosignatur", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CliBridgeHelp_FailOpen_IsAnOptionNamedAsTheProxys()
     {
         var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
