@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Signet.Audit;
 using Signet.Keys;
 using Signet.Mcp.Client;
-using Signet.Mcp.Proxy;
+using Signet.Cli.Proxy;
 using Signet.Mcp.Recording;
 using Signet.Receipts;
 

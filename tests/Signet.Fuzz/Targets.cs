@@ -5,7 +5,7 @@ using Signet.Audit;
 using Signet.Canonicalization;
 using Signet.Keys;
 using Signet.Mcp;
-using Signet.Mcp.Proxy;
+using Signet.Cli.Proxy;
 using Signet.Mcp.Recording;
 using Signet.Receipts;
 

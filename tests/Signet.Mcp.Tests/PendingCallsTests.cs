@@ -1,5 +1,5 @@
+using Signet.Mcp;
 using System.Text;
-using Signet.Mcp.Proxy;
 
 namespace Signet.Mcp.Tests;
 
@@ -62,16 +62,5 @@ public sealed class PendingCallsTests
         Assert.False(pending.TryRemove("s:01", out _));
         Assert.True(pending.TryRemove("s:1", out _));
         Assert.Equal(0, pending.Count);
-    }
-
-    [Theory]
-    [InlineData("""{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"x""", "12")]
-    [InlineData("""{ "id" : "a\"b" , "params":{""", "\"a\\\"b\"")]
-    [InlineData("""{"params":{"name":"x","arguments":{"pad":"xxxx""", "")]
-    [InlineData("""{"jsonrpc":"2.0","id":12""", "")]
-    [InlineData("""[{"id":1""", "")]
-    public void LeadingId_FirstBytesOfAnOversizedLine_IdOnlyWhenCompleteBeforeTheCut(string prefix, string expected)
-    {
-        Assert.Equal(expected, Encoding.UTF8.GetString(JsonRpcScanner.LeadingId(Encoding.UTF8.GetBytes(prefix)).Span));
     }
 }

@@ -6,7 +6,6 @@ using Signet.Cli.Logging;
 using Signet.Cli.Proxy;
 using Signet.Keys;
 using Signet.Mcp;
-using Signet.Mcp.Proxy;
 using Signet.Mcp.Recording;
 using Signet.Receipts;
 

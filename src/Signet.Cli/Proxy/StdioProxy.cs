@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Signet.Bridge.Hosting;
 using Signet.Mcp;
-using Signet.Mcp.Proxy;
+using Signet.Cli.Proxy;
 
 namespace Signet.Cli.Proxy;
 

@@ -1,5 +1,5 @@
 using Signet.Bridge.Hosting;
-using Signet.Mcp.Proxy;
+using Signet.Cli.Proxy;
 
 namespace Signet.Cli.Proxy;
 

@@ -14,7 +14,6 @@ using Signet.Bridge;
 using Signet.Cli.Proxy;
 using Signet.Mcp;
 using Signet.Mcp.Client;
-using Signet.Mcp.Proxy;
 using Signet.Mcp.Recording;
 using Signet.Mcp.Tests;
 using Signet.Mcp.Tests.Proxy;
@@ -181,7 +180,7 @@ public sealed class CallLifecycleTests
     /// <summary>Waits until the server has the call (so a cancellation after it is a cancellation of a running call).</summary>
     private static async Task WaitForCallAsync(LifecycleServer server, int id)
     {
-        using var timeout = new CancellationTokenSource(PipeHarness.Timeout);
+        using var timeout = new CancellationTokenSource(TestTimeout.Value);
         while (!server.Calls.Any(c => c["id"]?.ToJsonString() == id.ToString(System.Globalization.CultureInfo.InvariantCulture)))
         {
             await Task.Delay(20, timeout.Token);
@@ -201,7 +200,7 @@ public sealed class CallLifecycleTests
                         var (command, arguments) = server.Stdio;
                         var signing = new SigningTransport(
                             new StdioClientTransport(new StdioClientTransportOptions { Command = command, Arguments = arguments, Name = "lifecycle" }), settings);
-                        return new TransportAdapter(await signing.ConnectAsync().WaitAsync(PipeHarness.Timeout));
+                        return new TransportAdapter(await signing.ConnectAsync().WaitAsync(TestTimeout.Value));
                     }
                 case "stdio":
                     {
@@ -272,7 +271,7 @@ public sealed class CallLifecycleTests
             _run = Task.Run(() => run((_clientToProxy.Reader.AsStream(), _proxyToClient.Writer.AsStream())));
 
         public override async Task SendAsync(string json) =>
-            await _clientToProxy.Writer.WriteAsync(Encoding.UTF8.GetBytes(json + "\n")).AsTask().WaitAsync(PipeHarness.Timeout);
+            await _clientToProxy.Writer.WriteAsync(Encoding.UTF8.GetBytes(json + "\n")).AsTask().WaitAsync(TestTimeout.Value);
 
         public override async Task<JsonNode> ReceiveAsync() =>
             await ReadAsync() ?? throw new InvalidOperationException("the proxy's output ended before a complete line");
@@ -281,7 +280,7 @@ public sealed class CallLifecycleTests
         {
             _closed = true;
             await _clientToProxy.Writer.CompleteAsync();
-            await _run.WaitAsync(PipeHarness.Timeout);
+            await _run.WaitAsync(TestTimeout.Value);
             await _proxyToClient.Writer.CompleteAsync();
             var rest = new List<JsonNode>();
             while (await ReadAsync() is { } message)
@@ -304,7 +303,7 @@ public sealed class CallLifecycleTests
             var reader = _proxyToClient.Reader;
             while (true)
             {
-                var result = await reader.ReadAsync().AsTask().WaitAsync(PipeHarness.Timeout);
+                var result = await reader.ReadAsync().AsTask().WaitAsync(TestTimeout.Value);
                 var buffer = result.Buffer;
                 if (buffer.PositionOf((byte)'\n') is { } position)
                 {
@@ -349,7 +348,7 @@ public sealed class CallLifecycleTests
             }
             try
             {
-                await transport.SendMessageAsync(message).WaitAsync(PipeHarness.Timeout);
+                await transport.SendMessageAsync(message).WaitAsync(TestTimeout.Value);
             }
             catch (McpProtocolException e)
             {
@@ -367,7 +366,7 @@ public sealed class CallLifecycleTests
             }
             try
             {
-                if (await transport.MessageReader.WaitToReadAsync().AsTask().WaitAsync(PipeHarness.Timeout)
+                if (await transport.MessageReader.WaitToReadAsync().AsTask().WaitAsync(TestTimeout.Value)
                     && transport.MessageReader.TryRead(out var message))
                 {
                     return Received(message);
@@ -450,14 +449,14 @@ public sealed class CallLifecycleTests
         }
 
         public override async Task<JsonNode> ReceiveAsync() =>
-            await _received.Reader.ReadAsync().AsTask().WaitAsync(PipeHarness.Timeout);
+            await _received.Reader.ReadAsync().AsTask().WaitAsync(TestTimeout.Value);
 
         public override async Task<List<JsonNode>> CloseAsync()
         {
             _closed = true;
             // The client goes away: POSTs still open are abandoned, then the bridge stops (ending its sessions).
             await _abort.CancelAsync();
-            await Task.WhenAll(_posts).WaitAsync(PipeHarness.Timeout);
+            await Task.WhenAll(_posts).WaitAsync(TestTimeout.Value);
             await _bridge.DisposeAsync();
             _received.Writer.TryComplete();
             var rest = new List<JsonNode>();

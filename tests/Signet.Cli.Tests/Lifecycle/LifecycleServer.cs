@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Signet.Mcp.Tests.Interop;
+using Signet.Mcp.Tests;
 using Signet.Mcp.Tests.Proxy;
 
 namespace Signet.Cli.Tests.Lifecycle;
@@ -103,7 +104,7 @@ internal sealed class LifecycleServer : IDisposable
         process.OutputDataReceived += (_, _) => { };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        var port = await listening.Task.WaitAsync(PipeHarness.Timeout);
+        var port = await listening.Task.WaitAsync(TestTimeout.Value);
         return new Uri($"http://127.0.0.1:{port}/mcp");
     }
 

@@ -5,7 +5,6 @@ using System.Text.Json.Nodes;
 using Signet.Audit;
 using Signet.Cli.Proxy;
 using Signet.Mcp;
-using Signet.Mcp.Proxy;
 using Signet.Mcp.Tests;
 using Signet.Mcp.Tests.Proxy;
 using Signet.Mcp.Recording;

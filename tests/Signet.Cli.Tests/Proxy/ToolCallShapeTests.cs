@@ -10,7 +10,6 @@ using ModelContextProtocol.Protocol;
 using Signet.Mcp.Client;
 using Signet.Cli.Proxy;
 using Signet.Mcp;
-using Signet.Mcp.Proxy;
 using Signet.Mcp.Tests;
 using Signet.Mcp.Tests.Proxy;
 using Signet.Mcp.Recording;

@@ -20,7 +20,7 @@ public sealed class SigningTransportHttpIdTests
             var signing = new SigningTransport(
                 new HttpClientTransport(new HttpClientTransportOptions { Endpoint = endpoint, TransportMode = HttpTransportMode.StreamableHttp }),
                 new SignetOptions { Key = TestKeys.Agent, SignerName = "test-agent", AuditLog = sink });
-            await using var transport = await signing.ConnectAsync().WaitAsync(PipeHarness.Timeout);
+            await using var transport = await signing.ConnectAsync().WaitAsync(TestTimeout.Value);
             const long sent = 9007199254740993; // 2^53+1: a JavaScript server reads it, and answers it, as 2^53
 
             await transport.SendMessageAsync(new JsonRpcRequest
@@ -28,9 +28,9 @@ public sealed class SigningTransportHttpIdTests
                 Id = new RequestId(sent),
                 Method = RequestMethods.ToolsCall,
                 Params = new JsonObject { ["name"] = "echo", ["arguments"] = new JsonObject { ["a"] = 1 } },
-            }).WaitAsync(PipeHarness.Timeout);
+            }).WaitAsync(TestTimeout.Value);
 
-            var answer = Assert.IsType<JsonRpcResponse>(await transport.MessageReader.ReadAsync().AsTask().WaitAsync(PipeHarness.Timeout));
+            var answer = Assert.IsType<JsonRpcResponse>(await transport.MessageReader.ReadAsync().AsTask().WaitAsync(TestTimeout.Value));
             Assert.Equal(new RequestId(sent), answer.Id);
             Assert.Single(sink.OfVersion(1));
             Assert.Equal("n:9007199254740993", (string?)Assert.Single(sink.OfVersion(2)).Json["action"]!["call_id"]);

@@ -91,7 +91,7 @@ internal sealed class RecordingServer : IDisposable
         process.OutputDataReceived += (_, _) => { };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        var port = await listening.Task.WaitAsync(PipeHarness.Timeout);
+        var port = await listening.Task.WaitAsync(TestTimeout.Value);
         return (process, new Uri($"http://127.0.0.1:{port}/mcp"));
     }
 

@@ -1,4 +1,4 @@
-namespace Signet.Mcp.Proxy;
+namespace Signet.Cli.Proxy;
 
 /// <summary>
 /// Reads the two members the proxy decides on (<c>method</c> and <c>id</c>) from raw JSON-RPC bytes, tolerating what

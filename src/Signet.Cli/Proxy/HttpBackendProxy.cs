@@ -10,16 +10,17 @@ using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using Signet.Canonicalization;
+using Signet.Mcp;
 using Signet.Mcp.Recording;
 
-namespace Signet.Mcp.Proxy;
+namespace Signet.Cli.Proxy;
 
 /// <summary>
 /// <c>signet proxy --url</c>: speaks newline-delimited JSON-RPC to the client on stdio and Streamable HTTP to a remote
 /// server, signing every <c>tools/call</c> on the way. Messages cross an HTTP hop, so unlike the stdio proxy they are
 /// re-serialized in both directions (same values; whitespace and escaping may differ, batches are split).
 /// </summary>
-public static class HttpBackendProxy
+internal static class HttpBackendProxy
 {
     private static readonly JsonSerializerOptions WireOptions = new(McpJsonUtilities.DefaultOptions)
     {

@@ -1,9 +1,12 @@
 using System.IO.Pipelines;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
-using Signet.Mcp.Proxy;
+using Signet.Cli.Proxy;
+using Signet.Mcp;
+using Signet.Mcp.Tests;
+using Signet.Mcp.Tests.Proxy;
 
-namespace Signet.Mcp.Tests.Proxy;
+namespace Signet.Cli.Tests.Proxy;
 
 /// <summary>stdio client → <see cref="HttpBackendProxy"/> → the real server-everything over Streamable HTTP.</summary>
 public sealed class HttpBackendProxyTests

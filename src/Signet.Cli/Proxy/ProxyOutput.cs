@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Signet.Mcp.Proxy;
+namespace Signet.Cli.Proxy;
 
 /// <summary>
 /// One side's output stream with a lock, so that whole lines from the forwarding loop and the proxy's own error

@@ -2,8 +2,9 @@ using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Signet.Mcp;
 
-namespace Signet.Mcp.Proxy;
+namespace Signet.Cli.Proxy;
 
 /// <summary>Writes the few JSON-RPC lines the proxy produces itself, and re-serializes parsed messages compactly.</summary>
 internal static class JsonRpcLines

@@ -1,14 +1,17 @@
+using Signet.Mcp;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
-using Signet.Mcp.Proxy;
+using Signet.Cli.Proxy;
+using Signet.Mcp.Tests;
+using Signet.Mcp.Tests.Proxy;
 
-namespace Signet.Mcp.Tests.Proxy;
+namespace Signet.Cli.Tests.Proxy;
 
 /// <summary>A <see cref="LineProxy"/> between two in-memory pipe pairs: the test plays both the client and the server.</summary>
 internal sealed class PipeHarness : IAsyncDisposable
 {
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan Timeout = Signet.Mcp.Tests.TestTimeout.Value;
 
     private readonly Pipe _clientToProxy = new();
     private readonly Pipe _proxyToServer = new();

@@ -1,6 +1,6 @@
 using System.Threading.Tasks.Sources;
 
-namespace Signet.Mcp.Proxy;
+namespace Signet.Cli.Proxy;
 
 /// <summary>
 /// Reads a blocking stream (the proxy's stdin, the child's stdout) on a thread of its own, and completes each

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 
-namespace Signet.Mcp.Proxy;
+namespace Signet.Cli.Proxy;
 
 /// <summary>Splits a byte stream into '\n'-terminated lines without copying, with a cap on the line length.</summary>
 internal static class LineReader

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 
-namespace Signet.Mcp.Proxy;
+namespace Signet.Cli.Proxy;
 
 /// <summary>
 /// Lets the work that precedes forwarding a message (signing it, appending its receipt durably) overlap across

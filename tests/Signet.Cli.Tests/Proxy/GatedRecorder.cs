@@ -1,8 +1,11 @@
+using Signet.Mcp;
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Signet.Mcp.Recording;
+using Signet.Mcp.Tests;
+using Signet.Mcp.Tests.Proxy;
 
-namespace Signet.Mcp.Tests.Proxy;
+namespace Signet.Cli.Tests.Proxy;
 
 /// <summary>
 /// A recorder whose requests and responses each wait for their own gate, so a test can finish recordings in any order

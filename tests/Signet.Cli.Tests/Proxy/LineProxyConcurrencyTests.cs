@@ -1,9 +1,12 @@
 using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json.Nodes;
-using Signet.Mcp.Proxy;
+using Signet.Cli.Proxy;
+using Signet.Mcp;
+using Signet.Mcp.Tests;
+using Signet.Mcp.Tests.Proxy;
 
-namespace Signet.Mcp.Tests.Proxy;
+namespace Signet.Cli.Tests.Proxy;
 
 /// <summary>
 /// Recording overlaps across calls (so concurrent calls can share fsyncs) while every line still goes out in the

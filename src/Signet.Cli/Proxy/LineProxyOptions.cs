@@ -1,7 +1,7 @@
-namespace Signet.Mcp.Proxy;
+namespace Signet.Cli.Proxy;
 
 /// <summary>How the proxy treats the JSON-RPC lines that pass through it.</summary>
-public sealed record LineProxyOptions
+internal sealed record LineProxyOptions
 {
     /// <summary>The default <see cref="MaxLineBytes"/>: 64 MiB.</summary>
     public const int DefaultMaxLineBytes = 64 * 1024 * 1024;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Signet.Mcp.Proxy;
+namespace Signet.Cli.Proxy;
 
 /// <summary>The proxy's operator log events (stderr or a file; never stdout, never payloads above Trace).</summary>
 internal static partial class ProxyLog

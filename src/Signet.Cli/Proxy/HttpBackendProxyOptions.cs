@@ -1,7 +1,7 @@
-namespace Signet.Mcp.Proxy;
+namespace Signet.Cli.Proxy;
 
 /// <summary>Where <see cref="HttpBackendProxy"/> forwards to.</summary>
-public sealed record HttpBackendProxyOptions
+internal sealed record HttpBackendProxyOptions
 {
     /// <summary>The remote MCP server's Streamable HTTP endpoint, e.g. <c>https://tools.example/mcp</c>.</summary>
     public required Uri Endpoint { get; init; }

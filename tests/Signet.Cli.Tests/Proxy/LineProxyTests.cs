@@ -1,8 +1,11 @@
+using Signet.Mcp;
 using System.Text;
 using System.Text.Json.Nodes;
-using Signet.Mcp.Proxy;
+using Signet.Cli.Proxy;
+using Signet.Mcp.Tests;
+using Signet.Mcp.Tests.Proxy;
 
-namespace Signet.Mcp.Tests.Proxy;
+namespace Signet.Cli.Tests.Proxy;
 
 public sealed class LineProxyTests
 {

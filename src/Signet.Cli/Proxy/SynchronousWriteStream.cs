@@ -1,4 +1,4 @@
-namespace Signet.Mcp.Proxy;
+namespace Signet.Cli.Proxy;
 
 /// <summary>
 /// Writes to a blocking stream (the proxy's stdout) on the calling thread, also when called asynchronously.

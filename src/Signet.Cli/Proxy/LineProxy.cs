@@ -6,9 +6,10 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Signet.Canonicalization;
+using Signet.Mcp;
 using Signet.Mcp.Recording;
 
-namespace Signet.Mcp.Proxy;
+namespace Signet.Cli.Proxy;
 
 /// <summary>
 /// The stdio proxy's traffic engine, independent of processes: newline-delimited JSON-RPC from the client is
@@ -23,7 +24,7 @@ namespace Signet.Mcp.Proxy;
 /// out, so a later line (a cancellation, a notification) never overtakes a call being signed. The two loops run
 /// concurrently; writes to the client are serialized so lines never interleave.
 /// </remarks>
-public sealed class LineProxy : IDisposable
+internal sealed class LineProxy : IDisposable
 {
     private static readonly StrictJsonOptions LastWins = new() { DuplicateKeys = DuplicateKeyPolicy.LastWins };
 

@@ -1,8 +1,11 @@
 using System.IO.Pipelines;
 using System.Text;
-using Signet.Mcp.Proxy;
+using Signet.Cli.Proxy;
+using Signet.Mcp;
+using Signet.Mcp.Tests;
+using Signet.Mcp.Tests.Proxy;
 
-namespace Signet.Mcp.Tests.Proxy;
+namespace Signet.Cli.Tests.Proxy;
 
 /// <summary>The proxy's reader-thread stream over an in-memory pipe (whose synchronous read blocks like a real one).</summary>
 public sealed class ReaderThreadStreamTests

@@ -1,3 +1,4 @@
+using Signet.Mcp;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
@@ -5,13 +6,15 @@ using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using Signet.Audit;
 using Signet.Mcp.Client;
-using Signet.Mcp.Proxy;
+using Signet.Cli.Proxy;
 using Signet.Mcp.Recording;
 using Signet.Receipts;
+using Signet.Mcp.Tests;
+using Signet.Mcp.Tests.Proxy;
 
-namespace Signet.Mcp.Tests.Proxy;
+namespace Signet.Cli.Tests.Proxy;
 
-/// <summary>What the proxy and the library do when a message cannot be read or a receipt cannot be kept.</summary>
+/// <summary>What the proxy does when a message cannot be read or a receipt cannot be kept.</summary>
 public sealed class ProxyFailureTests : IDisposable
 {
     private const string Call41 = """{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{"name":"echo","arguments":{}}}""";
@@ -106,49 +109,6 @@ public sealed class ProxyFailureTests : IDisposable
         Assert.Contains("the audit log is closed", entry.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Refusal_CauseEndingInAPeriod_MessageHasNoDoublePeriod()
-    {
-        var recorder = new ToolCallRecorder(new SignetOptions { Signer = TestKeys.AgentSigner(), AuditLog = new PeriodFailingSink(), Target = "mcp://t" });
-
-        var e = await Assert.ThrowsAsync<ToolCallRecordingException>(() => recorder.RecordRequestAsync(JsonNode.Parse("""{"name":"echo"}""")!.AsObject(), "n:1", null, null).AsTask());
-
-        Assert.Contains("No space left on device. Nothing was sent", e.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("..", e.Message, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData(RecordingFailureMode.FailOpen)]
-    [InlineData(RecordingFailureMode.FailClosed)]
-    public async Task SigningTransport_LogWriterFailed_FailOpenSendsWithCriticalLineFailClosedRefuses(RecordingFailureMode mode)
-    {
-        var logs = new CapturingLogs();
-        var audit = AuditLog.Open(Path.Combine(_directory, "audit"));
-        await audit.DisposeAsync();
-        await using var server = InProcessServer.Start();
-        await using var client = await McpClient.CreateAsync(new SigningTransport(server.ClientTransport(), new SignetOptions
-        {
-            Key = TestKeys.Agent, SignerName = "agent", AuditLog = audit, Target = "mcp://in-process", FailureMode = mode, LoggerFactory = logs,
-        }), ClientExtensions.Protocol("2025-11-25")).WaitAsync(PipeHarness.Timeout);
-
-        var call = client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "x" }).AsTask().WaitAsync(PipeHarness.Timeout);
-
-        if (mode == RecordingFailureMode.FailOpen)
-        {
-            await call;
-            var critical = Assert.Single(logs.At(LogLevel.Critical), m => m.StartsWith("FAIL-OPEN: tools/call", StringComparison.Ordinal) && m.Contains("request receipt", StringComparison.Ordinal));
-            Assert.Contains("the audit log is closed", critical, StringComparison.Ordinal);
-        }
-        else
-        {
-            var e = await Assert.ThrowsAsync<McpProtocolException>(() => call);
-            Assert.Contains("the audit log is closed", e.Message, StringComparison.Ordinal);
-            Assert.Empty(logs.At(LogLevel.Critical));
-            var warning = Assert.Single(logs.Entries, l => l.Level >= LogLevel.Warning);
-            Assert.Null(warning.Exception);
-        }
-    }
-
     private async Task<ToolCallRecorder> RecorderOverClosedLogAsync(RecordingFailureMode mode, CapturingLogs logs)
     {
         // A log whose writer is gone: every append fails, as after an fsync error.
@@ -158,11 +118,5 @@ public sealed class ProxyFailureTests : IDisposable
         {
             Signer = TestKeys.AgentSigner(), AuditLog = audit, Target = "mcp://t", FailureMode = mode, LoggerFactory = logs,
         });
-    }
-
-    private sealed class PeriodFailingSink : IReceiptSink
-    {
-        public ValueTask AppendAsync(Receipt receipt, CancellationToken cancellationToken = default) =>
-            ValueTask.FromException(new IOException("No space left on device."));
     }
 }
