@@ -73,13 +73,12 @@ public sealed class BridgeServer : IAsyncDisposable
         }
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
-        builder.Services.AddSingleton(time ?? TimeProvider.System);
-        builder.Services.AddSingleton(random ?? RandomSource.Cryptographic);
         builder.Services.AddSingleton<IHostLifetime, ExternalLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Limits.ShutdownTimeout);
         // The same dispatcher MapSignetBridge() mounts in any app, over these options and this recorder factory.
         builder.Services.AddSingleton(new BridgeRecorders(recorderFactory));
-        SignetBridgeServiceCollectionExtensions.AddCore(builder.Services, _ => options);
+        // The clock and randomness go to the bridge only: Kestrel keeps the system clock.
+        SignetBridgeServiceCollectionExtensions.AddCore(builder.Services, _ => options, time ?? TimeProvider.System, random ?? RandomSource.Cryptographic);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

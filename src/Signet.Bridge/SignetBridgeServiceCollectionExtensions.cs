@@ -61,14 +61,14 @@ public static class SignetBridgeServiceCollectionExtensions
     }
 
     /// <summary>The dispatcher over <paramref name="options"/>; <see cref="BridgeServer.Create"/> registers it with fixed options.</summary>
-    internal static void AddCore(IServiceCollection services, Func<IServiceProvider, BridgeOptions> options) =>
+    internal static void AddCore(IServiceCollection services, Func<IServiceProvider, BridgeOptions> options, TimeProvider? time = null, RandomSource? random = null) =>
         services.TryAddSingleton(sp => new BridgeDispatcher(
             options(sp),
             sp.GetRequiredService<BridgeRecorders>().Create,
             sp,
             sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
-            sp.GetService<TimeProvider>() ?? TimeProvider.System,
-            sp.GetService<RandomSource>() ?? RandomSource.Cryptographic,
+            time ?? sp.GetService<TimeProvider>() ?? TimeProvider.System,
+            random ?? sp.GetService<RandomSource>() ?? RandomSource.Cryptographic,
             sp.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None));
 
     /// <summary>Each backend's recorder from the container's <c>AddSignet</c> registrations.</summary>
