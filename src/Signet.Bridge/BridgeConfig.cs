@@ -31,6 +31,21 @@ public static class BridgeConfig
     public static BridgeOptions Bind(IConfiguration section, string source)
     {
         var options = new BridgeOptions();
+        BindInto(section, options, source);
+        try
+        {
+            ValidateStructure(options);
+        }
+        catch (SignetException e)
+        {
+            throw new SignetException($"bridge config '{source}': {e.Message}", e);
+        }
+        return options;
+    }
+
+    /// <summary>Binds <paramref name="section"/> onto <paramref name="options"/>; unknown keys and a keyed 'backends' object are errors.</summary>
+    internal static void BindInto(IConfiguration section, BridgeOptions options, string source)
+    {
         try
         {
             // Recording's objects (a key, a sink, callbacks) come from code, not configuration: the binder skips them (see
@@ -57,15 +72,6 @@ public static class BridgeConfig
                 throw new SignetException($"bridge config '{source}': 'backends' must be an array of objects with a 'name'");
             }
         }
-        try
-        {
-            ValidateStructure(options);
-        }
-        catch (SignetException e)
-        {
-            throw new SignetException($"bridge config '{source}': {e.Message}", e);
-        }
-        return options;
     }
 
     /// <summary>Checks options (the token included) and fills defaults; throws <see cref="SignetException"/> naming the field that is wrong.</summary>
@@ -78,8 +84,8 @@ public static class BridgeConfig
         }
     }
 
-    /// <summary>Everything but the token, which never comes from a config file.</summary>
-    private static void ValidateStructure(BridgeOptions options)
+    /// <summary>Everything but the token, which never comes from a config file (and which a host with its own authorization may leave unset).</summary>
+    internal static void ValidateStructure(BridgeOptions options)
     {
         if (options.Listen.Count == 0)
         {
@@ -133,6 +139,13 @@ public static class BridgeConfig
     }
 
     /// <summary>The URL path of a backend: its own path, else <c>/mcp</c> when it is the only one, else <c>/mcp/&lt;name&gt;</c>.</summary>
-    public static string PathOf(BridgeBackendOptions backend, int backendCount) =>
-        (backend.Path ?? (backendCount == 1 && backend.Name == "default" ? "/mcp" : "/mcp/" + backend.Name)).TrimEnd('/');
+    public static string PathOf(BridgeBackendOptions backend, int backendCount) => PathOf(backend, backendCount, "/mcp");
+
+    /// <summary>The URL path of a backend mounted under <paramref name="prefix"/> (<c>MapSignetBridge(prefix)</c>).</summary>
+    internal static string PathOf(BridgeBackendOptions backend, int backendCount, string prefix)
+    {
+        prefix = prefix.TrimEnd('/');
+        var path = (backend.Path ?? (backendCount == 1 && backend.Name == "default" ? prefix : prefix + "/" + backend.Name)).TrimEnd('/');
+        return path.Length == 0 ? "/" : path;
+    }
 }

@@ -41,4 +41,7 @@ internal static partial class BridgeLog
 
     [LoggerMessage(14, LogLevel.Warning, "Authentication is DISABLED for this loopback-only run (test mode); never use this in production")]
     public static partial void AuthDisabled(ILogger logger);
+
+    [LoggerMessage(20, LogLevel.Error, "The bridge has no bearer token and its endpoint no authorization policy: every request is refused. Set BridgeOptions.Token, or call RequireAuthorization() on MapSignetBridge()")]
+    public static partial void Unprotected(ILogger logger);
 }

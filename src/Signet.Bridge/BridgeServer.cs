@@ -16,36 +16,28 @@ using Signet.Mcp;
 namespace Signet.Bridge;
 
 /// <summary>
-/// The HTTP bridge: Kestrel serving each backend at its path over Streamable HTTP, behind the bearer token and
-/// Host/Origin checks, signing every tools/call through an <see cref="IToolCallRecorder"/> before it is forwarded.
+/// The HTTP bridge as a server of its own: Kestrel on <see cref="BridgeOptions.Listen"/>, <c>/healthz</c>, and the
+/// bridge's endpoints mounted with <c>MapSignetBridge()</c> (each backend at its path over Streamable HTTP, behind the
+/// bearer token and Host/Origin checks, signing every tools/call through an <see cref="IToolCallRecorder"/>). To mount
+/// the bridge in an app of your own, use <c>services.AddSignetBridge(…)</c> and <c>app.MapSignetBridge()</c> instead.
 /// </summary>
 /// <remarks>Stop it with <see cref="StopAsync"/> (calls in flight finish, then every child process is stopped).</remarks>
 public sealed class BridgeServer : IAsyncDisposable
 {
     private readonly WebApplication app;
-    private readonly SessionManager sessions;
-    private readonly List<BridgeBackend> backends = new();
+    private readonly BridgeDispatcher dispatcher;
     private readonly BridgeOptions options;
-    private readonly List<ListenAddress> listen;
-    private readonly Func<BridgeRecorderTarget, IToolCallRecorder> recorderFactory;
-    private readonly ILogger logger;
-    private RequestGuard? guard;
-    private RemoteEndpoint? remote;
     private int stopped;
 
-    private BridgeServer(WebApplication app, SessionManager sessions, BridgeOptions options, List<ListenAddress> listen,
-        Func<BridgeRecorderTarget, IToolCallRecorder> recorderFactory, ILogger logger)
+    private BridgeServer(WebApplication app, BridgeDispatcher dispatcher, BridgeOptions options)
     {
         this.app = app;
-        this.sessions = sessions;
+        this.dispatcher = dispatcher;
         this.options = options;
-        this.listen = listen;
-        this.recorderFactory = recorderFactory;
-        this.logger = logger;
     }
 
     /// <summary>The backends with their public URLs (known after <see cref="StartAsync"/>).</summary>
-    public IReadOnlyList<(string Name, Uri Url)> Endpoints => backends.Select(b => (b.Name, b.Target)).ToList();
+    public IReadOnlyList<(string Name, Uri Url)> Endpoints => dispatcher.Backends.Select(b => (b.Name, b.Target)).ToList();
 
     /// <summary>The addresses Kestrel actually bound (port 0 resolved), after <see cref="StartAsync"/>.</summary>
     public IReadOnlyList<Uri> Addresses { get; private set; } = [];
@@ -53,7 +45,7 @@ public sealed class BridgeServer : IAsyncDisposable
     /// <summary>Completes when the bridge has been asked to stop (for example by <see cref="StopAsync"/>).</summary>
     public CancellationToken Stopping => app.Lifetime.ApplicationStopping;
 
-    internal SessionManager Sessions => sessions;
+    internal SessionManager Sessions => dispatcher.Sessions;
 
     /// <summary>Builds a bridge; nothing listens until <see cref="StartAsync"/>.</summary>
     /// <param name="options">Validated options (see <see cref="BridgeConfig.Validate"/>).</param>
@@ -65,8 +57,9 @@ public sealed class BridgeServer : IAsyncDisposable
     public static BridgeServer Create(BridgeOptions options, Func<BridgeRecorderTarget, IToolCallRecorder> recorderFactory, ILoggerFactory loggerFactory,
         IConfiguration? configuration = null, TimeProvider? time = null, RandomSource? random = null)
     {
+        ArgumentNullException.ThrowIfNull(recorderFactory);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
         BridgeConfig.Validate(options);
-        time ??= TimeProvider.System;
         var listen = options.Listen.Select(ListenAddress.Parse).ToList();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -82,6 +75,10 @@ public sealed class BridgeServer : IAsyncDisposable
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton<IHostLifetime, ExternalLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Limits.ShutdownTimeout);
+        // The same dispatcher MapSignetBridge() mounts in any app, over these options and this recorder factory.
+        builder.Services.AddSingleton(new BridgeRecorders(recorderFactory));
+        // The clock and randomness go to the bridge only: Kestrel keeps the system clock.
+        SignetBridgeServiceCollectionExtensions.AddCore(builder.Services, _ => options, time ?? TimeProvider.System, random ?? RandomSource.Cryptographic);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -111,14 +108,14 @@ public sealed class BridgeServer : IAsyncDisposable
             }
         });
         var app = builder.Build();
-        var logger = loggerFactory.CreateLogger("Signet.Bridge");
-        var sessions = new SessionManager(options.Limits, time, random ?? RandomSource.Cryptographic, logger);
-        var server = new BridgeServer(app, sessions, options, listen, recorderFactory, logger);
-        var endpoint = new StdioEndpoint(sessions, options.Limits, time, logger, app.Lifetime.ApplicationStopping);
-        var remote = new RemoteEndpoint(options.Limits, logger, app.Lifetime.ApplicationStopping);
-        server.remote = remote;
-        app.Run(context => server.DispatchAsync(context, endpoint, remote));
-        return server;
+        app.MapMethods("/healthz", ["GET", "HEAD"], context =>
+        {
+            context.Response.ContentType = "text/plain";
+            return context.Response.WriteAsync("ok");
+        });
+        app.MapSignetBridge();
+        app.MapFallback(context => StdioEndpoint.WriteErrorAsync(context, StatusCodes.Status404NotFound, "Not found"));
+        return new BridgeServer(app, app.Services.GetRequiredService<BridgeDispatcher>(), options);
     }
 
     /// <summary>Starts listening; backends' public URLs are fixed here (port 0 is resolved).</summary>
@@ -127,67 +124,7 @@ public sealed class BridgeServer : IAsyncDisposable
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         Addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
             .Select(a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal))).ToList();
-        var baseUrl = options.PublicUrl is { } publicUrl ? new Uri(publicUrl.TrimEnd('/') + "/") : new Uri(Addresses[0], "/");
-        var recording = options.EffectiveRecording();
-        foreach (var backend in options.Backends)
-        {
-            var path = BridgeConfig.PathOf(backend, options.Backends.Count);
-            var target = new Uri(baseUrl, path.TrimStart('/'));
-            backends.Add(new BridgeBackend
-            {
-                Options = backend,
-                Path = path,
-                Target = target,
-                Recorder = recorderFactory(new BridgeRecorderTarget(backend.Name, target, recording)),
-            });
-            BridgeLog.Listening(logger, string.Join(", ", Addresses), backend.Name, path);
-        }
-        if (options.DisableAuthenticationOnLoopback)
-        {
-            BridgeLog.AuthDisabled(logger);
-        }
-        guard = new RequestGuard(listen, options.PublicUrl, options.AllowedHosts, options.Token, options.DisableAuthenticationOnLoopback);
-    }
-
-    private async Task DispatchAsync(HttpContext context, StdioEndpoint stdio, RemoteEndpoint remote)
-    {
-        var path = context.Request.Path.Value ?? "/";
-        if (path == "/healthz" && context.Request.Method is "GET" or "HEAD")
-        {
-            context.Response.ContentType = "text/plain";
-            await context.Response.WriteAsync("ok");
-            return;
-        }
-        var backend = backends.FirstOrDefault(b => string.Equals(b.Path, path.TrimEnd('/').Length == 0 ? "/" : path.TrimEnd('/'), StringComparison.Ordinal));
-        if (backend is null || guard is null)
-        {
-            await StdioEndpoint.WriteErrorAsync(context, StatusCodes.Status404NotFound, "Not found");
-            return;
-        }
-        if (guard.Check(context.Request) is { } refusal)
-        {
-            StdioEndpoint.LogRefusal(logger, context, refusal.Status, refusal.Reason);
-            if (refusal.Status == StatusCodes.Status401Unauthorized)
-            {
-                context.Response.Headers.WWWAuthenticate = "Bearer realm=\"signet\"";
-            }
-            var message = refusal.Status switch
-            {
-                StatusCodes.Status401Unauthorized => "Unauthorized",
-                StatusCodes.Status400BadRequest => "Bad Request: " + refusal.Reason,
-                _ => "Forbidden: " + refusal.Reason,
-            };
-            await StdioEndpoint.WriteErrorAsync(context, refusal.Status, message);
-            return;
-        }
-        if (backend.IsStdio)
-        {
-            await stdio.HandleAsync(context, backend);
-        }
-        else
-        {
-            await remote.HandleAsync(context, backend);
-        }
+        dispatcher.Start(options.PublicUrl is null ? new Uri(Addresses[0], "/") : null);
     }
 
     /// <summary>Stops taking requests, lets calls in flight finish (up to the shutdown timeout), then stops every child.</summary>
@@ -203,7 +140,7 @@ public sealed class BridgeServer : IAsyncDisposable
         }
         finally
         {
-            await sessions.DisposeAsync().ConfigureAwait(false);
+            await dispatcher.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -212,7 +149,6 @@ public sealed class BridgeServer : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         await app.DisposeAsync().ConfigureAwait(false);
-        remote?.Dispose();
     }
 
     /// <summary>The owner (the CLI or a generic host) handles signals; the inner web host must not.</summary>

@@ -82,16 +82,19 @@ public sealed class SignetOptions
 
     /// <summary>What is wrong with these settings, one sentence each; empty when they can be used.</summary>
     /// <param name="requireTarget">Whether <see cref="Target"/> must be set (a recorder needs it; a transport fills it in).</param>
-    public IReadOnlyList<string> Problems(bool requireTarget = false)
+    public IReadOnlyList<string> Problems(bool requireTarget = false) => Problems(requireTarget, keyFromServices: false, nameFromServices: false);
+
+    /// <summary>The problems, when the container may supply the key (and the signer's name) that these settings leave unset.</summary>
+    internal IReadOnlyList<string> Problems(bool requireTarget, bool keyFromServices, bool nameFromServices)
     {
         var problems = new List<string>();
         if (Signer is null)
         {
-            if (Key is null)
+            if (Key is null && !keyFromServices)
             {
                 problems.Add("SignetOptions.Key is not set: give the agent's SigningKey (or a ready Signer)");
             }
-            if (string.IsNullOrWhiteSpace(SignerName))
+            if (string.IsNullOrWhiteSpace(SignerName) && !nameFromServices)
             {
                 problems.Add("SignetOptions.SignerName is not set: give the agent's name, which is signed into every receipt (or a ready Signer)");
             }

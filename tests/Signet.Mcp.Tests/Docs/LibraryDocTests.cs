@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -40,10 +41,11 @@ public sealed class LibraryDocTests
     #endregion
 
     #region di
-    static IServiceCollection AddSignedClientTransport(IServiceCollection services, SigningKey agentKey) =>
-        services.AddSigningTransport(
-            _ => new StdioClientTransport(new() { Command = "node", Arguments = ["server.js", "stdio"] }),
-            _ => new SignetOptions { Key = agentKey, SignerName = "my-agent" });
+    static ISignetBuilder AddSignedClientTransport(IServiceCollection services, IConfiguration configuration) =>
+        services.AddSignet(configuration.GetSection("Signet"))   // SignerName, FailureMode, MetaKeyMode, … (validated at start)
+            .WithKeyFromHome("my-agent")                         // <home>/keys/my-agent, loaded when first needed
+            .WithAuditLog()                                      // <home>/audit, flushed and closed by the container
+            .WithSigningTransport(_ => new StdioClientTransport(new() { Command = "node", Arguments = ["server.js", "stdio"] }));
     #endregion
 
     private static string DocPath()
@@ -106,7 +108,11 @@ public sealed class LibraryDocTests
     public async Task LibraryDoc_DiSnippet_ResolvesSigningTransport()
     {
         var services = new ServiceCollection();
-        AddSignedClientTransport(services, TestKeys.Agent);
+        // Registered first, so that the snippet's home key and audit log are not needed (registrations the container has win).
+        services.AddSingleton(TestKeys.Agent);
+        services.AddSingleton<IReceiptSink>(new MemorySink());
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Signet:SignerName"] = "my-agent" }).Build();
+        AddSignedClientTransport(services, configuration);
         await using var provider = services.BuildServiceProvider();
 
         var transport = Assert.IsType<SigningTransport>(provider.GetRequiredService<IClientTransport>());
