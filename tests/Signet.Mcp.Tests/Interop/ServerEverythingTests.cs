@@ -106,8 +106,10 @@ public sealed class ServerEverythingTests : IAsyncLifetime
         await signedProgress.Count(2).WaitAsync(Timeout);
 
         Assert.Equal(Json(direct), Json(signed));
-        Assert.Equal([1f, 2f], directProgress.Values.Take(2));
-        Assert.Equal([1f, 2f], signedProgress.Values.Take(2));
+        // The SDK invokes progress handlers on the thread pool, so two notifications can reach the handler in either
+        // order (seen with the direct client on a loaded machine): the same progress values, not their order, is the check.
+        Assert.Equal([1f, 2f], directProgress.Values.Take(2).Order());
+        Assert.Equal([1f, 2f], signedProgress.Values.Take(2).Order());
         AssertAllVerify(requests: 1, responses: 1);
         Assert.NotNull(Receipts().Single(r => r.Version == 1).Action!["params"]!["steps"]);
     }
