@@ -135,15 +135,17 @@ public sealed partial class ToolCallSession
                 Notify(new RecordedReceipt(signed.Receipt, RecordedReceiptKind.Request, signed.CallId, SessionId, IsAnchored: true, IsStored: false));
                 return new ToolCallStart(ToolCallVerdict.Forward, label, callId, id!.DeepClone(), cause, signed, underlying);
             }
+            var stale = false;
             if (parametersObject["_meta"] is JsonObject meta)
             {
                 // An earlier attempt's receipt must not travel as if it were this call's.
                 foreach (var k in _receiptKeys)
                 {
-                    meta.Remove(k);
+                    stale |= meta.Remove(k);
                 }
             }
-            return new ToolCallStart(ToolCallVerdict.ForwardAsSent, label, callId, id!.DeepClone(), cause, null, underlying);
+            // Without that receipt the call differs from the bytes that came: it is sent as it now is.
+            return new ToolCallStart(stale ? ToolCallVerdict.Forward : ToolCallVerdict.ForwardAsSent, label, callId, id!.DeepClone(), cause, null, underlying);
         }
     }
 

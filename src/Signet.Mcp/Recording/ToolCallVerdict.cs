@@ -3,7 +3,10 @@ namespace Signet.Mcp.Recording;
 /// <summary>What an adapter does with a <c>tools/call</c> the session has looked at.</summary>
 public enum ToolCallVerdict
 {
-    /// <summary>Send the call as it now is: its <c>params._meta</c> carries its receipt. Then call <see cref="ToolCallSession.Forwarded"/>.</summary>
+    /// <summary>
+    /// Send the call as it now is: its <c>params._meta</c> carries its receipt (or, under fail-open when signing failed,
+    /// no longer carries an earlier attempt's). Call <see cref="ToolCallSession.Forwarded"/> before it goes.
+    /// </summary>
     Forward,
 
     /// <summary>Send the call exactly as it came, unsigned: fail-open let it through, and the session has logged the <c>FAIL-OPEN</c> line.</summary>

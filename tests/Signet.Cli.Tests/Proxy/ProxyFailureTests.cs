@@ -109,6 +109,38 @@ public sealed class ProxyFailureTests : IDisposable
         Assert.Contains("the audit log is closed", entry.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Upstream_SigningFailsFailOpenWithAnEarlierReceiptInMeta_ForwardedWithoutThatReceipt()
+    {
+        var sink = new MemorySink();
+        var recorder = new ToolCallRecorder(new SignetOptions
+        {
+            Signer = TestKeys.AgentSigner(), AuditLog = sink, Target = "mcp://t", FailureMode = RecordingFailureMode.FailOpen,
+        });
+        var earlier = await recorder.RecordRequestAsync(JsonNode.Parse("""{"name":"get-sum","arguments":{"a":1}}""")!.AsObject(), "n:1", null, null);
+        await using var harness = new PipeHarness(recorder);
+        // A re-send that carries the earlier attempt's receipt, with an argument that cannot be signed (2^53+1).
+        var resent = new JsonObject
+        {
+            ["jsonrpc"] = "2.0",
+            ["id"] = 2,
+            ["method"] = "tools/call",
+            ["params"] = new JsonObject
+            {
+                ["name"] = "get-sum",
+                ["arguments"] = JsonNode.Parse("{\"a\":9007199254740993}"),
+                ["_meta"] = new JsonObject { ["progressToken"] = 3, [SignetMetaKeys.Receipt] = earlier.Receipt.Json.DeepClone() },
+            },
+        };
+
+        await harness.ClientSendsAsync(resent.ToJsonString() + "\n");
+
+        var forwarded = JsonNode.Parse(await harness.ServerReceivesLineAsync())!;
+        Assert.Equal("9007199254740993", forwarded["params"]!["arguments"]!["a"]!.ToJsonString());
+        Assert.Null(forwarded["params"]!["_meta"]![SignetMetaKeys.Receipt]);
+        Assert.Equal(3, (int)forwarded["params"]!["_meta"]!["progressToken"]!);
+    }
+
     private async Task<ToolCallRecorder> RecorderOverClosedLogAsync(RecordingFailureMode mode, CapturingLogs logs)
     {
         // A log whose writer is gone: every append fails, as after an fsync error.
