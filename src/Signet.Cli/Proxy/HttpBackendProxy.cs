@@ -121,7 +121,7 @@ internal static class HttpBackendProxy
                         {
                             // Over HTTP there is no forwarding a message unread: it must become one JSON-RPC message.
                             var refusal = $"a message of {overflowBytes} bytes exceeds the proxy's line limit of {options.Traffic.MaxLineBytes} bytes and was not forwarded (raise it with --max-line-bytes)";
-                            _session.StartUnreadable(true, overflowId.IsEmpty ? "(oversized)" : System.Text.Encoding.UTF8.GetString(overflowId.Span), refusal);
+                            _session.Refuse(true, overflowId.IsEmpty ? "(oversized)" : System.Text.Encoding.UTF8.GetString(overflowId.Span), refusal);
                             var error = JsonRpcLines.RawIdErrorLine(overflowId, ToolCallSession.ErrorMessage(refusal));
                             overflowBytes = 0;
                             overflowId = default;
@@ -238,7 +238,7 @@ internal static class HttpBackendProxy
                 {
                     // A call the SDK cannot carry (e.g. an id that is neither an integer nor a string, such as 1.0) is refused, not dropped.
                     var refusal = $"the tools/call cannot be sent over Streamable HTTP: the MCP SDK cannot carry it ({Sentences.Clause(unreadable ?? "not a JSON-RPC message")})";
-                    _session.StartUnreadable(true, callId, refusal);
+                    _session.Refuse(true, callId, refusal);
                     await ToClientInOrderAsync(pipeline, JsonRpcLines.ErrorLine(element!["id"], ToolCallSession.ErrorMessage(refusal)), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
@@ -269,7 +269,7 @@ internal static class HttpBackendProxy
             {
                 var id = call.HasId ? call.Id(content).ToArray() : [];
                 // Nothing unreadable can cross HTTP, so even under fail-open it is refused.
-                if (_session.StartUnreadable(call.HasId, call.HasId ? System.Text.Encoding.UTF8.GetString(id) : "(no id)", refusal).Verdict != ToolCallVerdict.Drop && call.HasId)
+                if (_session.Refuse(call.HasId, call.HasId ? System.Text.Encoding.UTF8.GetString(id) : "(no id)", refusal).Verdict == ToolCallVerdict.Refuse)
                 {
                     await ToClientInOrderAsync(pipeline, JsonRpcLines.RawIdErrorLine(id, ToolCallSession.ErrorMessage(refusal)), cancellationToken).ConfigureAwait(false);
                 }

@@ -198,6 +198,20 @@ public sealed partial class ToolCallSession
     }
 
     /// <summary>
+    /// Refuses a <c>tools/call</c> that no failure mode can let through (over HTTP a line that cannot be read cannot be
+    /// posted at all): refused, or dropped without an id. Logs once, as a refusal, never as a <c>FAIL-OPEN</c> pass.
+    /// </summary>
+    /// <param name="hasId">Whether the call has an id the adapter can answer.</param>
+    /// <param name="label">The call as the operator log names it.</param>
+    /// <param name="reason">Why it cannot be sent.</param>
+    public ToolCallStart Refuse(bool hasId, string label, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(label);
+        ArgumentNullException.ThrowIfNull(reason);
+        return Refusal(hasId, null, label, null, reason);
+    }
+
+    /// <summary>
     /// Records that a signed call went out (<see cref="ToolCallVerdict.Forward"/>): its response will be matched and
     /// recorded. Call it before the call is sent, so a fast response finds it. Beyond
     /// <see cref="SignetOptions.MaxPendingCalls"/> the oldest pending call is dropped and reported.

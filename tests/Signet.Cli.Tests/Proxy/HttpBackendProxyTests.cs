@@ -89,6 +89,38 @@ public sealed class HttpBackendProxyTests
     }
 
     [Fact]
+    public async Task RunAsync_FailOpenUnreadableCall_RefusedAndLoggedAsARefusalNotAsFailOpen()
+    {
+        var (server, endpoint) = await HttpServerEverything.StartAsync();
+        try
+        {
+            var logs = new CapturingLogs();
+            var recorder = new RecorderDouble { Options = DoubleCalls.Options(failOpen: true) };
+            var clientToProxy = new Pipe();
+            var proxyToClient = new Pipe();
+            var proxy = HttpBackendProxy.RunAsync(new HttpBackendProxyOptions { Endpoint = endpoint }, recorder, clientToProxy.Reader.AsStream(), proxyToClient.Writer.AsStream(), logs);
+            // Duplicate keys: not strict JSON, so it cannot be signed, and over HTTP it cannot be posted unread either.
+            await clientToProxy.Writer.WriteAsync(System.Text.Encoding.UTF8.GetBytes(
+                "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/list\",\"method\":\"tools/call\",\"params\":{\"name\":\"echo\"}}\n"));
+            using var reader = new StreamReader(proxyToClient.Reader.AsStream());
+            var answer = System.Text.Json.Nodes.JsonNode.Parse((await reader.ReadLineAsync().WaitAsync(PipeHarness.Timeout))!)!;
+            await clientToProxy.Writer.CompleteAsync();
+            Assert.Equal(0, await proxy.WaitAsync(PipeHarness.Timeout));
+
+            Assert.Equal(4, (int)answer["id"]!);
+            Assert.Equal(-32099, (int)answer["error"]!["code"]!);
+            Assert.Empty(logs.At(Microsoft.Extensions.Logging.LogLevel.Critical));
+            Assert.Contains(logs.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("refused tools/call 4", StringComparison.Ordinal));
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+            server.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_ConcurrentCallsWithOneRefused_RecordedTogetherAndEachAnswered()
     {
         var (server, endpoint) = await HttpServerEverything.StartAsync();
