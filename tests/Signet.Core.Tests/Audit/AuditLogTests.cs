@@ -498,21 +498,34 @@ public sealed class AuditLogTests
         await using (var log = AuditLog.OpenWithFiles(dir.Path, new AuditLogOptions { FastFlushInterval = Timeout.InfiniteTimeSpan }, null, files))
         {
             // Nobody else waits: the round that wrote and fsynced each record runs its caller's continuation (no hop).
+            // Each round is held at its fsync until the continuation is registered, so that the append is still
+            // pending when awaited (an append that completed first continues on its caller's thread, as any does).
             // On a pool thread, with no synchronization context that would take the continuation elsewhere.
+            var hold = new SemaphoreSlim(0);
+            files.HoldFsync = hold;
             var hops = await Task.Run(async () =>
             {
                 var elsewhere = 0;
                 for (var i = 0; i < 20; i++)
                 {
-                    var result = await log.AppendAsync(TestReceipts.V1(i));
+                    var awaiter = log.AppendAsync(TestReceipts.V1(i)).ConfigureAwait(false).GetAwaiter();
+                    Assert.False(awaiter.IsCompleted);
+                    var resumed = new TaskCompletionSource<(bool InRound, AuditAppendResult Result)>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    // Inside the round that fsynced, not merely on the same pool thread after it returned.
+                    awaiter.UnsafeOnCompleted(() => resumed.SetResult((
+                        files.FsyncThreads.Last() == Thread.CurrentThread && Environment.StackTrace.Contains("AuditGroupCommit.RunRounds", StringComparison.Ordinal),
+                        awaiter.GetResult())));
+                    hold.Release();
+                    var (inRound, result) = await resumed.Task.WaitAsync(TimeSpan.FromSeconds(60));
                     Assert.Equal(i + 1, result.Line);
-                    if (files.FsyncThreads.Last() != Thread.CurrentThread)
+                    if (!inRound)
                     {
                         elsewhere++;
                     }
                 }
                 return elsewhere;
             });
+            files.HoldFsync = null;
             Assert.Equal(0, hops);
         }
         AuditAssert.Intact(dir.Path, 20);

@@ -23,6 +23,9 @@ internal sealed class ObservedFiles : IAuditFiles
     /// <summary>When set, the next file fsyncs throw this instead of reaching the disk.</summary>
     public Exception? FailFsync { get; set; }
 
+    /// <summary>When set, every file fsync first waits for this (a test holds a round at its fsync).</summary>
+    public SemaphoreSlim? HoldFsync { get; set; }
+
     /// <summary>The thread of every file fsync, in order.</summary>
     public ConcurrentQueue<Thread> FsyncThreads { get; } = new();
 
@@ -36,6 +39,7 @@ internal sealed class ObservedFiles : IAuditFiles
     public void FlushToDisk(SafeFileHandle handle)
     {
         FsyncThreads.Enqueue(Thread.CurrentThread);
+        HoldFsync?.Wait();
         if (FailFsync is { } failure)
         {
             throw failure;
