@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Signet.Canonicalization;
+using Signet.Transparency;
 
 namespace Signet.Audit;
 
@@ -37,13 +38,32 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     private readonly AuditLogOptions _options;
     private readonly AuditChain _chain;
     private readonly AuditGroupCommit _commit;
+    private readonly AuditTree? _tree;
+    private readonly ITimer? _treeTimer;
+    private readonly ILogger _logger;
+    private readonly object _treeLock = new();
+    private long _treeRecords;
 
-    private AuditLog(AuditLogOptions options, AuditChain chain)
+    private AuditLog(AuditLogOptions options, AuditChain chain, AuditTree? tree, ILogger logger)
     {
         _options = options;
         _chain = chain;
+        _logger = logger;
         _commit = new AuditGroupCommit(chain, options);
+        _tree = tree;
+        if (tree is not null)
+        {
+            _treeTimer = options.TimeProvider.CreateTimer(static s => ((AuditLog)s!).CatchUpTreeOnTimer(), this,
+                options.FastFlushInterval, options.FastFlushInterval);
+        }
     }
+
+    /// <summary>
+    /// The Merkle tree over this log (tiles in <c>audit/tile/</c>), or null when <see cref="AuditLogOptions.Tree"/> is off.
+    /// It is caught up on the flush timer and on close, so it may lag the last appends by one flush interval; call
+    /// <see cref="AuditTree.CatchUp"/> for the records written so far.
+    /// </summary>
+    public AuditTree? Tree => _tree;
 
     /// <summary>The audit directory.</summary>
     public string Directory => _chain.Directory;
@@ -123,7 +143,24 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
             throw new SignetException($"cannot recover the audit log in {directory}: {e.Message}", e);
         }
 
-        var log = new AuditLog(options, chain);
+        AuditTree? tree = null;
+        if (options.Tree && !repairing)
+        {
+            try
+            {
+                tree = AuditTree.Open(directory);
+            }
+            catch
+            {
+                chain.Close();
+                throw;
+            }
+            if (tree.OpenCatchUp.Rebuilt && tree.OpenCatchUp.RebuildReason is { } reason)
+            {
+                LogTreeRebuilt(logger, directory, reason, tree.OpenCatchUp.TilesRepaired);
+            }
+        }
+        var log = new AuditLog(options, chain, tree, logger);
         LogOpened(logger, directory, options.Durability, chain.TipHash);
         return log;
     }
@@ -206,6 +243,12 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     {
         await _commit.CloseAsync().ConfigureAwait(false);
         var unsynced = _chain.Close();
+        if (_tree is not null)
+        {
+            await _treeTimer!.DisposeAsync().ConfigureAwait(false);
+            CatchUpTree();
+            _tree.Dispose();
+        }
         // Records whose append completed before an fsync (fast mode, deferred appends) were never confirmed durable:
         // their callers must hear of the failure here.
         if (_chain.Failure is { } failure && unsynced)
@@ -248,6 +291,48 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
             return new AuditRepairResult { Repaired = repaired, TornTails = log.RecoveredTornTails };
         }
     }
+
+    /// <summary>Catches the tree up off the callers' path when this writer wrote since the last catch-up.</summary>
+    private void CatchUpTreeOnTimer()
+    {
+        if (_chain.Statistics.Records != Volatile.Read(ref _treeRecords))
+        {
+            CatchUpTree();
+        }
+    }
+
+    private void CatchUpTree()
+    {
+        if (!Monitor.TryEnter(_treeLock))
+        {
+            return;
+        }
+        try
+        {
+            var records = _chain.Statistics.Records;
+            var result = _tree!.CatchUp();
+            Volatile.Write(ref _treeRecords, records);
+            if (result.Rebuilt && result.RebuildReason is { } reason)
+            {
+                LogTreeRebuilt(_logger, Directory, reason, result.TilesRepaired);
+            }
+        }
+        catch (SignetException e)
+        {
+            // The tiles are derived from the records: failing to extend them never fails an append.
+            LogTreeFailed(_logger, Directory, e.Message);
+        }
+        finally
+        {
+            Monitor.Exit(_treeLock);
+        }
+    }
+
+    [LoggerMessage(10, LogLevel.Warning, "The Merkle tree of the audit log in {Directory} was rebuilt from the records ({Reason}); {Repaired} tiles rewritten")]
+    private static partial void LogTreeRebuilt(ILogger logger, string directory, string reason, int repaired);
+
+    [LoggerMessage(11, LogLevel.Warning, "The Merkle tree of the audit log in {Directory} could not be caught up: {Reason}")]
+    private static partial void LogTreeFailed(ILogger logger, string directory, string reason);
 
     [LoggerMessage(1, LogLevel.Debug, "Audit log opened in {Directory} ({Durability}); chain tip {TipHash}")]
     private static partial void LogOpened(ILogger logger, string directory, AuditDurability durability, string tipHash);

@@ -12,6 +12,12 @@ public sealed record AuditLogOptions
     /// <summary>How often records written without an fsync (fast mode; deferred appends in durable mode) are fsynced at the latest (default 100 ms).</summary>
     public TimeSpan FastFlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Whether the log keeps its Merkle tree (<see cref="AuditLog.Tree"/>, tiles in <c>audit/tile/</c>) current
+    /// (default true). The tree is caught up on open, on the flush timer and on close, never on an append's path.
+    /// </summary>
+    public bool Tree { get; init; } = true;
+
     /// <summary>The most records one write and fsync may carry (default 4096).</summary>
     public int MaxBatchSize { get; init; } = 4096;
 }
