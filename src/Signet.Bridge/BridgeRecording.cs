@@ -33,6 +33,9 @@ public sealed class BridgeRecording : IAsyncDisposable
     /// <summary>The signing key's public key (what a verifier trusts).</summary>
     public PublicKey PublicKey => key.PublicKey;
 
+    /// <summary>The signing key itself, for the checkpoints of the same log (the CLI's).</summary>
+    internal SigningKey SigningKey => key.Key;
+
     /// <summary>The audit log the receipts go to.</summary>
     public AuditLog AuditLog => log;
 

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Signet.Bridge;
+using Signet.Transparency;
 
 namespace Signet.Cli.Commands;
 
@@ -33,13 +34,16 @@ internal static class BridgeCommand
         {
             Description = "TEST ONLY: accept requests without the bearer token; refused unless every listen address is loopback",
         };
+        var transparency = new TransparencyOptions();
+        var checkpointInterval = TransparencyOptions.Interval();
         var command = new Argument<string[]>("command") { Description = "The stdio tool server to run per session, after '--'", Arity = ArgumentArity.ZeroOrMore };
         var bridge = new Command("bridge", "Serve MCP tool servers over authenticated Streamable HTTP, signing every tools/call")
         {
-            listen, config, tokenFile, publicUrl, allowHost, name, url, home, maxSessions, idleTimeout, maxBody, logLevel, noAuth, command,
+            listen, config, tokenFile, publicUrl, allowHost, name, url, home, maxSessions, idleTimeout, maxBody, logLevel, noAuth, checkpointInterval, command,
         };
         keyOptions.AddTo(bridge);
         recordingOptions.AddTo(bridge);
+        transparency.AddTo(bridge);
         bridge.SetAction(async (parse, ct) =>
         {
             var commandLine = parse.GetValue(command) ?? [];
@@ -94,6 +98,8 @@ internal static class BridgeCommand
                 options.Limits.MaxRequestBodyBytes = body;
             }
             recordingOptions.ApplyTo(parse, options.Recording);
+            var interval = TransparencyOptions.ParseInterval(parse.GetValue(checkpointInterval)!);
+            _ = transparency.ResolveWitnesses(parse);
             var homeDir = CommonOptions.ResolveHome(parse.GetValue(home), console);
             options.DisableAuthenticationOnLoopback = parse.GetValue(noAuth);
             if (!options.DisableAuthenticationOnLoopback)
@@ -112,29 +118,42 @@ internal static class BridgeCommand
             using var loggerFactory = CreateLoggerFactory(parse.GetValue(logLevel)!);
             var keyName = keyOptions.ResolveName(parse, console);
             // Key and audit log first: a bridge that cannot sign must not start. Disposed last, after the bridge has
-            // stopped, so every receipt of a call in flight is flushed.
-            await using var recording = BridgeRecording.Open(homeDir, keyName, Passphrases.For(console, parse.GetValue(keyOptions.PassphraseFile)),
-                loggerFactory, console.Time);
-            var server = BridgeServer.Create(options, recording.CreateRecorder, loggerFactory, time: console.Time);
-            await using (server)
+            // stopped, so every receipt of a call in flight is flushed; the checkpoints after that, so the last one
+            // covers every receipt.
+            AuditCheckpointer? checkpoints = null;
+            try
             {
-                using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-                using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-                await server.StartAsync(stop.Token);
-                foreach (var (backendName, endpoint) in server.Endpoints)
+                await using var recording = BridgeRecording.Open(homeDir, keyName, Passphrases.For(console, parse.GetValue(keyOptions.PassphraseFile)),
+                    loggerFactory, console.Time);
+                checkpoints = transparency.Start(parse, console, SignetHome.AuditDirectory(homeDir), recording.SigningKey, interval, loggerFactory);
+                var server = BridgeServer.Create(options, recording.CreateRecorder, loggerFactory, time: console.Time);
+                await using (server)
                 {
-                    await console.Error.WriteLineAsync($"signet bridge: '{backendName}' at {endpoint} (signing with key '{recording.KeyName}', {recording.PublicKey})");
+                    using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+                    using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+                    await server.StartAsync(stop.Token);
+                    foreach (var (backendName, endpoint) in server.Endpoints)
+                    {
+                        await console.Error.WriteLineAsync($"signet bridge: '{backendName}' at {endpoint} (signing with key '{recording.KeyName}', {recording.PublicKey})");
+                    }
+                    try
+                    {
+                        await Task.Delay(Timeout.Infinite, stop.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        await console.Error.WriteLineAsync("signet bridge: stopping (finishing calls in flight)");
+                    }
+                    await server.StopAsync(CancellationToken.None);
                 }
-                try
+            }
+            finally
+            {
+                if (checkpoints is not null)
                 {
-                    await Task.Delay(Timeout.Infinite, stop.Token);
+                    await checkpoints.DisposeAsync();
                 }
-                catch (OperationCanceledException)
-                {
-                    await console.Error.WriteLineAsync("signet bridge: stopping (finishing calls in flight)");
-                }
-                await server.StopAsync(CancellationToken.None);
             }
             return SignetCli.Ok;
         });

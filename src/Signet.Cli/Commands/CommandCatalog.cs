@@ -14,6 +14,7 @@ internal static class CommandCatalog
         yield return LogCommands.Create(console);
         yield return ProxyCommand.Create(console);
         yield return BridgeCommand.Create(console);
+        yield return WitnessCommands.Create(console);
         yield return WrapCommands.CreateWrap(console);
         yield return WrapCommands.CreateUnwrap(console);
         yield return CanonCommand.Create(console);

@@ -17,6 +17,9 @@ internal static class LogCommands
         log.Subcommands.Add(Show(console));
         log.Subcommands.Add(Export(console));
         log.Subcommands.Add(LogRepairCommand.Create(console));
+        log.Subcommands.Add(LogTransparencyCommands.Checkpoint(console));
+        log.Subcommands.Add(LogTransparencyCommands.Publish(console));
+        log.Subcommands.Add(LogTransparencyCommands.Prove(console));
         return log;
     }
 
@@ -29,10 +32,13 @@ internal static class LogCommands
         var expectTip = new Option<string?>("--expect-tip") { Description = "A record_hash seen earlier (e.g. a bundle's chain tip) that the log must still contain: detects removed tail records" };
         var bundle = new Option<string?>("--bundle") { Description = "Verify an exported evidence bundle directory instead of the log" };
         var allowUnsigned = new Option<bool>("--allow-unsigned") { Description = "With --bundle: accept an unsigned manifest (a reference bundle), integrity only" };
+        var checkpoint = new Option<string?>("--checkpoint") { HelpName = "FILE", Description = "A signed checkpoint kept elsewhere (a witness's copy, a ticket, 'log checkpoint --save'): the log must be a consistent extension of it" };
+        var logKey = new Option<string?>("--log-key") { HelpName = "VKEY", Description = "With --checkpoint: the log's verifier key the checkpoint must be signed with (default: a key in HOME/keys whose default origin it names)" };
+        var tiles = new Option<string?>("--tiles") { HelpName = "DIR", Description = "With --checkpoint: the folder holding the tile/ kept with it (default: the checkpoint file's folder, when it has one), to name the first record that differs" };
         var json = CommonOptions.Json();
         var command = new Command("verify", "Walk the chain across all day files; exit 0 when intact, 1 at the first break")
         {
-            home, signatures, pubkeys, trusted, expectTip, bundle, allowUnsigned, json,
+            home, signatures, pubkeys, trusted, expectTip, bundle, allowUnsigned, checkpoint, logKey, tiles, json,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -53,7 +59,15 @@ internal static class LogCommands
             {
                 throw new CliUsageException($"--expect-tip {tip}: give a record_hash, sha256: and 64 lowercase hex digits");
             }
-            var directory = SignetHome.AuditDirectory(CommonOptions.ResolveHome(parse.GetValue(home), console));
+            var homeDir = CommonOptions.ResolveHome(parse.GetValue(home), console);
+            var directory = SignetHome.AuditDirectory(homeDir);
+            if (parse.GetValue(checkpoint) is null && (parse.GetValue(logKey) is not null || parse.GetValue(tiles) is not null))
+            {
+                throw new CliUsageException("--log-key and --tiles go with --checkpoint");
+            }
+            var checkpointReport = parse.GetValue(checkpoint) is { } checkpointFile
+                ? LogTransparencyCommands.VerifyCheckpointFile(console, homeDir, directory, checkpointFile, parse.GetValue(logKey), parse.GetValue(tiles))
+                : null;
             var result = AuditVerifier.Verify(directory, new AuditVerifyOptions
             {
                 // A trusted key is only worth giving if the signatures are checked against it.
@@ -67,13 +81,21 @@ internal static class LogCommands
                 var report = ToJson(result, directory);
                 report["signatures"]!["anchored"] = result.SignaturesChecked > 0 && keys.Count > 0;
                 report["expected_tip"] = parse.GetValue(expectTip);
+                if (checkpointReport is not null)
+                {
+                    report["checkpoint"] = checkpointReport.ToJson();
+                }
                 await console.Out.WriteLineAsync(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             }
             else
             {
                 await WriteHuman(console, result, directory, anchored: keys.Count > 0, parse.GetValue(expectTip));
+                if (checkpointReport is not null)
+                {
+                    await checkpointReport.WriteAsync(console);
+                }
             }
-            return result.IsValid ? SignetCli.Ok : SignetCli.Failed;
+            return result.IsValid && checkpointReport is not { Consistent: false } ? SignetCli.Ok : SignetCli.Failed;
         });
         return command;
     }

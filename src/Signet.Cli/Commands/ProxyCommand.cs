@@ -8,6 +8,7 @@ using Signet.Keys;
 using Signet.Mcp;
 using Signet.Mcp.Recording;
 using Signet.Receipts;
+using Signet.Transparency;
 
 namespace Signet.Cli.Commands;
 
@@ -48,6 +49,8 @@ internal static class ProxyCommand
             Description = "Longest message accepted from the client; a longer one is refused (default 64 MiB)",
             DefaultValueFactory = _ => LineProxyOptions.DefaultMaxLineBytes,
         };
+        var transparency = new TransparencyOptions();
+        var checkpointInterval = TransparencyOptions.Interval();
         var commandLine = new Argument<string[]>("command")
         {
             Description = "The MCP server's command and arguments, after --",
@@ -56,10 +59,11 @@ internal static class ProxyCommand
 
         var command = new Command(Name, "Sign every tools/call between an MCP client and a server: signet proxy [options] -- COMMAND [ARGS...]")
         {
-            home, signerName, target, durability, url, headers, logFile, verbose, maxLineBytes, commandLine,
+            home, signerName, target, durability, url, headers, logFile, verbose, maxLineBytes, checkpointInterval, commandLine,
         };
         keys.AddTo(command);
         recordingOptions.AddTo(command);
+        transparency.AddTo(command);
 
         command.SetAction(async (parse, ct) =>
         {
@@ -83,6 +87,8 @@ internal static class ProxyCommand
             {
                 throw new CliUsageException("--header applies only with --url");
             }
+            var interval = TransparencyOptions.ParseInterval(parse.GetValue(checkpointInterval)!);
+            _ = transparency.ResolveWitnesses(parse);
             var limit = parse.GetValue(maxLineBytes);
             if (limit < 1024)
             {
@@ -116,6 +122,10 @@ internal static class ProxyCommand
             };
             recordingOptions.ApplyTo(parse, settings);
             await using var recording = Recording.Open(settings, homeDirectory, parse.GetValue(durability) == "fast", console.Time, logging);
+            // After the log: on exit the log is closed first, so the last checkpoint covers every receipt.
+            recording.Checkpoints = recording.IsOpen
+                ? transparency.Start(parse, noTerminal, SignetHome.AuditDirectory(homeDirectory), key.Key, interval, logging)
+                : null;
             var recorder = recording.Recorder;
 
             if (endpointUri is not null)
@@ -249,6 +259,12 @@ internal static class ProxyCommand
 
         public IToolCallRecorder Recorder { get; }
 
+        /// <summary>Whether the audit log is open (a log that cannot be opened refuses every call instead).</summary>
+        public bool IsOpen => _audit is not null;
+
+        /// <summary>Signs checkpoints of the log; closed after it, so the last one covers every receipt.</summary>
+        public AuditCheckpointer? Checkpoints { get; set; }
+
         /// <summary>
         /// Opens the audit log and builds the recorder. A log that cannot be opened does not stop the proxy: every call
         /// is then refused with the cause (or, with --fail-open, forwarded unsigned and logged), so the user sees why in
@@ -282,6 +298,10 @@ internal static class ProxyCommand
             if (_audit is not null)
             {
                 await _audit.DisposeAsync();
+            }
+            if (Checkpoints is not null)
+            {
+                await Checkpoints.DisposeAsync();
             }
         }
     }

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Signet.Canonicalization;
 using Signet.Keys;
 using Signet.Receipts;
+using Signet.Transparency;
 
 namespace Signet.Cli.Commands;
 
@@ -13,7 +14,12 @@ internal static class VerifyCommand
 {
     public static Command Create(CliConsole console)
     {
-        var input = new Argument<string>("file") { Description = "A receipt, a JSON Lines file of receipts or audit records, or - for stdin" };
+        var input = new Argument<string?>("file") { Description = "A receipt, a JSON Lines file of receipts or audit records, or - for stdin", Arity = ArgumentArity.ZeroOrOne };
+        var proof = new Option<string?>("--proof") { HelpName = "FILE", Description = "Verify a tlog-proof from 'signet log prove' instead: the record, its receipt, and its inclusion in the signed checkpoint, offline (needs --log-key)" };
+        var logKey = new Option<string?>("--log-key") { HelpName = "VKEY", Description = "With --proof: the log's verifier key ('signet log checkpoint --verifier-key'), inline or a file" };
+        var witnessKeys = new Option<string[]>("--witness-key") { HelpName = "VKEY", Description = "With --proof: a witness's cosignature key (repeatable); by default all of them must have cosigned", AllowMultipleArgumentsPerToken = false };
+        var witnessCount = new Option<int?>("--witnesses") { HelpName = "N", Description = "With --proof: how many of the --witness-key witnesses must have cosigned (default: all)" };
+        var policyFile = new Option<string?>("--policy") { HelpName = "FILE", Description = "With --proof: a C2SP tlog-policy file naming the witnesses and the quorum, instead of --witness-key" };
         var pubkeys = new Option<string[]>("--pubkey")
         {
             Description = "A trusted key: ed25519:<base64>, bare base64, or a .pub file (repeatable)",
@@ -25,10 +31,23 @@ internal static class VerifyCommand
         var json = CommonOptions.Json();
         var command = new Command("verify", "Verify receipts; exit 0 when every one is valid, 1 otherwise")
         {
-            input, pubkeys, trusted, lax, allowExpired, json,
+            input, pubkeys, trusted, lax, allowExpired, json, proof, logKey, witnessKeys, witnessCount, policyFile,
         };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(proof) is { } proofFile)
+            {
+                if (parse.GetValue(input) is not null)
+                {
+                    throw new CliUsageException("give either a receipt file or --proof FILE, not both");
+                }
+                return await VerifyProof(console, parse, proofFile, parse.GetValue(logKey), parse.GetValue(witnessKeys) ?? [], parse.GetValue(witnessCount),
+                    parse.GetValue(policyFile), pubkeys, trusted, allowExpired, json, ct);
+            }
+            if (parse.GetValue(logKey) is not null || parse.GetValue(witnessKeys) is { Length: > 0 } || parse.GetValue(witnessCount) is not null || parse.GetValue(policyFile) is not null)
+            {
+                throw new CliUsageException("--log-key, --witness-key, --witnesses and --policy go with --proof");
+            }
             var keys = new List<PublicKey>();
             foreach (var k in parse.GetValue(pubkeys) ?? [])
             {
@@ -47,7 +66,7 @@ internal static class VerifyCommand
                 TimeProvider = console.Time,
             };
 
-            var path = parse.GetValue(input)!;
+            var path = parse.GetValue(input) ?? throw new CliUsageException("give a receipt file (or - for stdin), or --proof FILE");
             var bytes = path == "-"
                 ? await console.ReadStandardInputAsync(ct)
                 : await ReadInput(path, ct);
@@ -100,6 +119,129 @@ internal static class VerifyCommand
             return results.All(r => r.Result.IsValid) ? SignetCli.Ok : SignetCli.Failed;
         });
         return command;
+    }
+
+    /// <summary><c>verify --proof</c>: one receipt's inclusion in a signed, witnessed checkpoint, without the log.</summary>
+    private static async Task<int> VerifyProof(CliConsole console, ParseResult parse, string proofFile, string? logKeyText, string[] witnessKeyTexts, int? witnessCount,
+        string? policyFile, Option<string[]> pubkeys, Option<string?> trusted, Option<bool> allowExpired, Option<bool> json, CancellationToken ct)
+    {
+        if (logKeyText is null)
+        {
+            throw new CliUsageException("--proof needs --log-key VKEY: the log's verifier key ('signet log checkpoint --verifier-key' prints it), from a source you trust");
+        }
+        var logKey = ParseVerifierKey(logKeyText, "--log-key");
+        WitnessPolicy policy;
+        if (policyFile is not null)
+        {
+            if (witnessKeyTexts.Length > 0 || witnessCount is not null)
+            {
+                throw new CliUsageException("give either --policy or --witness-key/--witnesses");
+            }
+            policy = WitnessPolicy.Parse(await ReadInputText(policyFile, ct));
+        }
+        else
+        {
+            var witnesses = witnessKeyTexts.Select(k => ParseVerifierKey(k, "--witness-key")).ToList();
+            var required = witnessCount ?? witnesses.Count;
+            if (required < 0 || required > witnesses.Count)
+            {
+                throw new CliUsageException($"--witnesses {required}: give a number from 0 to the {witnesses.Count} --witness-key given");
+            }
+            policy = witnesses.Count == 0 ? WitnessPolicy.None : WitnessPolicy.Threshold(required, witnesses);
+        }
+        var keys = new List<PublicKey>();
+        foreach (var k in parse.GetValue(pubkeys) ?? [])
+        {
+            keys.Add(TrustedKeys.ParseKeyArgument(k));
+        }
+        if (parse.GetValue(trusted) is { } file)
+        {
+            keys.AddRange(TrustedKeys.Load(file));
+        }
+        TlogProof proof;
+        try
+        {
+            proof = TlogProof.Parse(await ReadInputText(proofFile, ct));
+        }
+        catch (SignetException e)
+        {
+            throw new SignetException($"{proofFile}: {e.Message}", e);
+        }
+        var result = AuditProof.Verify(proof, logKey, policy, new ReceiptVerificationOptions
+        {
+            TrustedKeys = keys,
+            TrustedAgentKeys = keys,
+            AllowExpired = parse.GetValue(allowExpired),
+            TimeProvider = console.Time,
+        });
+        var cosigned = result.Checkpoint?.Cosignatures ?? [];
+        if (parse.GetValue(json))
+        {
+            var report = new JsonObject
+            {
+                ["source"] = proofFile,
+                ["valid"] = result.IsValid,
+                ["index"] = result.Index,
+                ["origin"] = proof.Checkpoint.Checkpoint.Origin,
+                ["tree_size"] = proof.Checkpoint.Checkpoint.Size,
+                ["receipt_id"] = result.Receipt?.ReceiptId,
+                ["tool"] = result.Receipt?.Receipt?.Tool,
+                ["receipt_anchored"] = result.Receipt?.IsAnchored ?? false,
+                ["witnesses"] = new JsonArray([.. cosigned.Select(c => (JsonNode?)new JsonObject
+                {
+                    ["name"] = c.Witness,
+                    ["time"] = c.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+                })]),
+                ["quorum"] = policy.DescribeQuorum(),
+                ["problems"] = new JsonArray([.. result.Problems.Select(p => (JsonNode?)p)]),
+            };
+            await console.Out.WriteLineAsync(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        }
+        else if (result.IsValid)
+        {
+            await console.Out.WriteLineAsync($"OK    {proofFile}: receipt {result.Receipt?.ReceiptId} tool={result.Receipt?.Receipt?.Tool ?? "-"} is record {result.Index} of {proof.Checkpoint.Checkpoint.Origin} at size {proof.Checkpoint.Checkpoint.Size}");
+            await console.Out.WriteLineAsync(cosigned.Count == 0
+                ? "      no witness cosignature was required"
+                : $"      cosigned by {string.Join(", ", cosigned.Select(c => $"{c.Witness} ({c.Time.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z)"))}; policy: {policy.DescribeQuorum()}");
+            if (result.Receipt is { IsAnchored: false })
+            {
+                await console.Out.WriteLineAsync("      receipt signer checked for integrity only: pass --pubkey or --trusted-keys to anchor it");
+            }
+        }
+        else
+        {
+            await console.Out.WriteLineAsync($"FAIL  {proofFile}:");
+            foreach (var problem in result.Problems)
+            {
+                await console.Out.WriteLineAsync($"      {problem}");
+            }
+        }
+        return result.IsValid ? SignetCli.Ok : SignetCli.Failed;
+    }
+
+    private static NoteVerifierKey ParseVerifierKey(string text, string option)
+    {
+        try
+        {
+            return NoteVerifierKey.Parse(WitnessCommands.ReadKeyArgument(text));
+        }
+        catch (SignetException e)
+        {
+            throw new CliUsageException($"{option} {text}: {e.Message}");
+        }
+    }
+
+    private static async Task<string> ReadInputText(string path, CancellationToken ct)
+    {
+        var bytes = await ReadInput(path, ct);
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new SignetException($"{path}: not valid UTF-8");
+        }
     }
 
     private static async Task<byte[]> ReadInput(string path, CancellationToken ct)

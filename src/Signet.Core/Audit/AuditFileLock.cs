@@ -41,6 +41,24 @@ internal sealed class AuditFileLock : IDisposable
         }
     }
 
+    /// <summary>Takes the lock if nobody holds it; false otherwise. After true, the caller must call <see cref="Release"/>.</summary>
+    public bool TryAcquire()
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            return NativeFile.TryLockExclusive(_fd, _path);
+        }
+        try
+        {
+            _windowsHandle = new FileStream(_path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return true;
+        }
+        catch (IOException) when (File.Exists(_path))
+        {
+            return false;
+        }
+    }
+
     public void Release()
     {
         if (!OperatingSystem.IsWindows())

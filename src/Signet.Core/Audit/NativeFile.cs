@@ -12,6 +12,7 @@ internal static partial class NativeFile
 {
     private const int LockExclusive = 2;
     private const int LockUnlock = 8;
+    private const int LockNonBlocking = 4;
     private const int ReadOnly = 0;
     private const int ReadWrite = 2;
 
@@ -61,6 +62,24 @@ internal static partial class NativeFile
                 throw Error($"cannot lock {path}", errno);
             }
         }
+    }
+
+    /// <summary>Takes an exclusive flock without waiting; false when another descriptor holds one.</summary>
+    public static bool TryLockExclusive(int fd, string path)
+    {
+        while (Flock(fd, LockExclusive | LockNonBlocking) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == 11 || errno == 35) // EWOULDBLOCK (Linux 11, BSD/macOS 35): held elsewhere
+            {
+                return false;
+            }
+            if (errno != 4)
+            {
+                throw Error($"cannot lock {path}", errno);
+            }
+        }
+        return true;
     }
 
     /// <summary>Releases the flock held through this descriptor.</summary>
