@@ -34,11 +34,13 @@ internal static class LogCommands
         var allowUnsigned = new Option<bool>("--allow-unsigned") { Description = "With --bundle: accept an unsigned manifest (a reference bundle), integrity only" };
         var checkpoint = new Option<string?>("--checkpoint") { HelpName = "FILE", Description = "A signed checkpoint kept elsewhere (a witness's copy, a ticket, 'log checkpoint --save'): the log must be a consistent extension of it" };
         var logKey = new Option<string?>("--log-key") { HelpName = "VKEY", Description = "With --checkpoint: the log's verifier key the checkpoint must be signed with (default: a key in HOME/keys whose default origin it names)" };
+        var witnessKeys = new Option<string[]>("--witness-key") { HelpName = "VKEY", Description = "With --checkpoint or --bundle: a witness whose cosignature the checkpoint must carry (repeatable; all of them unless --witnesses)", AllowMultipleArgumentsPerToken = false };
+        var witnessCount = new Option<int?>("--witnesses") { HelpName = "N", Description = "How many of the --witness-key witnesses must have cosigned (default: all)" };
         var tiles = new Option<string?>("--tiles") { HelpName = "DIR", Description = "With --checkpoint: the folder holding the tile/ kept with it (default: the checkpoint file's folder, when it has one), to name the first record that differs" };
         var json = CommonOptions.Json();
         var command = new Command("verify", "Walk the chain across all day files; exit 0 when intact, 1 at the first break")
         {
-            home, signatures, pubkeys, trusted, expectTip, bundle, allowUnsigned, checkpoint, logKey, tiles, json,
+            home, signatures, pubkeys, trusted, expectTip, bundle, allowUnsigned, checkpoint, logKey, witnessKeys, witnessCount, tiles, json,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -51,9 +53,15 @@ internal static class LogCommands
             {
                 keys.AddRange(TrustedKeys.Load(file));
             }
+            var policy = LogTransparencyCommands.Policy(parse.GetValue(witnessKeys) ?? [], parse.GetValue(witnessCount));
+            var checkpointKey = parse.GetValue(logKey) is { } keyText ? LogTransparencyCommands.ParseLogKey(keyText) : null;
             if (parse.GetValue(bundle) is { } bundleDir)
             {
-                return await VerifyBundle(console, bundleDir, keys, parse.GetValue(signatures), parse.GetValue(allowUnsigned), parse.GetValue(json));
+                if (parse.GetValue(checkpoint) is not null || parse.GetValue(tiles) is not null)
+                {
+                    throw new CliUsageException("--checkpoint and --tiles check the log, not a bundle (a bundle carries its checkpoint)");
+                }
+                return await VerifyBundle(console, bundleDir, keys, parse.GetValue(signatures), parse.GetValue(allowUnsigned), parse.GetValue(json), checkpointKey, policy);
             }
             if (parse.GetValue(expectTip) is { } tip && !Signet.Canonicalization.SignetHash.IsWellFormed(tip))
             {
@@ -61,12 +69,12 @@ internal static class LogCommands
             }
             var homeDir = CommonOptions.ResolveHome(parse.GetValue(home), console);
             var directory = SignetHome.AuditDirectory(homeDir);
-            if (parse.GetValue(checkpoint) is null && (parse.GetValue(logKey) is not null || parse.GetValue(tiles) is not null))
+            if (parse.GetValue(checkpoint) is null && (checkpointKey is not null || parse.GetValue(tiles) is not null || policy is not null))
             {
-                throw new CliUsageException("--log-key and --tiles go with --checkpoint");
+                throw new CliUsageException("--log-key, --witness-key and --tiles go with --checkpoint or --bundle");
             }
             var checkpointReport = parse.GetValue(checkpoint) is { } checkpointFile
-                ? LogTransparencyCommands.VerifyCheckpointFile(console, homeDir, directory, checkpointFile, parse.GetValue(logKey), parse.GetValue(tiles))
+                ? LogTransparencyCommands.VerifyCheckpointFile(console, homeDir, directory, checkpointFile, checkpointKey, policy, parse.GetValue(tiles))
                 : null;
             var result = AuditVerifier.Verify(directory, new AuditVerifyOptions
             {
@@ -193,7 +201,8 @@ internal static class LogCommands
         },
     };
 
-    private static async Task<int> VerifyBundle(CliConsole console, string directory, List<PublicKey> keys, bool signatures, bool allowUnsigned, bool json)
+    private static async Task<int> VerifyBundle(CliConsole console, string directory, List<PublicKey> keys, bool signatures, bool allowUnsigned, bool json,
+        Signet.Transparency.NoteVerifierKey? checkpointKey, Signet.Transparency.WitnessPolicy? policy)
     {
         var verdict = AuditBundle.Verify(directory, new AuditBundleVerifyOptions
         {
@@ -201,6 +210,8 @@ internal static class LogCommands
             AllowUnsigned = allowUnsigned,
             VerifySignatures = signatures,
             ReceiptTrustedKeys = [],
+            CheckpointKey = checkpointKey,
+            WitnessPolicy = policy,
         });
         if (json)
         {
@@ -211,6 +222,8 @@ internal static class LogCommands
                 ["chain_tip_record_hash"] = verdict.ChainTipRecordHash,
                 ["signer"] = verdict.SignerKey?.Text,
                 ["anchored"] = verdict.IsAnchored,
+                ["checkpoint_size"] = verdict.Checkpoint?.Checkpoint.Size,
+                ["checkpoint_witnesses"] = verdict.Checkpoint is { } cp ? new JsonArray([.. cp.Cosignatures.Select(c => (JsonNode)c.Witness)]) : null,
                 ["problems"] = new JsonArray([.. verdict.Problems.Select(p => (JsonNode)p)]),
                 ["warnings"] = new JsonArray([.. verdict.Warnings.Select(p => (JsonNode)p)]),
             };
@@ -221,6 +234,11 @@ internal static class LogCommands
             await console.Out.WriteLineAsync(verdict.IsValid
                 ? $"bundle valid: {verdict.RecordCount} records, tip {verdict.ChainTipRecordHash}, manifest signed by {verdict.SignerKey?.Text ?? "nobody"}{(verdict.IsAnchored ? " (trusted)" : "")}"
                 : $"bundle INVALID ({directory})");
+            if (verdict.Checkpoint is { } checkpointOk)
+            {
+                await console.Out.WriteLineAsync($"  checkpoint: {checkpointOk.Checkpoint.Origin} at size {checkpointOk.Checkpoint.Size} covers the first {checkpointOk.Checkpoint.Size} records" +
+                    (checkpointOk.Cosignatures.Count == 0 ? "" : $"; cosigned by {string.Join(", ", checkpointOk.Cosignatures.Select(c => c.Witness))}"));
+            }
             foreach (var p in verdict.Problems)
             {
                 await console.Out.WriteLineAsync($"  problem: {p}");
@@ -415,6 +433,9 @@ internal static class LogCommands
             await console.Out.WriteLineAsync($"chain start prev_hash: {export.ChainStartPrevHash}");
             await console.Out.WriteLineAsync($"chain tip record_hash: {export.ChainTipRecordHash}");
             await console.Out.WriteLineAsync($"manifest signed by:    {export.SignerKey}");
+            await console.Out.WriteLineAsync(export.CheckpointSize is { } size
+                ? $"checkpoint:            size {size} (the log's latest, with its cosignatures)"
+                : "checkpoint:            none (sign one with 'signet log checkpoint' before exporting, so the bundle can be checked against witnesses)");
             await console.Out.WriteLineAsync($"check it offline with: signet log verify --bundle {export.Directory} --pubkey {export.SignerKey}");
             return SignetCli.Ok;
         });

@@ -357,7 +357,7 @@ internal static class LogTransparencyCommands
     }
 
     /// <summary>The checkpoint part of <c>log verify --checkpoint</c>: the signature, then the consistency of the log with it.</summary>
-    internal static CheckpointReport VerifyCheckpointFile(CliConsole console, string home, string auditDirectory, string file, string? logKeyText, string? tiles)
+    internal static CheckpointReport VerifyCheckpointFile(CliConsole console, string home, string auditDirectory, string file, NoteVerifierKey? logKey, WitnessPolicy? policy, string? tiles)
     {
         SignedCheckpoint signed;
         try
@@ -371,19 +371,8 @@ internal static class LogTransparencyCommands
         var origin = signed.Checkpoint.Origin;
         string signature;
         var signatureOk = true;
-        NoteVerifierKey? key = null;
-        if (logKeyText is not null)
-        {
-            try
-            {
-                key = NoteVerifierKey.Parse(WitnessCommands.ReadKeyArgument(logKeyText));
-            }
-            catch (SignetException e)
-            {
-                throw new CliUsageException($"--log-key {logKeyText}: {e.Message}");
-            }
-        }
-        else
+        var key = logKey;
+        if (key is null)
         {
             // A key of this home whose default origin the checkpoint names: the log's own key.
             var store = KeyStore.ForHome(home, console.Time);
@@ -405,8 +394,9 @@ internal static class LogTransparencyCommands
         {
             try
             {
-                signed.Verify(key);
-                signature = $"signed by {key.Name}+{key.KeyId:x8}" + (logKeyText is null ? " (a key of this home)" : "");
+                var verified = signed.Verify(key, policy);
+                signature = $"signed by {key.Name}+{key.KeyId:x8}" + (logKey is null ? " (a key of this home)" : "")
+                    + (verified.Cosignatures.Count == 0 ? "" : $", cosigned by {string.Join(", ", verified.Cosignatures.Select(c => c.Witness))}");
             }
             catch (CheckpointVerificationException e)
             {
@@ -455,5 +445,52 @@ internal static class LogTransparencyCommands
             ["first_different_line"] = Check.File is null ? null : Check.Line,
             ["message"] = Check.Message,
         };
+    }
+
+    /// <summary>A log verifier key given inline or in a file; a malformed one is a usage error.</summary>
+    internal static NoteVerifierKey ParseLogKey(string text)
+    {
+        try
+        {
+            return NoteVerifierKey.Parse(WitnessCommands.ReadKeyArgument(text));
+        }
+        catch (SignetException e)
+        {
+            throw new CliUsageException($"--log-key {text}: {e.Message}");
+        }
+    }
+
+    /// <summary>The witness policy of <c>--witness-key</c> (repeatable) and <c>--witnesses N</c>; null when none is given.</summary>
+    internal static WitnessPolicy? Policy(string[] witnessKeys, int? required)
+    {
+        if (witnessKeys.Length == 0)
+        {
+            return required is null or 0 ? null : throw new CliUsageException("--witnesses counts --witness-key witnesses; give them");
+        }
+        var keys = new List<NoteVerifierKey>();
+        foreach (var text in witnessKeys)
+        {
+            try
+            {
+                keys.Add(NoteVerifierKey.Parse(WitnessCommands.ReadKeyArgument(text)));
+            }
+            catch (SignetException e)
+            {
+                throw new CliUsageException($"--witness-key {text}: {e.Message}");
+            }
+        }
+        var n = required ?? keys.Count;
+        if (n < 0 || n > keys.Count)
+        {
+            throw new CliUsageException($"--witnesses {n}: give a number from 0 to the {keys.Count} --witness-key given");
+        }
+        try
+        {
+            return WitnessPolicy.Threshold(n, keys);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliUsageException($"--witness-key: {e.Message}");
+        }
     }
 }

@@ -23,7 +23,10 @@ public static class AuditBundle
     /// <summary>The human-readable summary.</summary>
     public const string SummaryFileName = "hash-summary.txt";
 
-    private static readonly string[] BundleFiles = [RecordsFileName, ManifestFileName, SummaryFileName, "trust-bundle.json"];
+    /// <summary>The latest signed checkpoint of the log (with its cosignatures), when it covers records in the bundle.</summary>
+    public const string CheckpointFileName = "checkpoint";
+
+    private static readonly string[] BundleFiles = [RecordsFileName, ManifestFileName, SummaryFileName, CheckpointFileName, "trust-bundle.json"];
 
     /// <summary>
     /// Keys and hashes written as <c>signet key show</c> prints them (<c>+</c>, not <c>\u002B</c>). The signature covers
@@ -67,6 +70,7 @@ public static class AuditBundle
             long count = 0;
             string? start = null, tip = null, earliest = null, latest = null;
             var expected = SignetHash.Genesis;
+            var leaves = new List<byte[]>();
             using (var records = new FileStream(recordsPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
             {
                 var files = AuditRecordFormat.ChainFiles(Path.GetFullPath(auditDirectory));
@@ -100,6 +104,7 @@ public static class AuditBundle
                         }
                         records.Write(line.Bytes);
                         records.WriteByte((byte)'\n');
+                        leaves.Add(Signet.Transparency.MerkleTree.LeafHash(line.Bytes));
                         sha.AppendData(line.Bytes);
                         sha.AppendData("\n"u8);
                     }
@@ -127,6 +132,12 @@ public static class AuditBundle
                 ["records_sha256"] = recordsSha,
                 ["has_trust_bundle"] = false,
             };
+            var checkpoint = LatestCheckpointCovering(auditDirectory, leaves);
+            if (checkpoint is not null)
+            {
+                manifest["checkpoint_size"] = checkpoint.Checkpoint.Size;
+                WriteDurable(Path.Combine(output, CheckpointFileName), checkpoint.ToString());
+            }
             var signature = key.Sign(JsonCanonicalizer.Canonicalize(manifest));
             manifest["signature"] = new JsonObject
             {
@@ -138,9 +149,11 @@ public static class AuditBundle
             WriteDurable(Path.Combine(output, ManifestFileName), manifest.ToJsonString(ManifestJson) + "\n");
             WriteDurable(Path.Combine(output, SummaryFileName),
                 $"signet-evidence-bundle-summary\nrecords: {count}\nrecords.jsonl sha256: {recordsSha}\nchain start prev_hash: {start}\n" +
-                $"chain tip record_hash: {tip}\nearliest timestamp: {earliest ?? "-"}\nlatest timestamp: {latest ?? "-"}\nmanifest signed by: {key.PublicKey}\n");
+                $"chain tip record_hash: {tip}\nearliest timestamp: {earliest ?? "-"}\nlatest timestamp: {latest ?? "-"}\nmanifest signed by: {key.PublicKey}\n" +
+                (checkpoint is null ? "checkpoint: none (sign one with 'signet log checkpoint' before exporting)\n"
+                    : $"checkpoint: {checkpoint.Checkpoint.Origin} at size {checkpoint.Checkpoint.Size}, {checkpoint.Note.Signatures.Count} signature(s)\n"));
             NativeFile.FsyncDirectory(output);
-            return new AuditBundleExport(output, count, start!, tip!, recordsSha, key.PublicKey);
+            return new AuditBundleExport(output, count, start!, tip!, recordsSha, key.PublicKey) { CheckpointSize = checkpoint?.Checkpoint.Size };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -222,6 +235,7 @@ public static class AuditBundle
 
         PublicKey? signer = null;
         var anchored = false;
+        var checkpointSize = Number(manifest, "checkpoint_size");
         if (manifest["signature"] is not JsonObject signature)
         {
             if (options.AllowUnsigned)
@@ -259,8 +273,16 @@ public static class AuditBundle
             }
         }
 
+        Signet.Transparency.CheckpointVerification? checkpointVerified = null;
+        var checkpointPath = Path.Combine(dir, CheckpointFileName);
+        if (checkpointSize is not null || File.Exists(checkpointPath))
+        {
+            checkpointVerified = VerifyCheckpoint(checkpointPath, recordsPath, checkpointSize, signer, options, problems, warnings);
+        }
+
         return new AuditBundleVerification
         {
+            Checkpoint = checkpointVerified,
             Problems = problems,
             Warnings = warnings,
             RecordCount = held,
@@ -269,6 +291,92 @@ public static class AuditBundle
             IsAnchored = anchored,
             Chain = chain,
         };
+    }
+
+    /// <summary>
+    /// The log's latest checkpoint when the exported records extend it (its first Size records hash to its root), null
+    /// when there is none or it covers more records than were exported.
+    /// </summary>
+    /// <exception cref="SignetException">The log does not extend its own checkpoint: exporting it as evidence would hide that.</exception>
+    private static Signet.Transparency.SignedCheckpoint? LatestCheckpointCovering(string auditDirectory, List<byte[]> leaves)
+    {
+        var latest = new Signet.Transparency.AuditCheckpoints(auditDirectory).Latest();
+        if (latest is null || latest.Checkpoint.Size > leaves.Count)
+        {
+            return null;
+        }
+        var root = Signet.Transparency.MerkleTree.Root(leaves.GetRange(0, (int)latest.Checkpoint.Size));
+        if (!root.AsSpan().SequenceEqual(latest.Checkpoint.RootHash))
+        {
+            throw new SignetException($"the log's first {latest.Checkpoint.Size} records do not hash to the root of its checkpoint {Path.Combine(auditDirectory, Signet.Transparency.AuditCheckpoints.LatestFileName)}: records were changed after it was signed; run 'signet log verify --checkpoint' on a copy of a checkpoint kept elsewhere");
+        }
+        return latest;
+    }
+
+    /// <summary>The bundle's checkpoint: its size matches the manifest, the first Size records hash to its root, and it is signed by the log key.</summary>
+    private static Signet.Transparency.CheckpointVerification? VerifyCheckpoint(string checkpointPath, string recordsPath, long? statedSize, PublicKey? manifestSigner,
+        AuditBundleVerifyOptions options, List<string> problems, List<string> warnings)
+    {
+        if (!File.Exists(checkpointPath))
+        {
+            problems.Add($"the manifest states a checkpoint of size {statedSize}, but {CheckpointFileName} is missing: it was removed from the bundle");
+            return null;
+        }
+        Signet.Transparency.SignedCheckpoint checkpoint;
+        try
+        {
+            checkpoint = Signet.Transparency.SignedCheckpoint.Parse(File.ReadAllText(checkpointPath, new UTF8Encoding(false, throwOnInvalidBytes: true)));
+        }
+        catch (Exception e) when (e is SignetException or DecoderFallbackException)
+        {
+            problems.Add($"{CheckpointFileName}: {e.Message}");
+            return null;
+        }
+        var size = checkpoint.Checkpoint.Size;
+        if (statedSize != size)
+        {
+            problems.Add($"{CheckpointFileName} has size {size}, the manifest states {(statedSize is null ? "none" : statedSize)}");
+        }
+        var leaves = new List<byte[]>();
+        using (var reader = new AuditLineReader(recordsPath))
+        {
+            while (leaves.Count < size && reader.TryRead(out var line))
+            {
+                if (line.Bytes.AsSpan().IndexOfAnyExcept(" \t\r"u8) >= 0)
+                {
+                    leaves.Add(Signet.Transparency.MerkleTree.LeafHash(line.Bytes));
+                }
+            }
+        }
+        if (leaves.Count < size)
+        {
+            problems.Add($"{CheckpointFileName} covers {size} records, {RecordsFileName} holds {leaves.Count}");
+        }
+        else if (!Signet.Transparency.MerkleTree.Root(leaves).AsSpan().SequenceEqual(checkpoint.Checkpoint.RootHash))
+        {
+            problems.Add($"the first {size} records of {RecordsFileName} do not hash to the checkpoint's root: records were changed, removed, inserted or reordered");
+        }
+        var logKey = options.CheckpointKey;
+        if (logKey is null)
+        {
+            if (manifestSigner is null)
+            {
+                problems.Add($"{CheckpointFileName} cannot be checked: no log key was given and the manifest is not signed");
+                return null;
+            }
+            // The manifest's signer is the log's key when the same user exported the log they signed.
+            logKey = Signet.Transparency.NoteVerifierKey.ForSignatures(checkpoint.Checkpoint.Origin, manifestSigner);
+            warnings.Add($"{CheckpointFileName} checked against the manifest signer's key (pass the log's verifier key to anchor it)");
+        }
+        try
+        {
+            return checkpoint.Verify(logKey, options.WitnessPolicy);
+        }
+        catch (Signet.Transparency.CheckpointVerificationException e)
+        {
+            problems.Add($"{CheckpointFileName}: {e.Message}");
+            return null;
+        }
     }
 
     /// <summary>The non-blank lines of a records file: what it holds, whether or not each line is a valid record.</summary>

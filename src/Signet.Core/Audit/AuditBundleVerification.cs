@@ -28,4 +28,7 @@ public sealed record AuditBundleVerification
 
     /// <summary>The chain walk over records.jsonl.</summary>
     public AuditVerifyResult? Chain { get; init; }
+
+    /// <summary>The bundle's checkpoint, verified (null when the bundle has none or it failed: see <see cref="Problems"/>).</summary>
+    public Signet.Transparency.CheckpointVerification? Checkpoint { get; init; }
 }

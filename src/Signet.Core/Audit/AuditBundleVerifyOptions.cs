@@ -19,4 +19,10 @@ public sealed record AuditBundleVerifyOptions
 
     /// <summary>Keys trusted as receipt signers when <see cref="VerifySignatures"/> is on.</summary>
     public IReadOnlyList<PublicKey> ReceiptTrustedKeys { get; init; } = [];
+
+    /// <summary>The log's note verifier key the bundle's checkpoint must be signed with (default: the manifest signer's key, under the checkpoint's origin).</summary>
+    public Signet.Transparency.NoteVerifierKey? CheckpointKey { get; init; }
+
+    /// <summary>The witnesses that must have cosigned the bundle's checkpoint (none by default).</summary>
+    public Signet.Transparency.WitnessPolicy? WitnessPolicy { get; init; }
 }

@@ -65,6 +65,12 @@ public sealed class TransparencyEndToEndTests : IDisposable
         File.WriteAllLines(stripped, File.ReadAllLines(proofFile).Where(l => !l.StartsWith("\u2014 w2.test/", StringComparison.Ordinal)));
         Assert.Equal(1, (await Cli("verify", "--proof", stripped, "--log-key", logKey, "--witness-key", w1.VerifierKey, "--witness-key", w2.VerifierKey)).ExitCode);
 
+        // An evidence bundle carries the cosigned checkpoint and is checked against both witnesses.
+        Assert.Equal(0, (await Cli("log", "export", "--home", Home, "--out", _dir.File("bundle"))).ExitCode);
+        var bundle = await Cli("log", "verify", "--bundle", _dir.File("bundle"), "--log-key", logKey, "--witness-key", w1.VerifierKey, "--witness-key", w2.VerifierKey);
+        Assert.True(bundle.ExitCode == 0, bundle.Out);
+        Assert.Contains("cosigned by w1.test/witness, w2.test/witness", bundle.Out, StringComparison.Ordinal);
+
         // The rewrite: record 5 deleted, every later hash recomputed, the derived files removed. The chain verifies.
         DeleteRecordAndRecomputeChain(5);
         Assert.Equal(0, (await Cli("log", "verify", "--home", Home)).ExitCode);
@@ -87,6 +93,12 @@ public sealed class TransparencyEndToEndTests : IDisposable
             var refused = Path.Combine(witnessHome, "witness", "logs", Witness.OriginHash(stored.Checkpoint.Origin), "refused");
             Assert.Contains(Directory.GetFiles(refused), f => Path.GetFileName(f).Contains("-fork-", StringComparison.Ordinal));
         }
+        // A bundle of the rewritten log carries a checkpoint no witness cosigned.
+        Assert.Equal(0, (await Cli("log", "export", "--home", Home, "--out", _dir.File("bundle2"))).ExitCode);
+        var rewritten = await Cli("log", "verify", "--bundle", _dir.File("bundle2"), "--log-key", logKey, "--witness-key", w1.VerifierKey, "--witness-key", w2.VerifierKey);
+        Assert.Equal(1, rewritten.ExitCode);
+        Assert.Contains("witness policy needs", rewritten.Out, StringComparison.Ordinal);
+
         // The proof made before the rewrite still verifies offline: the evidence outlives the log.
         Assert.Equal(0, (await Cli("verify", "--proof", proofFile, "--log-key", logKey, "--witness-key", w1.VerifierKey, "--witness-key", w2.VerifierKey)).ExitCode);
     }
