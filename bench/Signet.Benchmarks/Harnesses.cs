@@ -17,6 +17,7 @@ internal static class Harnesses
             "transport" => TransportHarness.RunAsync,
             "recorder" => RecorderHarness.RunAsync,
             "bridge" => BridgeHarness.RunAsync,
+            "witness" => WitnessHarness.RunAsync,
             _ => null,
         };
         if (run is null)
