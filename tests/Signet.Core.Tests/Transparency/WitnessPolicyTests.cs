@@ -219,4 +219,21 @@ public sealed class WitnessPolicyTests : IDisposable
 
         Assert.Throws<CheckpointVerificationException>(() => signed.WithSignatures([first, second]).Verify(LogSigner.VerifierKey, policy));
     }
+
+    [Fact]
+    public void Verify_WithACosignatureKeyAsTheLogKey_Throws()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Cosigned().Verify(NoteVerifierKey.ForCosignatures("example.com/log", _log.PublicKey)));
+
+        Assert.Contains("type 0x04", error.Message);
+    }
+
+    [Fact]
+    public void Threshold_InvalidCounts_OrTwoWitnessesWithOneName_Throw()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => WitnessPolicy.Threshold(3, [W1, W2]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WitnessPolicy.Threshold(-1, [W1]));
+        Assert.Throws<ArgumentException>(() => WitnessPolicy.Threshold(1, [W1, NoteVerifierKey.ForCosignatures("w1.example", _w2.PublicKey)]));
+        Assert.Throws<ArgumentException>(() => WitnessPolicy.Threshold(1, [LogSigner.VerifierKey]));
+    }
 }
