@@ -121,4 +121,23 @@ public sealed class AddCheckpointRequestTests : IDisposable
     {
         Assert.Throws<NoteFormatException>(() => AddCheckpointRequest.ParseConflict(body));
     }
+
+    [Fact]
+    public void UnprocessableReason_EmptyTreeWithTheEmptyRoot_IsNull_WithAnotherRoot_Says()
+    {
+        var signer = new NoteSigner("example.com/log", _log);
+        var empty = SignedCheckpoint.Create(new Checkpoint("example.com/log", 0, SHA256.HashData(ReadOnlySpan<byte>.Empty)), signer);
+        var wrong = SignedCheckpoint.Create(new Checkpoint("example.com/log", 0, new byte[32]), signer);
+
+        Assert.Null(AddCheckpointRequest.Parse(AddCheckpointRequest.Format(0, [], empty)).UnprocessableReason);
+        Assert.Contains("empty tree's root hash", AddCheckpointRequest.Parse(AddCheckpointRequest.Format(0, [], wrong)).UnprocessableReason);
+    }
+
+    [Fact]
+    public void UnprocessableReason_ProofFromOldSizeZero_Says()
+    {
+        Assert.Null(AddCheckpointRequest.Parse(AddCheckpointRequest.Format(0, [], Checkpoint())).UnprocessableReason);
+        Assert.Null(AddCheckpointRequest.Parse(AddCheckpointRequest.Format(3, Hashes(2), Checkpoint())).UnprocessableReason);
+        Assert.Contains("needs no consistency proof", AddCheckpointRequest.Parse(AddCheckpointRequest.Format(0, Hashes(1), Checkpoint())).UnprocessableReason);
+    }
 }
