@@ -70,7 +70,7 @@ public sealed class GoNoteCheck : IDisposable
 
     private static string? FindGo()
     {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Append("/usr/lib/go/bin"))
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
         {
             var candidate = Path.Combine(dir, "go");
             if (dir.Length > 0 && File.Exists(candidate))
