@@ -8,6 +8,7 @@ using Signet.Mcp;
 using Signet.Cli.Proxy;
 using Signet.Mcp.Recording;
 using Signet.Receipts;
+using Signet.Transparency;
 
 namespace Signet.Fuzz;
 
@@ -20,7 +21,7 @@ internal static class Targets
 {
     public delegate void Target(ReadOnlySpan<byte> input);
 
-    public static IEnumerable<string> Names => ["json", "receipt", "audit-line", "proxy-line"];
+    public static IEnumerable<string> Names => ["json", "receipt", "audit-line", "proxy-line", "note"];
 
     /// <summary>
     /// The target of that name. Touches no static field: under afl-fuzz, instrumented code must not run before
@@ -34,6 +35,7 @@ internal static class Targets
             "receipt" => ReceiptInput,
             "audit-line" => AuditLine,
             "proxy-line" => ProxyLine,
+            "note" => Note,
             _ => null,
         };
         return target is not null;
@@ -202,6 +204,66 @@ internal static class Targets
         Check(upstream, "the session ended before the client's input did");
         proxy.RunDownstreamAsync(new MemoryStream(bytes), timeout.Token).GetAwaiter().GetResult();
         proxy.FailPendingAsync("fuzz: end of input", timeout.Token).GetAwaiter().GetResult();
+    }
+
+    private static readonly NoteVerifierKey NoteKey = NoteVerifierKey.ForSignatures("example.com/log", Key.PublicKey);
+    private static readonly WitnessPolicy NotePolicy = WitnessPolicy.Threshold(1, [NoteVerifierKey.ForCosignatures("w.example", Key.PublicKey)]);
+
+    /// <summary>
+    /// The input as UTF-8 text to every transparency parser: each refuses with <see cref="NoteFormatException"/> only,
+    /// what one accepts it writes back unchanged (up to duplicate signature lines, kept once), and checkpoint
+    /// verification refuses with <see cref="CheckpointVerificationException"/> only.
+    /// </summary>
+    private static void Note(ReadOnlySpan<byte> input)
+    {
+        var text = Encoding.UTF8.GetString(input);
+        Refuse(() =>
+        {
+            var note = SignedNote.Parse(text);
+            Check(SignedNote.Parse(note.ToString()).ToString() == note.ToString(), "a signed note does not write back as it was read");
+            var signatureLines = text.AsSpan(note.Text.Length + 1).Count('\n');
+            Check(note.ToString() == text || note.Signatures.Count < signatureLines, "a signed note without duplicate signatures writes back differently");
+        });
+        Refuse(() => Check(Checkpoint.Parse(text).ToText() == text, "a checkpoint writes back differently"));
+        Refuse(() =>
+        {
+            var checkpoint = SignedCheckpoint.Parse(text);
+            try
+            {
+                checkpoint.Verify(NoteKey, NotePolicy);
+            }
+            catch (CheckpointVerificationException)
+            {
+            }
+        });
+        Refuse(() =>
+        {
+            var proof = TlogProof.Parse(text);
+            Check(TlogProof.Parse(proof.ToString()).ToString() == proof.ToString(), "a tlog proof does not write back as it was read");
+        });
+        Refuse(() =>
+        {
+            var body = AddCheckpointRequest.Parse(text);
+            _ = body.UnprocessableReason;
+            var again = AddCheckpointRequest.Format(body.OldSize, body.ConsistencyProof, body.Checkpoint);
+            Check(AddCheckpointRequest.Parse(again).Checkpoint.ToString() == body.Checkpoint.ToString(), "an add-checkpoint body does not write back");
+        });
+        Refuse(() => AddCheckpointRequest.ParseResponse(text));
+        Refuse(() => AddCheckpointRequest.ParseConflict(text));
+        Refuse(() => Check(WitnessPolicy.Parse(WitnessPolicy.Parse(text).ToString()).ToString() == WitnessPolicy.Parse(text).ToString(),
+            "a witness policy does not write back as it was read"));
+        NoteVerifierKey.TryParse(text, out _, out _);
+    }
+
+    private static void Refuse(Action parse)
+    {
+        try
+        {
+            parse();
+        }
+        catch (NoteFormatException)
+        {
+        }
     }
 
     private static void Check([DoesNotReturnIf(false)] bool condition, string message)

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace Signet.Transparency;
 
 /// <summary>A parsed tlog-witness <c>add-checkpoint</c> request: the old size, the consistency proof, the checkpoint note.</summary>
@@ -20,4 +22,24 @@ public sealed class AddCheckpointBody
 
     /// <summary>The submitted checkpoint note, not yet verified.</summary>
     public SignedCheckpoint Checkpoint { get; }
+
+    /// <summary>
+    /// Why tlog-witness requires a 422 Unprocessable Entity whatever the witness has stored, or null: a checkpoint of
+    /// size 0 whose root is not SHA-256 of the empty string, or a consistency proof sent with old size 0.
+    /// </summary>
+    public string? UnprocessableReason
+    {
+        get
+        {
+            if (Checkpoint.Checkpoint.Size == 0 && !Checkpoint.Checkpoint.RootHash.AsSpan().SequenceEqual(SHA256.HashData(ReadOnlySpan<byte>.Empty)))
+            {
+                return "a checkpoint of size 0 must have the empty tree's root hash, SHA-256 of the empty string";
+            }
+            if (OldSize == 0 && _consistencyProof.Length > 0)
+            {
+                return $"old size 0 needs no consistency proof, but {_consistencyProof.Length} hashes were sent";
+            }
+            return null;
+        }
+    }
 }

@@ -114,8 +114,10 @@ public sealed class Checkpoint
         {
             return "is empty";
         }
-        return NoteText.FindForbiddenCharacter(line, out _) is { } problem
-            ? $"{NoteText.Quote(line.Replace('\n', ' '))} has a {(line.Contains('\n') ? "newline" : problem)}"
-            : null;
+        if (line.Contains('\n'))
+        {
+            return $"{NoteText.Quote(line.Replace('\n', ' '))} has a newline";
+        }
+        return NoteText.FindForbiddenCharacter(line, out _) is { } problem ? $"{NoteText.Quote(line)} has a {problem}" : null;
     }
 }

@@ -85,7 +85,7 @@ public sealed class NoteSignature : IEquatable<NoteSignature>
     public override bool Equals(object? obj) => Equals(obj as NoteSignature);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(KeyName, KeyId, BinaryPrimitives.ReadInt32BigEndian(_signature.Length >= 4 ? _signature : new byte[4]));
+    public override int GetHashCode() => HashCode.Combine(KeyName, KeyId, _signature.Length, _signature[0], _signature[^1]);
 
     /// <summary>The signature line.</summary>
     public override string ToString() => ToLine();
