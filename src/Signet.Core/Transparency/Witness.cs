@@ -152,14 +152,10 @@ public sealed partial class Witness : IDisposable
                 }
                 return new WitnessResponse(409, AddCheckpointRequest.SizeContentType, AddCheckpointRequest.FormatConflict(state.Size));
             }
-            if (checkpoint.Size == 0 && !checkpoint.RootHash.AsSpan().SequenceEqual(EmptyRoot))
+            if (request.UnprocessableReason is { } unprocessable)
             {
-                Refused(request.Checkpoint, "bad-empty-root", "a checkpoint of size 0 must have the empty tree's root");
-                return Text(422, "a checkpoint of size 0 must carry the root hash of the empty tree (SHA-256 of nothing)");
-            }
-            if (request.OldSize == 0 && request.ConsistencyProof.Count > 0)
-            {
-                return Text(422, "old size 0 takes no consistency proof (the empty tree is consistent with every tree)");
+                Refused(request.Checkpoint, "unprocessable", unprocessable);
+                return Text(422, unprocessable);
             }
             if (request.OldSize == checkpoint.Size)
             {
@@ -224,8 +220,6 @@ public sealed partial class Witness : IDisposable
         _lock.Release();
         _lock.Dispose();
     }
-
-    private static readonly byte[] EmptyRoot = SHA256.HashData([]);
 
     private static string? VerifyLogSignature(SignedCheckpoint checkpoint, List<NoteVerifierKey> keys)
     {
