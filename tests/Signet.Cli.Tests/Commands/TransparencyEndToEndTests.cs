@@ -1,9 +1,11 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Signet.Audit;
 using Signet.Cli.Commands;
 using Signet.Keys;
+using Signet.Tests.Shared;
 using Signet.Transparency;
 
 namespace Signet.Cli.Tests.Commands;
@@ -65,6 +67,18 @@ public sealed class TransparencyEndToEndTests : IDisposable
         File.WriteAllLines(stripped, File.ReadAllLines(proofFile).Where(l => !l.StartsWith("\u2014 w2.test/", StringComparison.Ordinal)));
         Assert.Equal(1, (await Cli("verify", "--proof", stripped, "--log-key", logKey, "--witness-key", w1.VerifierKey, "--witness-key", w2.VerifierKey)).ExitCode);
 
+        // The same proof checked by Go's golang.org/x/mod: the checkpoint's log signature and both cosignatures with
+        // sumdb/note, the record's leaf hash and the inclusion proof with sumdb/tlog over the tiles kept with the checkpoint.
+        var proof = TlogProof.Parse(File.ReadAllText(proofFile));
+        var note = _dir.File("proof-checkpoint");
+        File.WriteAllText(note, proof.Checkpoint.ToString());
+        AssertGo(GoDriver.Run("notecheck", ["verify", logKey, note]));
+        AssertGo(GoDriver.Run("notecheck", ["verify-cosignature", w1.VerifierKey, note]));
+        AssertGo(GoDriver.Run("notecheck", ["verify-cosignature", w2.VerifierKey, note]));
+        var hashes = string.Join(',', proof.InclusionProof.Select(Convert.ToHexStringLower));
+        AssertGo(GoDriver.Run("tlogcheck", [saved, proof.Checkpoint.Checkpoint.Size.ToString(CultureInfo.InvariantCulture), Convert.ToHexStringLower(proof.Checkpoint.Checkpoint.RootHash)],
+            $"entry {proof.Index} {Convert.ToHexStringLower(proof.Extra!)}\nrecord {proof.Index} {hashes}\n"));
+
         // An evidence bundle carries the cosigned checkpoint and is checked against both witnesses.
         Assert.Equal(0, (await Cli("log", "export", "--home", Home, "--out", _dir.File("bundle"))).ExitCode);
         var bundle = await Cli("log", "verify", "--bundle", _dir.File("bundle"), "--log-key", logKey, "--witness-key", w1.VerifierKey, "--witness-key", w2.VerifierKey);
@@ -102,6 +116,9 @@ public sealed class TransparencyEndToEndTests : IDisposable
         // The proof made before the rewrite still verifies offline: the evidence outlives the log.
         Assert.Equal(0, (await Cli("verify", "--proof", proofFile, "--log-key", logKey, "--witness-key", w1.VerifierKey, "--witness-key", w2.VerifierKey)).ExitCode);
     }
+
+    private static void AssertGo((int ExitCode, string Stdout, string Stderr) run) =>
+        Assert.True(run.ExitCode == 0, $"Go refused ({run.ExitCode}): {run.Stdout}{run.Stderr}");
 
     private Task<CliRunner.Result> Cli(params string[] args) => CliRunner.RunAsync(args, env: new Dictionary<string, string?>(), time: TimeProvider.System);
 
