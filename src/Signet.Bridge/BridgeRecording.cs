@@ -86,6 +86,14 @@ public sealed class BridgeRecording : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await log.DisposeAsync().ConfigureAwait(false);
+        if (AfterLogClosed is { } after)
+        {
+            // With the log closed and the key still open: the CLI's last checkpoint covers every receipt.
+            await after().ConfigureAwait(false);
+        }
         key.Dispose();
     }
+
+    /// <summary>Run by <see cref="DisposeAsync"/> once the log is closed and before the key is disposed.</summary>
+    internal Func<ValueTask>? AfterLogClosed { get; set; }
 }

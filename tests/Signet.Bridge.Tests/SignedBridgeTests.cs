@@ -83,7 +83,15 @@ public sealed partial class SignedBridgeTests : IDisposable
     [Fact]
     public async Task CliBridge_SigtermDuringCall_FinishesTheCallStopsTheChildAndFlushesTheLog()
     {
-        KeyStore.ForHome(home).CreateUnencrypted("agent");
+        var agent = KeyStore.ForHome(home).CreateUnencrypted("agent").PublicKey;
+        // A witness the bridge publishes its checkpoints to: the one it signs on exit must carry its cosignature.
+        var logKey = Signet.Transparency.NoteVerifierKey.ForSignatures(Signet.Transparency.AuditCheckpoints.DefaultOrigin(agent), agent);
+        using var witnessKey = SigningKey.Generate();
+        using var witness = Signet.Transparency.Witness.Open(Path.Combine(home, "witness-state"), "w.test/witness", witnessKey, [logKey]);
+        var witnessOptions = new Signet.Bridge.Witness.WitnessServerOptions();
+        witnessOptions.Listen.Add("127.0.0.1:0");
+        await using var witnessServer = Signet.Bridge.Witness.WitnessServer.Create(witness, witnessOptions, NullLoggerFactory.Instance);
+        await witnessServer.StartAsync();
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardError = true,
@@ -91,7 +99,7 @@ public sealed partial class SignedBridgeTests : IDisposable
             UseShellExecute = false,
         };
         foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "signet.dll"), "bridge", "--home", home, "--key", "agent",
-            "--listen", "127.0.0.1:0", "--", "node", NpmPeers.ServerEverything, "stdio" })
+            "--listen", "127.0.0.1:0", "--witness", $"{new Uri(witnessServer.Addresses[0], "/")}={witness.VerifierKey}", "--", "node", NpmPeers.ServerEverything, "stdio" })
         {
             info.ArgumentList.Add(arg);
         }
@@ -148,6 +156,10 @@ public sealed partial class SignedBridgeTests : IDisposable
             var result = AuditVerifier.Verify(SignetHome.AuditDirectory(home), new AuditVerifyOptions { VerifySignatures = true });
             Assert.True(result.IsValid, result.Break?.Message);
             Assert.Equal(2, result.RecordCount);   // request (v1) and response (v2) of the call in flight
+            // On exit, after the last receipt: a checkpoint of both records, cosigned by the witness.
+            var checkpoint = Signet.Transparency.SignedCheckpoint.Parse(File.ReadAllText(Path.Combine(SignetHome.AuditDirectory(home), "checkpoint")));
+            Assert.Equal(2, checkpoint.Checkpoint.Size);
+            Assert.Single(checkpoint.Verify(logKey, Signet.Transparency.WitnessPolicy.Threshold(1, [witness.VerifierKey])).Cosignatures);
             lock (stderr)
             {
                 Assert.DoesNotContain(stderr.Skip(stderr.FindIndex(l => l == token) + 1), l => l.Contains(token, StringComparison.Ordinal));

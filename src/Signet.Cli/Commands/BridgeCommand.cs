@@ -4,7 +4,6 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Signet.Bridge;
-using Signet.Transparency;
 
 namespace Signet.Cli.Commands;
 
@@ -118,42 +117,35 @@ internal static class BridgeCommand
             using var loggerFactory = CreateLoggerFactory(parse.GetValue(logLevel)!);
             var keyName = keyOptions.ResolveName(parse, console);
             // Key and audit log first: a bridge that cannot sign must not start. Disposed last, after the bridge has
-            // stopped, so every receipt of a call in flight is flushed; the checkpoints after that, so the last one
-            // covers every receipt.
-            AuditCheckpointer? checkpoints = null;
-            try
+            // stopped, so every receipt of a call in flight is flushed; the last checkpoint is signed between the log's
+            // close and the key's, so it covers every receipt.
+            await using var recording = BridgeRecording.Open(homeDir, keyName, Passphrases.For(console, parse.GetValue(keyOptions.PassphraseFile)),
+                loggerFactory, console.Time);
+            var checkpoints = transparency.Start(parse, console, SignetHome.AuditDirectory(homeDir), recording.SigningKey, interval, loggerFactory);
+            if (checkpoints is not null)
             {
-                await using var recording = BridgeRecording.Open(homeDir, keyName, Passphrases.For(console, parse.GetValue(keyOptions.PassphraseFile)),
-                    loggerFactory, console.Time);
-                checkpoints = transparency.Start(parse, console, SignetHome.AuditDirectory(homeDir), recording.SigningKey, interval, loggerFactory);
-                var server = BridgeServer.Create(options, recording.CreateRecorder, loggerFactory, time: console.Time);
-                await using (server)
-                {
-                    using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-                    using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-                    await server.StartAsync(stop.Token);
-                    foreach (var (backendName, endpoint) in server.Endpoints)
-                    {
-                        await console.Error.WriteLineAsync($"signet bridge: '{backendName}' at {endpoint} (signing with key '{recording.KeyName}', {recording.PublicKey})");
-                    }
-                    try
-                    {
-                        await Task.Delay(Timeout.Infinite, stop.Token);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        await console.Error.WriteLineAsync("signet bridge: stopping (finishing calls in flight)");
-                    }
-                    await server.StopAsync(CancellationToken.None);
-                }
+                recording.AfterLogClosed = checkpoints.DisposeAsync;
             }
-            finally
+            var server = BridgeServer.Create(options, recording.CreateRecorder, loggerFactory, time: console.Time);
+            await using (server)
             {
-                if (checkpoints is not null)
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+                using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+                await server.StartAsync(stop.Token);
+                foreach (var (backendName, endpoint) in server.Endpoints)
                 {
-                    await checkpoints.DisposeAsync();
+                    await console.Error.WriteLineAsync($"signet bridge: '{backendName}' at {endpoint} (signing with key '{recording.KeyName}', {recording.PublicKey})");
                 }
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    await console.Error.WriteLineAsync("signet bridge: stopping (finishing calls in flight)");
+                }
+                await server.StopAsync(CancellationToken.None);
             }
             return SignetCli.Ok;
         });

@@ -92,16 +92,24 @@ public sealed partial class AuditCheckpointer : IAsyncDisposable
                     LogSigned(_logger, checkpoint.Checkpoint.Size, _store.LatestPath);
                 }
             }
-            catch (Exception e) when (e is SignetException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
+                // Beside the call path: whatever failed is reported, and the proxy or bridge runs on.
                 LogCheckpointFailed(_logger, e.Message);
                 return null;
             }
             Latest = checkpoint;
             if (_publisher is not null && NeedsPublishing(checkpoint))
             {
-                LastPublished = await _publisher.PublishAsync(checkpoint, _tree, _store, cancellationToken).ConfigureAwait(false);
-                Latest = LastPublished.Checkpoint;
+                try
+                {
+                    LastPublished = await _publisher.PublishAsync(checkpoint, _tree, _store, cancellationToken).ConfigureAwait(false);
+                    Latest = LastPublished.Checkpoint;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogPublishFailed(_logger, checkpoint.Checkpoint.Size, e.Message);
+                }
             }
             return Latest;
         }
@@ -164,6 +172,9 @@ public sealed partial class AuditCheckpointer : IAsyncDisposable
 
     [LoggerMessage(2, LogLevel.Error, "Could not sign a checkpoint of the audit log: {Reason}")]
     private static partial void LogCheckpointFailed(ILogger logger, string reason);
+
+    [LoggerMessage(4, LogLevel.Error, "Could not publish the checkpoint of size {Size} to the witnesses: {Reason}")]
+    private static partial void LogPublishFailed(ILogger logger, long size, string reason);
 
     [LoggerMessage(3, LogLevel.Warning, "The last checkpoint on close was not finished within {Seconds} s (a witness may be down)")]
     private static partial void LogCloseTimedOut(ILogger logger, double seconds);

@@ -41,9 +41,9 @@ public sealed class NoteVerifierKey : IEquatable<NoteVerifierKey>
     /// <summary>The vkey of a witness that makes <c>cosignature/v1</c> cosignatures (type 0x04).</summary>
     public static NoteVerifierKey ForCosignatures(string name, PublicKey key) => Create(name, CosignatureType, key);
 
-    /// <summary>Parses a vkey; throws <see cref="FormatException"/> saying what is wrong.</summary>
+    /// <summary>Parses a vkey; throws <see cref="NoteFormatException"/> saying what is wrong.</summary>
     public static NoteVerifierKey Parse(string vkey) =>
-        TryParse(vkey, out var key, out var error) ? key : throw new FormatException(error);
+        TryParse(vkey, out var key, out var error) ? key : throw new NoteFormatException("verifier key", 0, error);
 
     /// <summary>Parses a vkey without throwing; <paramref name="error"/> says what is wrong.</summary>
     public static bool TryParse(string? vkey, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NoteVerifierKey? key,

@@ -155,7 +155,7 @@ public sealed class NoteTests : IDisposable
     [InlineData("example.com/fop+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k", "does not match the name and key")]
     public void VerifierKeyParse_Malformed_SaysWhatIsWrong(string vkey, string reason)
     {
-        var error = Assert.Throws<FormatException>(() => NoteVerifierKey.Parse(vkey));
+        var error = Assert.Throws<NoteFormatException>(() => NoteVerifierKey.Parse(vkey));
 
         Assert.Contains(reason, error.Message);
     }
