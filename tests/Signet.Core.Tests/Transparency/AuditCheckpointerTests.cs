@@ -1,0 +1,112 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Time.Testing;
+using Signet.Audit;
+using Signet.Core.Tests.Audit;
+using Signet.Keys;
+using Signet.Transparency;
+
+namespace Signet.Core.Tests.Transparency;
+
+/// <summary>The checkpointer the proxy and bridge run beside the call path: on its timer, on close, and with a witness down.</summary>
+public sealed class AuditCheckpointerTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly SigningKey _key = SigningKey.Generate();
+
+    public void Dispose()
+    {
+        _dir.Dispose();
+        _key.Dispose();
+    }
+
+    [Fact]
+    public async Task Timer_SignsWhenTheLogGrew_AndCloseSignsTheRest()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var signer = new NoteSigner("example.test/log", _key);
+        await AppendAsync(0, 3);
+        var checkpointer = AuditCheckpointer.Start(_dir.Path, signer, new AuditCheckpointerOptions { Interval = TimeSpan.FromMinutes(1), TimeProvider = time });
+        try
+        {
+            Assert.Null(new AuditCheckpoints(_dir.Path).Latest());
+
+            time.Advance(TimeSpan.FromMinutes(1));
+            await WaitForSizeAsync(3);
+
+            await AppendAsync(3, 2);
+        }
+        finally
+        {
+            await checkpointer.DisposeAsync();
+        }
+
+        var latest = new AuditCheckpoints(_dir.Path).Latest()!;
+        Assert.Equal(5, latest.Checkpoint.Size);
+        latest.Verify(signer.VerifierKey);
+        Assert.Equal([3, 5], new AuditCheckpoints(_dir.Path).History().Select(c => c.Checkpoint.Size));
+    }
+
+    [Fact]
+    public async Task WitnessDown_IsReportedAndTheCheckpointIsStillSigned()
+    {
+        await AppendAsync(0, 2);
+        using var witnessKey = SigningKey.Generate();
+        var down = new WitnessEndpoint(new Uri($"http://127.0.0.1:{ClosedPort()}/"), NoteVerifierKey.ForCosignatures("down.test/witness", witnessKey.PublicKey));
+        await using var checkpointer = AuditCheckpointer.Start(_dir.Path, new NoteSigner("example.test/log", _key),
+            new AuditCheckpointerOptions { Interval = TimeSpan.FromHours(1), Witnesses = [down] });
+
+        var checkpoint = await checkpointer.CheckpointNowAsync();
+
+        Assert.Equal(2, checkpoint!.Checkpoint.Size);
+        var outcome = Assert.Single(checkpointer.LastPublished!.Outcomes);
+        Assert.Equal(WitnessFailureKind.Unreachable, outcome.Error!.Kind);
+    }
+
+    [Fact]
+    public async Task LogRewrittenBelowTheLatestCheckpoint_NothingIsSigned()
+    {
+        var signer = new NoteSigner("example.test/log", _key);
+        await AppendAsync(0, 4);
+        await using (var first = AuditCheckpointer.Start(_dir.Path, signer, new AuditCheckpointerOptions { Interval = TimeSpan.FromHours(1) }))
+        {
+            await first.CheckpointNowAsync();
+        }
+        // The second record changed in place (same length), and the tree's derived files dropped.
+        var file = Directory.GetFiles(_dir.Path, "*.jsonl").Single();
+        var lines = File.ReadAllLines(file);
+        lines[1] = lines[1].Replace("query 1 ", "query 9 ", StringComparison.Ordinal);
+        File.WriteAllLines(file, lines);
+        Directory.Delete(Path.Combine(_dir.Path, "tile"), recursive: true);
+
+        await using var second = AuditCheckpointer.Start(_dir.Path, signer, new AuditCheckpointerOptions { Interval = TimeSpan.FromHours(1) });
+        Assert.Null(await second.CheckpointNowAsync());
+        Assert.Equal(4, new AuditCheckpoints(_dir.Path).Latest()!.Checkpoint.Size);
+    }
+
+    private async Task WaitForSizeAsync(long size)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (new AuditCheckpoints(_dir.Path).Latest()?.Checkpoint.Size != size)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no checkpoint of size {size} within 30 s");
+            await Task.Delay(20);
+        }
+    }
+
+    private async Task AppendAsync(int start, int count)
+    {
+        await using var log = AuditLog.Open(_dir.Path);
+        for (var i = start; i < start + count; i++)
+        {
+            await log.AppendAsync(TestReceipts.V1(i));
+        }
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
