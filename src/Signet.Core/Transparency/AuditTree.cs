@@ -208,9 +208,9 @@ public sealed class AuditTree : IDisposable
             RequireSize(size, nameof(size));
             Guard(() =>
             {
-                for (var t = 0; t < Levels && size >> (8 * t) > 0; t++)
+                for (var t = 0; t < Levels && TilePath.Entries(size, t) > 0; t++)
                 {
-                    var count = size >> (8 * t);
+                    var count = TilePath.Entries(size, t);
                     var width = (int)(count % TilePath.Width);
                     if (width > 0)
                     {
@@ -278,7 +278,7 @@ public sealed class AuditTree : IDisposable
         }
     }
 
-    private static long FullTiles(long size, int level) => size >> (8 * (level + 1));
+    private static long FullTiles(long size, int level) => TilePath.FullTiles(size, level);
 
     /// <summary>Loads the state after the last full tile the index names, or says why it cannot be trusted.</summary>
     private string? Resume()
@@ -300,7 +300,7 @@ public sealed class AuditTree : IDisposable
         if (tiles == 0)
         {
             ResetState();
-            return null;
+            return _tiles.HasFull(0, 0) ? $"the resume index {_index.Path} is missing or damaged" : null;
         }
 
         var last = _index.Entries[tiles - 1];
