@@ -9,7 +9,7 @@ using Signet.Transparency;
 namespace Signet.Benchmarks;
 
 /// <summary>
-/// <c>--harness tree [DIR] [--records N] [--proof-leaves M] [--skip-appends]</c>: the Merkle tree over the audit log.
+/// <c>--harness tree [DIR] [--records N] [--proof-leaves M] [--skip-appends | --appends-only [--rounds R]]</c>: the Merkle tree over the audit log.
 /// (1) catches up the tiles of an N-record log (default 1,000,000) written without them, and reports the tile storage
 /// per record; (2) on an M-leaf tree (default 10,000,000, built by catching up a log of M small records
 /// <c>{"i":N}</c>) times inclusion and consistency proofs, produced and verified; (3) durable and fast append
@@ -27,11 +27,15 @@ internal static class TreeHarness
         using var key = SigningKey.Generate();
         var signer = new ReceiptSigner(key, "bench-agent", "bench");
 
-        await CatchUpBig(root, signer, records);
-        ProofTimes(root, proofLeaves);
+        var rounds = args.SkipWhile(a => a != "--rounds").Skip(1).Select(int.Parse).FirstOrDefault(2);
+        if (!args.Contains("--appends-only"))
+        {
+            await CatchUpBig(root, signer, records);
+            ProofTimes(root, proofLeaves);
+        }
         if (!args.Contains("--skip-appends"))
         {
-            for (var round = 0; round < 2; round++)
+            for (var round = 0; round < rounds; round++)
             {
                 foreach (var tree in new[] { false, true })
                 {
