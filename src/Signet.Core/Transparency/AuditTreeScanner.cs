@@ -55,7 +55,7 @@ internal static class AuditTreeScanner
             (offset, line) = (from.Offset, from.Line);
         }
 
-        var buffer = new byte[1 << 20];
+        var buffer = new byte[1 << 16];
         var scratch = new byte[4096];
         Span<byte> hash = stackalloc byte[MerkleTree.HashSize];
         for (var first = true; i < files.Length; i++, first = false)
