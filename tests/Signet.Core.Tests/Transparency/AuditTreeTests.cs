@@ -205,6 +205,19 @@ public sealed class AuditTreeTests
     }
 
     [Fact]
+    public void ReadEntry_RecordRewrittenSinceTreeBuilt_RefusesIt()
+    {
+        using var dir = new TempDirectory();
+        TreeTestLog.Append(dir.Path, "2026-12-01.jsonl", 0, 600);
+        using var tree = AuditTree.Open(dir.Path);
+        var path = dir.File("2026-12-01.jsonl");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("{\"i\":300,", "{\"i\":301,", StringComparison.Ordinal));
+        var e = Assert.Throws<SignetException>(() => tree.ReadEntry(300));
+        Assert.Contains("record 300 is no longer in the audit log", e.Message);
+        Assert.Equal(299, tree.ReadEntry(299).LineNumber - 1);
+    }
+
+    [Fact]
     public void Check_RecordInPartialTileRewritten_Found()
     {
         using var dir = new TempDirectory();
