@@ -119,12 +119,19 @@ public sealed class AuditTreeGoInteropTests
             Assert.Fail($"Go or golang.org/x/mod is missing: {Install}");
         }
         var source = Path.GetFullPath(Path.Combine(SharedVectors.Root, "..", "..", "interop", "go", "tlogcheck"));
-        var work = Path.Combine(Path.GetTempPath(), "signet-tlogcheck-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(work);
+        // One build per version of the driver's source, reused by later runs instead of left behind by each.
+        var version = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(source, "main.go"))))[..16];
+        var work = Path.Combine(Path.GetTempPath(), "signet-tlogcheck-" + version);
         var output = Path.Combine(work, "tlogcheck");
+        if (File.Exists(output))
+        {
+            return output;
+        }
+        Directory.CreateDirectory(work);
+        var building = output + "." + Environment.ProcessId;
         var start = new ProcessStartInfo(go!)
         {
-            ArgumentList = { "build", "-o", output, "." },
+            ArgumentList = { "build", "-o", building, "." },
             WorkingDirectory = source,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -145,6 +152,7 @@ public sealed class AuditTreeGoInteropTests
             Assert.Fail("go build of tlogcheck did not finish in 120 s");
         }
         Assert.True(process.ExitCode == 0, $"go build of tests/interop/go/tlogcheck failed ({Install}):\n{stdout.Result}{stderr.Result}");
+        File.Move(building, output, overwrite: true);
         return output;
     }
 
