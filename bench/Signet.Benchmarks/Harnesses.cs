@@ -14,6 +14,7 @@ internal static class Harnesses
             "proxy-url-shapes" => UrlShapesProbe.RunAsync,
             "audit" => AuditHarness.RunAsync,
             "audit-profile" => AuditProfile.RunAsync,
+            "tree" => TreeHarness.RunAsync,
             "transport" => TransportHarness.RunAsync,
             "recorder" => RecorderHarness.RunAsync,
             "bridge" => BridgeHarness.RunAsync,

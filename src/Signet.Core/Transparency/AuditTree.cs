@@ -18,6 +18,8 @@ namespace Signet.Transparency;
 public sealed class AuditTree : IDisposable
 {
     private const int Levels = 8;
+    private const int PendingTileBatch = 64;
+    private const int TileWriters = 8;
 
     private readonly object _gate = new();
     private readonly string _directory;
@@ -25,6 +27,7 @@ public sealed class AuditTree : IDisposable
     private readonly AuditTreeIndex _index;
     private readonly List<byte[]>[] _edge = new List<byte[]>[Levels + 1];
     private readonly List<AuditTreeIndexEntry> _newIndexEntries = [];
+    private readonly List<(int Level, long N, byte[] Data)> _pendingTiles = [];
     private long _size;
     private TreePosition _position;
     private TreePosition _partialStart;
@@ -208,9 +211,9 @@ public sealed class AuditTree : IDisposable
             RequireSize(size, nameof(size));
             Guard(() =>
             {
-                for (var t = 0; t < Levels && size >> (8 * t) > 0; t++)
+                for (var t = 0; t < Levels && TilePath.Entries(size, t) > 0; t++)
                 {
-                    var count = size >> (8 * t);
+                    var count = TilePath.Entries(size, t);
                     var width = (int)(count % TilePath.Width);
                     if (width > 0)
                     {
@@ -278,7 +281,7 @@ public sealed class AuditTree : IDisposable
         }
     }
 
-    private static long FullTiles(long size, int level) => size >> (8 * (level + 1));
+    private static long FullTiles(long size, int level) => TilePath.FullTiles(size, level);
 
     /// <summary>Loads the state after the last full tile the index names, or says why it cannot be trusted.</summary>
     private string? Resume()
@@ -300,7 +303,7 @@ public sealed class AuditTree : IDisposable
         if (tiles == 0)
         {
             ResetState();
-            return null;
+            return _tiles.HasFull(0, 0) ? $"the resume index {_index.Path} is missing or damaged" : null;
         }
 
         var last = _index.Entries[tiles - 1];
@@ -413,7 +416,15 @@ public sealed class AuditTree : IDisposable
         _written = 0;
         _repaired = 0;
         _newIndexEntries.Clear();
-        var end = AuditTreeScanner.Scan(_directory, _position, AddLeaf);
+        TreeScanEnd end;
+        try
+        {
+            end = AuditTreeScanner.Scan(_directory, _position, AddLeaf);
+        }
+        finally
+        {
+            WritePendingTiles();
+        }
         if (end.Stale)
         {
             if (rebuildReason is not null)
@@ -464,17 +475,10 @@ public sealed class AuditTree : IDisposable
             {
                 _edge[t][i].CopyTo(data, i * MerkleTree.HashSize);
             }
-            var n = FullTiles(_size, t) - 1;
-            if (_tiles.Write(t, n, data, _compare))
+            _pendingTiles.Add((t, FullTiles(_size, t) - 1, data));
+            if (_pendingTiles.Count == PendingTileBatch)
             {
-                if (_compare)
-                {
-                    _repaired++;
-                }
-                else
-                {
-                    _written++;
-                }
+                WritePendingTiles();
             }
             _edge[t].Clear();
             _edge[t + 1].Add(TileStore.FullTileRoot(data));
@@ -484,6 +488,35 @@ public sealed class AuditTree : IDisposable
             }
         }
         return true;
+    }
+
+    /// <summary>
+    /// Writes the full tiles completed so far, several at once: creating and renaming a file costs far more than
+    /// hashing the 256 records of a tile, and the file system overlaps them.
+    /// </summary>
+    private void WritePendingTiles()
+    {
+        if (_pendingTiles.Count == 0)
+        {
+            return;
+        }
+        var wrote = 0;
+        Parallel.ForEach(_pendingTiles, new ParallelOptions { MaxDegreeOfParallelism = TileWriters }, tile =>
+        {
+            if (_tiles.Write(tile.Level, tile.N, tile.Data, _compare))
+            {
+                Interlocked.Increment(ref wrote);
+            }
+        });
+        _pendingTiles.Clear();
+        if (_compare)
+        {
+            _repaired += wrote;
+        }
+        else
+        {
+            _written += wrote;
+        }
     }
 
     /// <summary>

@@ -38,7 +38,7 @@ internal sealed class AuditTreeChecker(string directory, long size, List<byte[]>
             {
                 if (i >= _shadow[t].Count || !edge[t][i].AsSpan().SequenceEqual(_shadow[t][i]))
                 {
-                    var index = (size >> (8 * (t + 1)) << (8 * (t + 1))) + ((long)i << (8 * t));
+                    var index = ((TilePath.FullTiles(size, t) * TilePath.Width) + i) << (8 * t);
                     var place = t == 0 ? _places[i] : default;
                     return new AuditTreeCheck
                     {
@@ -66,7 +66,7 @@ internal sealed class AuditTreeChecker(string directory, long size, List<byte[]>
         }
         for (var t = 0; t < _shadow.Length - 1 && _shadow[t].Count == TilePath.Width; t++)
         {
-            var n = (_leaves >> (8 * (t + 1))) - 1;
+            var n = TilePath.FullTiles(_leaves, t) - 1;
             var data = new byte[TilePath.FullBytes];
             for (var i = 0; i < TilePath.Width; i++)
             {

@@ -12,6 +12,12 @@ internal static class TilePath
     /// <summary>Bytes in a full tile.</summary>
     public const int FullBytes = Width * MerkleTree.HashSize;
 
+    /// <summary>Full tiles at tile level <paramref name="level"/> in a tree of <paramref name="size"/> leaves.</summary>
+    public static long FullTiles(long size, int level) => 8 * (level + 1) >= 64 ? 0 : size >> (8 * (level + 1));
+
+    /// <summary>Hashes at tile level <paramref name="level"/> (complete subtrees of 256^level leaves) in a tree of <paramref name="size"/> leaves.</summary>
+    public static long Entries(long size, int level) => 8 * level >= 64 ? 0 : size >> (8 * level);
+
     /// <summary>The relative path (with '/') of tile <paramref name="n"/> at <paramref name="level"/>, partial when <paramref name="width"/> is below 256.</summary>
     public static string Of(int level, long n, int width = Width)
     {
