@@ -13,7 +13,7 @@ internal static class GoDriver
     private const string GoPath = "/usr/share/gocode";
     private const string Install = "install golang-go golang-golang-x-mod-dev (apt-get install golang-go golang-golang-x-mod-dev; .ci/run does)";
     private static readonly Dictionary<string, Lazy<string>> Built = new(StringComparer.Ordinal);
-    private static readonly string Work = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "signet-go-" + Environment.ProcessId);
+    private static readonly string Work = System.IO.Path.GetTempPath();
 
     /// <summary>The built program <paramref name="name"/> (<c>notecheck</c>, <c>tlogcheck</c>).</summary>
     public static string Path(string name)
@@ -40,20 +40,29 @@ internal static class GoDriver
         {
             throw new InvalidOperationException($"golang.org/x/mod is not in {GoPath}: {Install}");
         }
-        Directory.CreateDirectory(Work);
         var source = System.IO.Path.Combine(RepositoryRoot(), "tests", "interop", "go", name);
-        var binary = System.IO.Path.Combine(Work, name);
-        var (code, _, stderr) = Execute(go, ["build", "-o", binary, "."], source, new Dictionary<string, string>
+        // One build per version of the program's source, reused by later runs instead of left behind by each.
+        var version = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(System.IO.Path.Combine(source, "main.go"))))[..16];
+        var folder = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"signet-go-{name}-{version}");
+        var binary = System.IO.Path.Combine(folder, name);
+        if (File.Exists(binary))
+        {
+            return binary;
+        }
+        Directory.CreateDirectory(folder);
+        var building = binary + "." + Environment.ProcessId;
+        var (code, _, stderr) = Execute(go, ["build", "-o", building, "."], source, new Dictionary<string, string>
         {
             ["GO111MODULE"] = "off",
-            ["GOPATH"] = System.IO.Path.Combine(Work, "gopath") + ":" + GoPath,
-            ["GOCACHE"] = System.IO.Path.Combine(Work, "gocache"),
+            ["GOPATH"] = folder + ":" + GoPath,
+            ["GOCACHE"] = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "signet-go-cache"),
             ["GOFLAGS"] = "",
         }, null);
         if (code != 0)
         {
             throw new InvalidOperationException($"go build of {source} failed ({code}): {stderr}");
         }
+        File.Move(building, binary, overwrite: true);
         return binary;
     }
 

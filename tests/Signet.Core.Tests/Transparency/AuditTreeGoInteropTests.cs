@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Signet.Audit;
 using Signet.Core.Tests.Audit;
+using Signet.Tests.Shared;
 using Signet.Transparency;
 
 namespace Signet.Core.Tests.Transparency;
@@ -12,8 +13,6 @@ namespace Signet.Core.Tests.Transparency;
 /// </summary>
 public sealed class AuditTreeGoInteropTests
 {
-    private const string Install = "install golang-go golang-golang-x-mod-dev (Debian/Ubuntu: apt-get install golang-go golang-golang-x-mod-dev)";
-    private static readonly Lazy<string> Driver = new(BuildDriver);
 
     [Fact]
     public async Task GoTlog_LogWrittenByAuditLog_AgreesOnRootEntriesAndProofs()
@@ -91,73 +90,7 @@ public sealed class AuditTreeGoInteropTests
 
     private static (int Code, string Output) Run(string directory, long size, string root, string commands)
     {
-        var start = new ProcessStartInfo(Driver.Value)
-        {
-            ArgumentList = { directory, size.ToString(System.Globalization.CultureInfo.InvariantCulture), root },
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.StandardInput.Write(commands);
-        process.StandardInput.Close();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
-        {
-            process.Kill();
-            Assert.Fail("tlogcheck did not finish in 60 s");
-        }
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        var (code, stdout, stderr) = GoDriver.Run("tlogcheck", [directory, size.ToString(System.Globalization.CultureInfo.InvariantCulture), root], commands);
+        return (code, stdout + stderr);
     }
-
-    private static string BuildDriver()
-    {
-        var go = FindOnPath("go");
-        if (go is null || !Directory.Exists("/usr/share/gocode/src/golang.org/x/mod/sumdb/tlog"))
-        {
-            Assert.Fail($"Go or golang.org/x/mod is missing: {Install}");
-        }
-        var source = Path.GetFullPath(Path.Combine(SharedVectors.Root, "..", "..", "interop", "go", "tlogcheck"));
-        // One build per version of the driver's source, reused by later runs instead of left behind by each.
-        var version = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(source, "main.go"))))[..16];
-        var work = Path.Combine(Path.GetTempPath(), "signet-tlogcheck-" + version);
-        var output = Path.Combine(work, "tlogcheck");
-        if (File.Exists(output))
-        {
-            return output;
-        }
-        Directory.CreateDirectory(work);
-        var building = output + "." + Environment.ProcessId;
-        var start = new ProcessStartInfo(go!)
-        {
-            ArgumentList = { "build", "-o", building, "." },
-            WorkingDirectory = source,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["GO111MODULE"] = "off";
-        start.Environment["GOPATH"] = work + ":/usr/share/gocode";
-        start.Environment["GOFLAGS"] = "";
-        if (!start.Environment.ContainsKey("GOCACHE") || string.IsNullOrEmpty(start.Environment["GOCACHE"]))
-        {
-            start.Environment["GOCACHE"] = Path.Combine(Path.GetTempPath(), "signet-go-cache");
-        }
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
-        {
-            process.Kill();
-            Assert.Fail("go build of tlogcheck did not finish in 120 s");
-        }
-        Assert.True(process.ExitCode == 0, $"go build of tests/interop/go/tlogcheck failed ({Install}):\n{stdout.Result}{stderr.Result}");
-        File.Move(building, output, overwrite: true);
-        return output;
-    }
-
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-            .Select(d => Path.Combine(d, name))
-            .FirstOrDefault(File.Exists);
 }

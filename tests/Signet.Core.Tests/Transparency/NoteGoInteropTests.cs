@@ -1,50 +1,22 @@
-using System.Diagnostics;
 using Signet.Keys;
+using Signet.Tests.Shared;
 using Signet.Transparency;
 
 namespace Signet.Core.Tests.Transparency;
 
-/// <summary>Builds tests/interop/go/notecheck (Go's golang.org/x/mod/sumdb/note) once for the Go interop tests.</summary>
+/// <summary>A folder for the files tests/interop/go/notecheck (Go's golang.org/x/mod/sumdb/note) reads.</summary>
 public sealed class GoNoteCheck : IDisposable
 {
-    private const string GoPath = "/usr/share/gocode";
-
     public GoNoteCheck()
     {
         Work = Path.Combine(Path.GetTempPath(), "signet-notecheck-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Work);
-        var go = FindGo();
-        if (go is null || !Directory.Exists(Path.Combine(GoPath, "src", "golang.org", "x", "mod", "sumdb", "note")))
-        {
-            Error = "Go or golang.org/x/mod is missing: install golang-go golang-golang-x-mod-dev (apt-get install golang-go golang-golang-x-mod-dev); .ci/run does";
-            return;
-        }
-        var driver = Path.Combine(RepositoryRoot(), "tests", "interop", "go", "notecheck");
-        Binary = Path.Combine(Work, "notecheck");
-        var build = Run(go, ["build", "-o", Binary, "."], driver, new Dictionary<string, string>
-        {
-            ["GO111MODULE"] = "off",
-            ["GOPATH"] = Path.Combine(Work, "gopath") + ":" + GoPath,
-            ["GOCACHE"] = Path.Combine(Work, "gocache"),
-            ["GOFLAGS"] = "",
-        });
-        if (build.ExitCode != 0)
-        {
-            Error = $"go build of {driver} failed ({build.ExitCode}): {build.Stderr}";
-        }
     }
 
     public string Work { get; }
 
-    public string? Binary { get; }
-
-    public string? Error { get; }
-
-    public (int ExitCode, string Stdout, string Stderr) Check(params string[] args)
-    {
-        Assert.True(Error is null, Error);
-        return Run(Binary!, args, Work, new Dictionary<string, string>());
-    }
+    /// <summary>Runs notecheck (built once per test run; a missing Go fails the test, naming the packages).</summary>
+    public (int ExitCode, string Stdout, string Stderr) Check(params string[] args) => GoDriver.Run("notecheck", args);
 
     public string WriteFile(string content)
     {
@@ -53,74 +25,7 @@ public sealed class GoNoteCheck : IDisposable
         return path;
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Work, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // The Go build cache marks its files read-only; the temp folder is left for the system to clean.
-        }
-    }
-
-    private static string? FindGo()
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
-        {
-            var candidate = Path.Combine(dir, "go");
-            if (dir.Length > 0 && File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-        return null;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Signet.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("Signet.sln not found: run the tests from a checkout of the repository");
-    }
-
-    private static (int ExitCode, string Stdout, string Stderr) Run(string file, string[] args, string directory, Dictionary<string, string> environment)
-    {
-        var info = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = NoteText.StrictUtf8,
-        };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        foreach (var (name, value) in environment)
-        {
-            info.Environment[name] = value;
-        }
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in 60 s");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    public void Dispose() => Directory.Delete(Work, recursive: true);
 }
 
 /// <summary>Our notes and cosignatures checked by Go's golang.org/x/mod/sumdb/note, and Go's notes read by us.</summary>
