@@ -97,8 +97,7 @@ internal static class BridgeCommand
                 options.Limits.MaxRequestBodyBytes = body;
             }
             recordingOptions.ApplyTo(parse, options.Recording);
-            var interval = TransparencyOptions.ParseInterval(parse.GetValue(checkpointInterval)!);
-            _ = transparency.ResolveWitnesses(parse);
+            var interval = transparency.ResolveInterval(parse, checkpointInterval);
             var homeDir = CommonOptions.ResolveHome(parse.GetValue(home), console);
             options.DisableAuthenticationOnLoopback = parse.GetValue(noAuth);
             if (!options.DisableAuthenticationOnLoopback)

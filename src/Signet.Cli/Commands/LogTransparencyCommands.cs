@@ -46,12 +46,12 @@ internal static class LogTransparencyCommands
             using var key = keys.Load(parse, homeDir, console);
             var signer = new NoteSigner(transparency.ResolveOrigin(parse, key.PublicKey), key.Key);
             using var tree = AuditTree.Open(directory);
-            var store2 = new AuditCheckpoints(directory);
-            var checkpoint = store2.Create(tree, signer);
+            var checkpoints = new AuditCheckpoints(directory);
+            var checkpoint = checkpoints.Create(tree, signer);
             var status = SignetCli.Ok;
             if (witnesses.Count > 0)
             {
-                (checkpoint, status) = await PublishAsync(console, checkpoint, tree, store2, witnesses, transparency.ResolveToken(parse, console), ct);
+                (checkpoint, status) = await PublishAsync(console, checkpoint, tree, checkpoints, witnesses, transparency.ResolveToken(parse, console), ct);
             }
             if (parse.GetValue(save) is { } saveDir)
             {

@@ -87,8 +87,7 @@ internal static class ProxyCommand
             {
                 throw new CliUsageException("--header applies only with --url");
             }
-            var interval = TransparencyOptions.ParseInterval(parse.GetValue(checkpointInterval)!);
-            _ = transparency.ResolveWitnesses(parse);
+            var interval = transparency.ResolveInterval(parse, checkpointInterval);
             var limit = parse.GetValue(maxLineBytes);
             if (limit < 1024)
             {

@@ -130,4 +130,15 @@ internal sealed class TransparencyOptions
     /// <summary>Parses the interval: a duration, or 0 for off.</summary>
     public static TimeSpan ParseInterval(string text) =>
         text.Trim() is "0" or "0s" or "off" ? TimeSpan.Zero : BridgeCommand.ParseDuration(text, "--checkpoint-interval");
+
+    /// <summary>The interval and the witnesses of a long-running command, checked together: witnesses need checkpoints.</summary>
+    public TimeSpan ResolveInterval(ParseResult parse, Option<string> interval)
+    {
+        var value = ParseInterval(parse.GetValue(interval)!);
+        if (ResolveWitnesses(parse).Count > 0 && value == TimeSpan.Zero)
+        {
+            throw new CliUsageException("--witness needs checkpoints to publish: drop --checkpoint-interval 0, or the --witness options");
+        }
+        return value;
+    }
 }

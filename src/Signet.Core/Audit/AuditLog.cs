@@ -43,6 +43,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     private readonly ILogger _logger;
     private readonly object _treeLock = new();
     private long _treeRecords;
+    private int _disposed;
 
     private AuditLog(AuditLogOptions options, AuditChain chain, AuditTree? tree, ILogger logger)
     {
@@ -241,6 +242,11 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
     /// <summary>Writes what is queued, fsyncs, and closes the files. Later appends fail.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            // A container and its owner may both dispose it; the files were closed the first time.
+            return;
+        }
         await _commit.CloseAsync().ConfigureAwait(false);
         var unsynced = _chain.Close();
         if (_tree is not null)
@@ -317,7 +323,7 @@ public sealed partial class AuditLog : IAsyncDisposable, Signet.Receipts.IReceip
                 LogTreeRebuilt(_logger, Directory, reason, result.TilesRepaired);
             }
         }
-        catch (SignetException e)
+        catch (Exception e) when (e is SignetException or IOException or UnauthorizedAccessException)
         {
             // The tiles are derived from the records: failing to extend them never fails an append.
             LogTreeFailed(_logger, Directory, e.Message);
