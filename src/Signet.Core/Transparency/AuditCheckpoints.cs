@@ -92,6 +92,13 @@ public sealed class AuditCheckpoints
                     return latest;
                 }
             }
+            var previous = latest?.Checkpoint.Size ?? 0;
+            if (size > previous)
+            {
+                // Sign only what is on the disk: a record written but not yet fsynced (a response receipt, fast mode)
+                // and lost in a crash would leave the log shorter than a checkpoint it published.
+                SyncDayFilesFrom(tree.ReadEntry(previous).Path);
+            }
             var root = tree.RootAt(size);
             var signed = SignedCheckpoint.Create(new Checkpoint(signer.Name, size, root), signer);
             tree.WriteCheckpointTiles(size);
@@ -157,6 +164,23 @@ public sealed class AuditCheckpoints
         {
             throw new SignetException(string.Create(CultureInfo.InvariantCulture,
                 $"the log's first {checkpoint.Size} records no longer hash to the root of the checkpoint in {source}: a record before {checkpoint.Size} was removed, inserted, reordered or changed (run 'signet log verify --checkpoint {source}')"));
+        }
+    }
+
+    /// <summary>Fsyncs the day file holding the first record after the previous checkpoint, and every later one.</summary>
+    private void SyncDayFilesFrom(string firstFile)
+    {
+        var first = Path.GetFileName(firstFile);
+        foreach (var file in AuditRecordFormat.ChainFiles(_directory))
+        {
+            if (string.CompareOrdinal(Path.GetFileName(file), first) < 0)
+            {
+                continue;
+            }
+            // fsync needs no write access on POSIX; Windows' FlushFileBuffers does.
+            using var handle = File.OpenHandle(file, FileMode.Open, OperatingSystem.IsWindows() ? FileAccess.ReadWrite : FileAccess.Read,
+                FileShare.ReadWrite | FileShare.Delete);
+            RandomAccess.FlushToDisk(handle);
         }
     }
 
