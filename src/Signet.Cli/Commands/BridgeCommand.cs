@@ -110,11 +110,9 @@ internal static class BridgeCommand
             }
 
             using var loggerFactory = CreateLoggerFactory(parse.GetValue(logLevel)!);
-            var keyName = keyOptions.ResolveName(parse, console);
             // Key and audit log first: a bridge that cannot sign must not start. Disposed last, after the bridge has
             // stopped, so every receipt of a call in flight is flushed.
-            await using var recording = BridgeRecording.Open(homeDir, keyName, Passphrases.For(console, parse.GetValue(keyOptions.PassphraseFile)),
-                loggerFactory, console.Time);
+            await using var recording = BridgeRecording.Open(homeDir, keyOptions.Load(parse, homeDir, console), loggerFactory, console.Time);
             var server = BridgeServer.Create(options, recording.CreateRecorder, loggerFactory, time: console.Time);
             await using (server)
             {
