@@ -103,6 +103,18 @@ internal sealed class Pkcs11Module
         }
     }
 
+    /// <summary>How many modules are loaded now (each is finalised when its last key is disposed).</summary>
+    public static int LoadedCount
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return Loaded.Count;
+            }
+        }
+    }
+
     /// <summary>Gives the module back; the last user finalises and unloads it.</summary>
     public void Release()
     {

@@ -152,7 +152,7 @@ internal sealed class Pkcs11Signer : ISigner
         var name = $"key {uri.Describe()} in token \"{tokenLabel}\"";
         if (keyType != Pkcs11Module.CkkEcEdwards)
         {
-            var typeName = Enum.IsDefined(typeof(CKK), keyType) ? ((CKK)keyType).ToString() : $"0x{keyType:x}";
+            var typeName = keyType <= uint.MaxValue && Enum.IsDefined((CKK)keyType) ? ((CKK)keyType).ToString() : $"0x{keyType:x}";
             throw new SignetException($"{name} is not an Ed25519 key (its type is {typeName}); Signet signs with Ed25519 keys (CKK_EC_EDWARDS)");
         }
         if (attributes[3].CannotBeRead || !Pkcs11Module.IsEd25519(attributes[3].GetValueAsByteArray()))
