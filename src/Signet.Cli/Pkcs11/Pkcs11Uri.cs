@@ -58,6 +58,13 @@ internal sealed record Pkcs11Uri
         var question = rest.IndexOf('?', StringComparison.Ordinal);
         var path = question < 0 ? rest : rest[..question];
         var query = question < 0 ? "" : rest[(question + 1)..];
+        // First, so that no other message quotes a URI that holds a PIN.
+        if (query.Split('&').Any(a => a.StartsWith("pin-value=", StringComparison.Ordinal)))
+        {
+            throw new FormatException(
+                "a PKCS#11 URI must not carry the PIN (pin-value would sit in the command line and in configs): " +
+                "set SIGNET_PKCS11_PIN, pass --pin-file FILE, or use pin-source=FILE");
+        }
         var uri = new Pkcs11Uri { Text = text };
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, raw) in Attributes(path, ';', text))
@@ -90,9 +97,6 @@ internal sealed record Pkcs11Uri
             {
                 "module-path" => uri with { ModulePath = Value(raw, name, text) },
                 "pin-source" => uri with { PinSource = PinFile(Value(raw, name, text), text) },
-                "pin-value" => throw new FormatException(
-                    "a PKCS#11 URI must not carry the PIN (pin-value would sit in the command line and in configs): " +
-                    "set SIGNET_PKCS11_PIN, pass --pin-file FILE, or use pin-source=FILE"),
                 _ => throw new FormatException(
                     $"PKCS#11 URI {text}: query attribute \"{name}\" is not supported (supported: module-path, pin-source)"),
             };
