@@ -69,6 +69,14 @@ internal sealed class Pkcs11Module
     /// <summary>The module at <paramref name="path"/>, loaded and initialised on first use; release it with <see cref="Release"/>.</summary>
     public static Pkcs11Module Acquire(string path)
     {
+        if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+        {
+            // Pkcs11Interop marshals the module's function table and structures by reflection, which a Native AOT
+            // binary has no code for (it fails with "missing structure marshalling data"): say so instead of crashing.
+            throw new SignetException(
+                "this signet is a Native AOT build, which cannot load PKCS#11 modules (the Pkcs11Interop binding needs the JIT); " +
+                "use the framework-dependent build for PKCS#11 keys (README.md, Install: pack.sh without clang, or dotnet signet.dll)");
+        }
         var full = System.IO.Path.GetFullPath(path);
         if (!File.Exists(full))
         {
@@ -174,9 +182,10 @@ internal sealed class Pkcs11Module
             ?? throw new SignetException(
                 $"no PIN for token \"{tokenLabel}\" and no terminal to ask for one: set {PinEnvironmentVariable} " +
                 "(for an MCP client, in the server entry's \"env\") or pass --pin-file FILE");
+        var pinBytes = System.Text.Encoding.UTF8.GetBytes(value);
         try
         {
-            session.Login(CKU.CKU_USER, value);
+            session.Login(CKU.CKU_USER, pinBytes);
         }
         catch (Pkcs11Exception e) when (e.RV == CKR.CKR_USER_ALREADY_LOGGED_IN)
         {
@@ -192,6 +201,10 @@ internal sealed class Pkcs11Module
         {
             throw new SignetException(
                 $"the PIN of token \"{tokenLabel}\" is locked after too many wrong tries; reset it with the security officer PIN (the token vendor's tool)", e);
+        }
+        finally
+        {
+            Array.Clear(pinBytes);
         }
     }
 
