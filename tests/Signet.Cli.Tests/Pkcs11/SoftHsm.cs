@@ -78,7 +78,7 @@ internal sealed class SoftHsm : IDisposable
     }
 
     /// <summary>The SoftHSM2 module; a missing one fails the test with what to install.</summary>
-    public static string Module { get; } = ModuleCandidates.FirstOrDefault(File.Exists)
+    public static string Module => ModuleCandidates.FirstOrDefault(File.Exists)
         ?? throw new InvalidOperationException(
             $"SoftHSM2 is not installed (no libsofthsm2.so in {string.Join(", ", ModuleCandidates)}): install the Debian/Ubuntu package softhsm2 " +
             "(apt-get install softhsm2); the PKCS#11 tests run against it");
