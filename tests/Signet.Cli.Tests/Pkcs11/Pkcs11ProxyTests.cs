@@ -79,6 +79,61 @@ public sealed class Pkcs11ProxyTests : IDisposable
         Assert.False(File.Exists(marker));
     }
 
+    [Fact]
+    public async Task Bridge_Pkcs11Key_CallsOverHttpAreSignedByTheTokenKey()
+    {
+        var publicKey = PublicKey.Parse((await RunAsync(SignetProcess.Executable, ["key", "new", "--pkcs11", Uri], _hsm.Variables())).Trim());
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        var info = new ProcessStartInfo(SignetProcess.Executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { "bridge", "--home", Home, "--key", Uri, "--listen", $"127.0.0.1:{port}", "--insecure-no-auth-loopback",
+            "--", "node", InteropPeers.Server("server-everything"), "stdio" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+        foreach (var (name, value) in _hsm.Variables())
+        {
+            info.Environment[name] = value;
+        }
+        using var bridge = Process.Start(info)!;
+        try
+        {
+            // Ready when it names its endpoint (after the key is opened and the port bound).
+            string? line;
+            var seen = new System.Text.StringBuilder();
+            while ((line = await bridge.StandardError.ReadLineAsync().WaitAsync(SignetProcess.Timeout)) is not null && !line.Contains(" at http", StringComparison.Ordinal))
+            {
+                seen.AppendLine(line);
+            }
+            Assert.True(line is not null, $"the bridge stopped before serving: {seen}");
+            Assert.Contains(publicKey.Text, line, StringComparison.Ordinal);
+            _ = bridge.StandardError.ReadToEndAsync();
+
+            var transport = new ModelContextProtocol.Client.HttpClientTransport(new ModelContextProtocol.Client.HttpClientTransportOptions
+            {
+                Endpoint = new System.Uri($"http://127.0.0.1:{port}/mcp"),
+                TransportMode = ModelContextProtocol.Client.HttpTransportMode.StreamableHttp,
+            });
+            await using (var client = await ModelContextProtocol.Client.McpClient.CreateAsync(transport).WaitAsync(SignetProcess.Timeout))
+            {
+                await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = "through the bridge" }).AsTask().WaitAsync(SignetProcess.Timeout);
+            }
+        }
+        finally
+        {
+            bridge.Kill(entireProcessTree: true);
+            await bridge.WaitForExitAsync().WaitAsync(SignetProcess.Timeout);
+        }
+
+        var result = AuditVerifier.Verify(Path.Combine(Home, "audit"), new AuditVerifyOptions { VerifySignatures = true, TrustedKeys = [publicKey] });
+        Assert.True(result.IsValid, result.Break?.Message ?? string.Join("; ", result.SignatureFailures.Select(f => f.Reason)));
+        Assert.Equal(2, result.RecordCount);
+    }
+
     /// <summary>
     /// Every signature checked by Node's own Ed25519 (OpenSSL), over the signable our verifier derives: the token's
     /// signatures are plain RFC 8032 signatures that code we did not write accepts.
