@@ -34,7 +34,7 @@ public sealed class BridgeRecording : IAsyncDisposable
     public PublicKey PublicKey => key.PublicKey;
 
     /// <summary>The signing key itself, for the checkpoints of the same log (the CLI's).</summary>
-    internal SigningKey SigningKey => key.Key;
+    internal ISigner Signer => key.Signer;
 
     /// <summary>The audit log the receipts go to.</summary>
     public AuditLog AuditLog => log;
@@ -50,12 +50,25 @@ public sealed class BridgeRecording : IAsyncDisposable
         TimeProvider? time = null, AuditDurability durability = AuditDurability.Durable)
     {
         time ??= TimeProvider.System;
-        var key = KeyStore.ForHome(home, time).Load(keyName, passphrase);
+        return Open(home, KeyStore.ForHome(home, time).Load(keyName, passphrase), loggerFactory, time, durability);
+    }
+
+    /// <summary>Opens the home's audit log for receipts signed with <paramref name="key"/> (a key file or a PKCS#11 key).</summary>
+    /// <param name="home">The Signet home.</param>
+    /// <param name="key">The signing key; owned from here on (disposed with the recording, or when opening fails).</param>
+    /// <param name="loggerFactory">Logs of the log and the recorders.</param>
+    /// <param name="time">The clock (default: the system clock).</param>
+    /// <param name="durability">The audit log's durability (default durable).</param>
+    public static BridgeRecording Open(string home, LoadedKey key, ILoggerFactory loggerFactory,
+        TimeProvider? time = null, AuditDurability durability = AuditDurability.Durable)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        time ??= TimeProvider.System;
         try
         {
             var log = AuditLog.Open(SignetHome.AuditDirectory(home), new AuditLogOptions { TimeProvider = time, Durability = durability },
                 loggerFactory.CreateLogger("Signet.Audit"));
-            return new BridgeRecording(key, log, new ReceiptSigner(key.Key, key.Name, key.Owner, time), loggerFactory);
+            return new BridgeRecording(key, log, new ReceiptSigner(key.Signer, key.Name, key.Owner, time), loggerFactory);
         }
         catch
         {

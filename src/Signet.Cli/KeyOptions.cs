@@ -1,11 +1,13 @@
 using System.CommandLine;
+using Signet.Cli.Pkcs11;
 using Signet.Keys;
 
 namespace Signet.Cli;
 
 /// <summary>
-/// The <c>--key</c> and <c>--passphrase-file</c> options of every command that signs, and loading the key they name:
-/// <c>--key</c>, else <c>SIGNET_KEY</c>, else <c>default</c>. Add them with <see cref="AddTo"/>, load with <see cref="Load"/>.
+/// The <c>--key</c>, <c>--passphrase-file</c>, <c>--pkcs11-module</c> and <c>--pin-file</c> options of every command that
+/// signs, and loading the key they name: <c>--key</c>, else <c>SIGNET_KEY</c>, else <c>default</c>; a key file's name in
+/// HOME/keys, or a PKCS#11 URI (<c>pkcs11:token=…;object=…</c>). Add them with <see cref="AddTo"/>, load with <see cref="Load"/>.
 /// </summary>
 internal sealed class KeyOptions
 {
@@ -17,19 +19,25 @@ internal sealed class KeyOptions
 
     public Option<string?> Key { get; } = new("--key")
     {
-        HelpName = "NAME",
-        Description = $"Name of the signing key in HOME/keys (default: ${KeyEnvironmentVariable}, else \"{DefaultKeyName}\")",
+        HelpName = "NAME|URI",
+        Description = $"Signing key: a name in HOME/keys, or a PKCS#11 URI pkcs11:token=…;object=… (default: ${KeyEnvironmentVariable}, else \"{DefaultKeyName}\")",
     };
 
     public Option<string?> PassphraseFile { get; } = Passphrases.FileOption();
+
+    public Pkcs11Options Pkcs11 { get; } = new();
 
     public void AddTo(Command command)
     {
         command.Options.Add(Key);
         command.Options.Add(PassphraseFile);
+        Pkcs11.AddTo(command);
     }
 
-    /// <summary>The key name from <c>--key</c>, <c>SIGNET_KEY</c> or the default; a malformed name is a usage error.</summary>
+    /// <summary>
+    /// The key from <c>--key</c>, <c>SIGNET_KEY</c> or the default: a key name, or a PKCS#11 URI as given; a malformed
+    /// name or URI is a usage error.
+    /// </summary>
     public string ResolveName(ParseResult parse, CliConsole console)
     {
         var name = parse.GetValue(Key);
@@ -41,18 +49,28 @@ internal sealed class KeyOptions
         {
             name = DefaultKeyName;
         }
+        if (Pkcs11Uri.IsUri(name))
+        {
+            Pkcs11Options.ParseUri(name);
+            return name;
+        }
         if (!KeyStore.IsValidName(name))
         {
-            throw new CliUsageException($"invalid key name \"{name}\" (from --key or {KeyEnvironmentVariable}): use only letters, digits, '_' and '-'");
+            throw new CliUsageException(
+                $"invalid key name \"{name}\" (from --key or {KeyEnvironmentVariable}): use only letters, digits, '_' and '-', or a PKCS#11 URI pkcs11:…");
         }
         return name;
     }
 
-    /// <summary>Loads and unlocks the named key from the home's key store; the caller disposes the result.</summary>
-    /// <exception cref="KeyStoreException">The key is missing, damaged, or cannot be unlocked (the message says what to do).</exception>
+    /// <summary>Loads and unlocks the named key from the home's key store, or opens the PKCS#11 key; the caller disposes the result.</summary>
+    /// <exception cref="SignetException">The key is missing, damaged, or cannot be unlocked (the message says what to do).</exception>
     public LoadedKey Load(ParseResult parse, string home, CliConsole console)
     {
         var name = ResolveName(parse, console);
+        if (Pkcs11Uri.IsUri(name))
+        {
+            return Pkcs11.Load(parse, Pkcs11Options.ParseUri(name), console);
+        }
         var store = KeyStore.ForHome(home, console.Time);
         return store.Load(name, Passphrases.For(console, parse.GetValue(PassphraseFile)));
     }

@@ -33,8 +33,14 @@ public sealed class SignetClientFactory
         }
         if (settings.Signer is null)
         {
-            var loaded = settings.Key is null && services.GetService<SigningKey>() is null ? services.GetService<LoadedKey>() : null;
-            settings.Key ??= services.GetService<SigningKey>() ?? loaded?.Key;
+            if (settings.Key is null && settings.KeySigner is null)
+            {
+                // An explicit key wins over the container's, a registered key over one loaded from the home.
+                settings.Key = services.GetService<SigningKey>();
+                settings.KeySigner = settings.Key is null ? services.GetService<ISigner>() : null;
+            }
+            var loaded = settings.Key is null && settings.KeySigner is null ? services.GetService<LoadedKey>() : null;
+            settings.KeySigner ??= loaded?.Signer;
             settings.SignerName ??= loaded?.Name;
             if (string.IsNullOrEmpty(settings.SignerOwner) && loaded is not null)
             {

@@ -15,6 +15,12 @@ public sealed class SignetOptions
     /// <summary>The agent's signing key. Not owned: dispose it yourself after the client. Not needed when <see cref="Signer"/> is set.</summary>
     public SigningKey? Key { get; set; }
 
+    /// <summary>
+    /// The agent's key as any <see cref="ISigner"/> (a PKCS#11 token key, …), used when <see cref="Key"/> is not set.
+    /// Not owned: dispose it yourself after the client. Not needed when <see cref="Signer"/> is set.
+    /// </summary>
+    public ISigner? KeySigner { get; set; }
+
     /// <summary>The agent's name, signed into every receipt (<c>signer.name</c>). Not needed when <see cref="Signer"/> is set.</summary>
     public string? SignerName { get; set; }
 
@@ -90,9 +96,9 @@ public sealed class SignetOptions
         var problems = new List<string>();
         if (Signer is null)
         {
-            if (Key is null && !keyFromServices)
+            if (Key is null && KeySigner is null && !keyFromServices)
             {
-                problems.Add("SignetOptions.Key is not set: give the agent's SigningKey (or a ready Signer)");
+                problems.Add("SignetOptions.Key is not set: give the agent's SigningKey, a KeySigner (or a ready Signer)");
             }
             if (string.IsNullOrWhiteSpace(SignerName) && !nameFromServices)
             {
@@ -136,5 +142,6 @@ public sealed class SignetOptions
     }
 
     /// <summary>The signer these settings describe: <see cref="Signer"/>, or one made from the key, name and owner.</summary>
-    internal ReceiptSigner CreateSigner() => Signer ?? new ReceiptSigner(Key!, SignerName!, SignerOwner ?? "", TimeProvider, RandomSource);
+    internal ReceiptSigner CreateSigner() =>
+        Signer ?? new ReceiptSigner((ISigner?)Key ?? KeySigner!, SignerName!, SignerOwner ?? "", TimeProvider, RandomSource);
 }

@@ -16,8 +16,9 @@ public static class SignetServiceCollectionExtensions
     /// makes signing transports and recorders from them, with the container's key, audit log, <see cref="TimeProvider"/> and logging.
     /// </summary>
     /// <remarks>
-    /// The key comes from the options (<see cref="SignetOptions.Key"/> or <see cref="SignetOptions.Signer"/>), else from the
-    /// container (a <see cref="Signet.Receipts.ReceiptSigner"/>, a <see cref="Signet.Keys.SigningKey"/>, or
+    /// The key comes from the options (<see cref="SignetOptions.Key"/>, <see cref="SignetOptions.KeySigner"/> or
+    /// <see cref="SignetOptions.Signer"/>), else from the container (a <see cref="Signet.Receipts.ReceiptSigner"/>, a
+    /// <see cref="Signet.Keys.SigningKey"/>, an <see cref="Signet.Keys.ISigner"/> such as a PKCS#11 key, or
     /// <c>.WithKeyFromHome(…)</c>); receipts go to <see cref="SignetOptions.AuditLog"/>, else to the container's
     /// <see cref="Signet.Receipts.IReceiptSink"/> (<c>.WithAuditLog(…)</c>).
     /// </remarks>

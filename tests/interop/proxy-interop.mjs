@@ -1,6 +1,6 @@
 // Drives one MCP server with the official TypeScript SDK client and prints every result as one JSON document, so a
 // test can run it against a server directly and through `signet proxy` and compare the two outputs exactly.
-// Usage: node proxy-interop.mjs everything|filesystem|memory COMMAND [ARGS...]
+// Usage: node proxy-interop.mjs everything|filesystem|memory|env COMMAND [ARGS...]
 // The server is launched with this process's whole environment (the TS transport would otherwise pass only a few).
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -60,6 +60,8 @@ if (scenario === 'everything') {
   await call('add_observations', { observations: [{ entityName: 'Signet', contents: ['keeps a hash chain'] }] });
   await call('read_graph', {});
   await call('search_nodes', { query: 'hash' });
+} else if (scenario === 'env') {
+  await call('get-env', {});
 } else {
   throw new Error(`unknown scenario ${scenario}`);
 }

@@ -114,13 +114,11 @@ internal static class BridgeCommand
             }
 
             using var loggerFactory = CreateLoggerFactory(parse.GetValue(logLevel)!);
-            var keyName = keyOptions.ResolveName(parse, console);
             // Key and audit log first: a bridge that cannot sign must not start. Disposed last, after the bridge has
             // stopped, so every receipt of a call in flight is flushed; the last checkpoint is signed between the log's
             // close and the key's, so it covers every receipt.
-            await using var recording = BridgeRecording.Open(homeDir, keyName, Passphrases.For(console, parse.GetValue(keyOptions.PassphraseFile)),
-                loggerFactory, console.Time);
-            var checkpoints = transparency.Start(parse, console, SignetHome.AuditDirectory(homeDir), recording.SigningKey, interval, loggerFactory);
+            await using var recording = BridgeRecording.Open(homeDir, keyOptions.Load(parse, homeDir, console), loggerFactory, console.Time);
+            var checkpoints = transparency.Start(parse, console, SignetHome.AuditDirectory(homeDir), recording.Signer, interval, loggerFactory);
             if (checkpoints is not null)
             {
                 recording.AfterLogClosed = checkpoints.DisposeAsync;

@@ -426,7 +426,7 @@ internal static class LogCommands
         {
             var homeDir = CommonOptions.ResolveHome(parse.GetValue(home), console);
             using var loaded = keys.Load(parse, homeDir, console);
-            var signingKey = loaded.Key;
+            var signingKey = loaded.Signer;
             var export = AuditBundle.Export(SignetHome.AuditDirectory(homeDir), parse.GetValue(output)!, signingKey,
                 new AuditBundleExportOptions { TimeProvider = console.Time });
             await console.Out.WriteLineAsync($"bundle written to {export.Directory}: {export.RecordCount} records");

@@ -53,7 +53,7 @@ internal static class LogRepairCommand
             }
 
             using var loaded = keys.Load(parse, homeDir, console);
-            var signer = new ReceiptSigner(loaded.Key, loaded.Name, loaded.Owner, console.Time);
+            var signer = new ReceiptSigner(loaded.Signer, loaded.Name, loaded.Owner, console.Time);
             var result = await AuditLog.RepairAsync(directory, line => signer.SignRequest(new ReceiptAction
             {
                 Tool = RepairTool,

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Signet.Audit;
+using Signet.Cli.Pkcs11;
 using Signet.Keys;
 using Signet.Transparency;
 
@@ -32,19 +33,29 @@ internal static class LogTransparencyCommands
             if (parse.GetValue(verifierKey))
             {
                 var name = keys.ResolveName(parse, console);
-                var store = KeyStore.ForHome(homeDir, console.Time);
-                if (!store.Exists(name))
+                PublicKey publicKey;
+                if (Pkcs11Uri.IsUri(name))
                 {
-                    throw new SignetException($"no key \"{name}\" in {Path.Combine(homeDir, "keys")}: create one with 'signet key new {name}'");
+                    // A token's public key is read from the token (its PIN opens the session).
+                    using var tokenKey = keys.Load(parse, homeDir, console);
+                    publicKey = tokenKey.PublicKey;
                 }
-                var publicKey = store.Describe(name).PublicKey;
+                else
+                {
+                    var store = KeyStore.ForHome(homeDir, console.Time);
+                    if (!store.Exists(name))
+                    {
+                        throw new SignetException($"no key \"{name}\" in {Path.Combine(homeDir, "keys")}: create one with 'signet key new {name}'");
+                    }
+                    publicKey = store.Describe(name).PublicKey;
+                }
                 await console.Out.WriteLineAsync(NoteVerifierKey.ForSignatures(transparency.ResolveOrigin(parse, publicKey), publicKey).ToString());
                 return SignetCli.Ok;
             }
             var witnesses = transparency.ResolveWitnesses(parse);
             var directory = ExistingAuditDirectory(homeDir);
             using var key = keys.Load(parse, homeDir, console);
-            var signer = new NoteSigner(transparency.ResolveOrigin(parse, key.PublicKey), key.Key);
+            var signer = new NoteSigner(transparency.ResolveOrigin(parse, key.PublicKey), key.Signer);
             using var tree = AuditTree.Open(directory);
             var checkpoints = new AuditCheckpoints(directory);
             var checkpoint = checkpoints.Create(tree, signer);

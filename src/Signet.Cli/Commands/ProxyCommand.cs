@@ -114,7 +114,7 @@ internal static class ProxyCommand
             var traffic = new LineProxyOptions { MaxLineBytes = limit };
             var settings = new SignetOptions
             {
-                Signer = new ReceiptSigner(key.Key, parse.GetValue(signerName) ?? key.Name, key.Owner, console.Time),
+                Signer = new ReceiptSigner(key.Signer, parse.GetValue(signerName) ?? key.Name, key.Owner, console.Time),
                 Target = targetUri,
                 Transport = endpointUri is null ? "stdio" : "http",
                 LoggerFactory = logging,
@@ -123,7 +123,7 @@ internal static class ProxyCommand
             await using var recording = Recording.Open(settings, homeDirectory, parse.GetValue(durability) == "fast", console.Time, logging);
             // After the log: on exit the log is closed first, so the last checkpoint covers every receipt.
             recording.Checkpoints = recording.IsOpen
-                ? transparency.Start(parse, noTerminal, SignetHome.AuditDirectory(homeDirectory), key.Key, interval, logging)
+                ? transparency.Start(parse, noTerminal, SignetHome.AuditDirectory(homeDirectory), key.Signer, interval, logging)
                 : null;
             var recorder = recording.Recorder;
 
@@ -188,7 +188,7 @@ internal static class ProxyCommand
         var name = keys.ResolveName(parse, console);
         var passphraseFile = parse.GetValue(keys.PassphraseFile);
         var store = KeyStore.ForHome(home, console.Time);
-        if (store.Exists(name) && store.Describe(name).Encrypted && !Passphrases.AnyAvailable(console, passphraseFile))
+        if (!Pkcs11.Pkcs11Uri.IsUri(name) && store.Exists(name) && store.Describe(name).Encrypted && !Passphrases.AnyAvailable(console, passphraseFile))
         {
             throw new SignetException(
                 $"key \"{name}\" is encrypted and the proxy cannot prompt for its passphrase (the MCP client owns stdin). " +

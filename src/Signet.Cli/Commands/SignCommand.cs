@@ -47,7 +47,7 @@ internal static class SignCommand
 
             var homeDir = CommonOptions.ResolveHome(parse.GetValue(home), console);
             using var key = keys.Load(parse, homeDir, console);
-            var signer = new ReceiptSigner(key.Key, key.Name, key.Owner, console.Time);
+            var signer = new ReceiptSigner(key.Signer, key.Name, key.Owner, console.Time);
             var receipt = signer.SignRequest(action, expiry);
             if (!parse.GetValue(noLog))
             {

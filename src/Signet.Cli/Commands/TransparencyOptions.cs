@@ -95,7 +95,7 @@ internal sealed class TransparencyOptions
     /// <paramref name="interval"/> and publishing them; null when the interval is zero (checkpoints turned off).
     /// A log whose tree cannot be opened is reported and the proxy runs on without checkpoints.
     /// </summary>
-    public AuditCheckpointer? Start(ParseResult parse, CliConsole console, string auditDirectory, SigningKey key, TimeSpan interval, ILoggerFactory logging)
+    public AuditCheckpointer? Start(ParseResult parse, CliConsole console, string auditDirectory, ISigner key, TimeSpan interval, ILoggerFactory logging)
     {
         if (interval == TimeSpan.Zero)
         {

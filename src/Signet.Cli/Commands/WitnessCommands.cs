@@ -98,7 +98,7 @@ internal static class WitnessCommands
             {
                 throw new CliUsageException($"the witness key \"{loaded.Name}\" is also the key of a log it witnesses: a witness must hold a key of its own ('signet key new {DefaultKeyName}')");
             }
-            using var witnessCore = Witness.Open(parse.GetValue(state) ?? Path.Combine(homeDir, "witness"), witnessName, loaded.Key, logKeys, console.Time,
+            using var witnessCore = Witness.Open(parse.GetValue(state) ?? Path.Combine(homeDir, "witness"), witnessName, loaded.Signer, logKeys, console.Time,
                 logging.CreateLogger("Signet.Witness"));
             await using var server = WitnessServer.Create(witnessCore, options, logging);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -305,7 +305,7 @@ internal static class WrapCommands
         bool passphraseStored)
     {
         var defaultHome = CommonOptions.ResolveHome(null, console);
-        var groups = new Dictionary<(string Home, string Key), List<(string Name, bool HasPassphrase)>>();
+        var groups = new Dictionary<(string Home, string Key), List<(string Name, bool HasPassphrase, bool HasPin)>>();
         foreach (var server in result.Servers)
         {
             if (server.Action is not (McpServerAction.Wrapped or McpServerAction.Updated or McpServerAction.AlreadyWrapped))
@@ -321,16 +321,32 @@ internal static class WrapCommands
             var hasPassphrase = OptionValue(args, "--passphrase-file") is not null
                 || env.GetValueOrDefault(PassphraseSource.EnvironmentVariable) is { Length: > 0 }
                 || (passphraseStored && server.Action == McpServerAction.Wrapped);
+            var hasPin = OptionValue(args, "--pin-file") is not null
+                || env.GetValueOrDefault(Pkcs11.Pkcs11Module.PinEnvironmentVariable) is { Length: > 0 }
+                || keyName.Contains("pin-source=", StringComparison.Ordinal);
             if (!groups.TryGetValue((home, keyName), out var list))
             {
                 groups[(home, keyName)] = list = [];
             }
-            list.Add((server.Name, hasPassphrase));
+            list.Add((server.Name, hasPassphrase, hasPin));
         }
 
         foreach (var ((home, keyName), list) in groups)
         {
             var names = string.Join(", ", list.Select(s => s.Name).Distinct());
+            if (Pkcs11.Pkcs11Uri.IsUri(keyName))
+            {
+                // A token key has no file to look for; without a PIN source the proxy cannot log in to the token.
+                var noPin = list.Where(s => !s.HasPin).Select(s => s.Name).Distinct().ToList();
+                if (noPin.Count > 0)
+                {
+                    await console.Error.WriteLineAsync(
+                        $"warning: {string.Join(", ", noPin)} sign with the PKCS#11 key {keyName} but {(noPin.Count == 1 ? "has" : "have")} no PIN for its token " +
+                        $"(the client starts the proxy without a terminal), so they will fail to start. Add \"env\": {{ \"{Pkcs11.Pkcs11Module.PinEnvironmentVariable}\": \"<PIN>\" }} " +
+                        "to each entry, or put \"--pin-file\", \"/path/to/file\" in its \"args\" before \"--\"");
+                }
+                continue;
+            }
             var homeArgument = home == defaultHome ? "" : " --home " + Quote(home);
             var store = KeyStore.ForHome(home, console.Time);
             bool encrypted;

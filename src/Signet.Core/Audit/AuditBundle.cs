@@ -44,7 +44,15 @@ public static class AuditBundle
     /// <paramref name="key"/>. Refuses a log whose chain is broken and an output directory holding other files.
     /// </summary>
     /// <exception cref="SignetException">The log is empty or broken, or the bundle cannot be written.</exception>
-    public static AuditBundleExport Export(string auditDirectory, string outputDirectory, SigningKey key, AuditBundleExportOptions? options = null)
+    public static AuditBundleExport Export(string auditDirectory, string outputDirectory, SigningKey key, AuditBundleExportOptions? options = null) =>
+        Export(auditDirectory, outputDirectory, (ISigner)key, options);
+
+    /// <summary>
+    /// Copies every whole record of the log (in chain order) into a new bundle and signs its manifest with
+    /// <paramref name="key"/>, wherever it lives (in memory, a PKCS#11 token, …).
+    /// </summary>
+    /// <exception cref="SignetException">The log is empty or broken, or the bundle cannot be written.</exception>
+    public static AuditBundleExport Export(string auditDirectory, string outputDirectory, ISigner key, AuditBundleExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         options ??= new AuditBundleExportOptions();

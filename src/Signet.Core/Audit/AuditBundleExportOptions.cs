@@ -1,6 +1,6 @@
 namespace Signet.Audit;
 
-/// <summary>Options for <see cref="AuditBundle.Export"/>.</summary>
+/// <summary>Options for <see cref="AuditBundle.Export(string, string, Signet.Keys.ISigner, AuditBundleExportOptions?)"/>.</summary>
 public sealed record AuditBundleExportOptions
 {
     /// <summary>The clock for <c>generated_at</c>.</summary>

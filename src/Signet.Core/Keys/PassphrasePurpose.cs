@@ -8,4 +8,7 @@ public enum PassphrasePurpose
 
     /// <summary>To encrypt a new key file (an interactive prompt asks twice).</summary>
     Create,
+
+    /// <summary>To log in to a PKCS#11 token with its user PIN (<see cref="PassphraseRequest.KeyName"/> is the token's label).</summary>
+    TokenPin,
 }

@@ -24,7 +24,11 @@ public abstract class PassphraseSource
 
     /// <summary>The value of <c>SIGNET_PASSPHRASE</c> (unset or empty means none).</summary>
     public static PassphraseSource FromEnvironment(Func<string, string?>? getEnvironmentVariable = null) =>
-        new EnvironmentSource(getEnvironmentVariable ?? Environment.GetEnvironmentVariable);
+        new EnvironmentSource(EnvironmentVariable, getEnvironmentVariable ?? Environment.GetEnvironmentVariable);
+
+    /// <summary>The value of another variable (<c>SIGNET_PKCS11_PIN</c> for token PINs); unset or empty means none.</summary>
+    internal static PassphraseSource FromEnvironment(string variable, Func<string, string?> getEnvironmentVariable) =>
+        new EnvironmentSource(variable, getEnvironmentVariable);
 
     /// <summary>The first line of a file, without its line ending (<c>--passphrase-file</c>).</summary>
     public static PassphraseSource FromFile(string path)
@@ -55,11 +59,11 @@ public abstract class PassphraseSource
         public override string? GetPassphrase(PassphraseRequest request) => passphrase;
     }
 
-    private sealed class EnvironmentSource(Func<string, string?> getEnvironmentVariable) : PassphraseSource
+    private sealed class EnvironmentSource(string variable, Func<string, string?> getEnvironmentVariable) : PassphraseSource
     {
         public override string? GetPassphrase(PassphraseRequest request)
         {
-            var value = getEnvironmentVariable(EnvironmentVariable);
+            var value = getEnvironmentVariable(variable);
             return string.IsNullOrEmpty(value) ? null : value;
         }
     }
@@ -75,23 +79,32 @@ public abstract class PassphraseSource
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
+                var (what, option) = Words(request);
                 throw new KeyStoreException(
-                    $"passphrase file {path} cannot be read ({e.Message}); check the --passphrase-file path and its permissions", path, e);
+                    $"{what} file {path} cannot be read ({e.Message}); check the {option} path and its permissions", path, e);
             }
             var end = text.IndexOf('\n', StringComparison.Ordinal);
             var line = (end < 0 ? text : text[..end]).TrimEnd('\r');
             if (line.Length == 0)
             {
-                throw new KeyStoreException($"passphrase file {path} has an empty first line; put the passphrase on its first line", path);
+                var (what, _) = Words(request);
+                throw new KeyStoreException($"{what} file {path} has an empty first line; put the {what} on its first line", path);
             }
             return line;
         }
     }
 
+    private static (string What, string Option) Words(PassphraseRequest request) =>
+        request.Purpose == PassphrasePurpose.TokenPin ? ("PIN", "--pin-file") : ("passphrase", "--passphrase-file");
+
     private sealed class PromptSource(Func<ConsoleKeyInfo> readKey, TextWriter prompt) : PassphraseSource
     {
         public override string? GetPassphrase(PassphraseRequest request)
         {
+            if (request.Purpose == PassphrasePurpose.TokenPin)
+            {
+                return Ask($"PIN for token \"{request.KeyName}\": ");
+            }
             if (request.Purpose == PassphrasePurpose.Unlock)
             {
                 return Ask($"Passphrase for key \"{request.KeyName}\": ");

@@ -4,7 +4,7 @@ namespace Signet.Keys;
 
 /// <summary>An Ed25519 private key held in memory. It never prints its material; dispose it when done.</summary>
 /// <remarks>Thread-safe for signing.</remarks>
-public sealed class SigningKey : IDisposable
+public sealed class SigningKey : ISigner
 {
     private readonly Key _key;
 
@@ -43,6 +43,9 @@ public sealed class SigningKey : IDisposable
             new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });
         return new SigningKey(key);
     }
+
+    /// <inheritdoc/>
+    string ISigner.Description => "in-memory key";
 
     /// <summary>Signs the data (Ed25519, RFC 8032, no prehash); returns the 64-byte signature.</summary>
     public byte[] Sign(ReadOnlySpan<byte> data) => SignatureAlgorithm.Ed25519.Sign(_key, data);

@@ -11,7 +11,7 @@ public sealed class ReceiptSigner
     /// <summary>The deepest <c>params</c> nesting a v1 receipt can carry and still be verifiable by the reference (§11).</summary>
     public const int MaxParamsDepth = 125;
 
-    private readonly SigningKey _key;
+    private readonly ISigner _key;
     private readonly TimeProvider _time;
     private readonly RandomSource _random;
 
@@ -22,6 +22,17 @@ public sealed class ReceiptSigner
     /// <param name="timeProvider">The clock for timestamps (default: the system clock).</param>
     /// <param name="random">The randomness for nonces (default: the system RNG).</param>
     public ReceiptSigner(SigningKey key, string name, string owner = "", TimeProvider? timeProvider = null, RandomSource? random = null)
+        : this((ISigner)key, name, owner, timeProvider, random)
+    {
+    }
+
+    /// <summary>Creates a signer over any key: in memory, in a PKCS#11 token, ….</summary>
+    /// <param name="key">The key that signs.</param>
+    /// <param name="name">The signer's name, as it appears in <c>signer.name</c> (or <c>server.name</c> for v3).</param>
+    /// <param name="owner">The owner, in <c>signer.owner</c> (may be empty).</param>
+    /// <param name="timeProvider">The clock for timestamps (default: the system clock).</param>
+    /// <param name="random">The randomness for nonces (default: the system RNG).</param>
+    public ReceiptSigner(ISigner key, string name, string owner = "", TimeProvider? timeProvider = null, RandomSource? random = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);

@@ -18,7 +18,7 @@ public static class Cosignature
     private const int SignatureLength = 8 + 64;
 
     /// <summary>Cosigns a checkpoint text at the given time (whole seconds; the fraction is dropped).</summary>
-    public static NoteSignature Sign(string cosignerName, SigningKey key, string checkpointText, DateTimeOffset time)
+    public static NoteSignature Sign(string cosignerName, ISigner key, string checkpointText, DateTimeOffset time)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(checkpointText);

@@ -7,10 +7,10 @@ namespace Signet.Transparency;
 /// <remarks>The signer does not own the key: the caller disposes it after the signer's last use.</remarks>
 public sealed class NoteSigner
 {
-    private readonly SigningKey _key;
+    private readonly ISigner _key;
 
     /// <summary>Creates a signer; the name must be non-empty, without spaces or '+'.</summary>
-    public NoteSigner(string name, SigningKey key)
+    public NoteSigner(string name, ISigner key)
     {
         ArgumentNullException.ThrowIfNull(key);
         VerifierKey = NoteVerifierKey.ForSignatures(name, key.PublicKey);

@@ -28,14 +28,14 @@ public sealed partial class Witness : IDisposable
     private const string TextContentType = "text/plain; charset=utf-8";
 
     private readonly string _directory;
-    private readonly SigningKey _key;
+    private readonly ISigner _key;
     private readonly Dictionary<string, List<NoteVerifierKey>> _logKeys;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly AuditFileLock _lock;
     private readonly Dictionary<string, OriginState> _origins = new(StringComparer.Ordinal);
 
-    private Witness(string directory, string name, SigningKey key, Dictionary<string, List<NoteVerifierKey>> logKeys, TimeProvider time, ILogger logger, AuditFileLock fileLock)
+    private Witness(string directory, string name, ISigner key, Dictionary<string, List<NoteVerifierKey>> logKeys, TimeProvider time, ILogger logger, AuditFileLock fileLock)
     {
         _directory = directory;
         Name = name;
@@ -61,7 +61,7 @@ public sealed partial class Witness : IDisposable
     /// Each log key's name is the origin it signs checkpoints for (as Signet's logs do).
     /// </summary>
     /// <exception cref="SignetException">No log key was given, a key is not an Ed25519 signature key, or another process holds the state directory.</exception>
-    public static Witness Open(string stateDirectory, string name, SigningKey key, IEnumerable<NoteVerifierKey> logKeys, TimeProvider? time = null, ILogger? logger = null)
+    public static Witness Open(string stateDirectory, string name, ISigner key, IEnumerable<NoteVerifierKey> logKeys, TimeProvider? time = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(logKeys);

@@ -7,7 +7,7 @@ namespace Signet.Mcp.Hosting;
 
 /// <summary>
 /// Checks the container's <see cref="SignetOptions"/> when the host starts, with <see cref="SignetOptions.Problems(bool)"/>:
-/// a key, signer name or signer the container supplies (a <see cref="ReceiptSigner"/>, a <see cref="SigningKey"/>, or a
+/// a key, signer name or signer the container supplies (a <see cref="ReceiptSigner"/>, a <see cref="SigningKey"/> or <see cref="ISigner"/>, or a
 /// <see cref="LoadedKey"/> from <c>WithKeyFromHome</c>) counts as set.
 /// </summary>
 internal sealed class SignetOptionsValidation(IServiceProviderIsService services) : IValidateOptions<SignetOptions>
@@ -17,7 +17,7 @@ internal sealed class SignetOptionsValidation(IServiceProviderIsService services
         var signer = services.IsService(typeof(ReceiptSigner));
         var loaded = services.IsService(typeof(LoadedKey));
         var problems = options.Problems(requireTarget: false,
-            keyFromServices: signer || loaded || services.IsService(typeof(SigningKey)),
+            keyFromServices: signer || loaded || services.IsService(typeof(SigningKey)) || services.IsService(typeof(ISigner)),
             nameFromServices: signer || loaded);
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }

@@ -118,6 +118,8 @@ public sealed class ChildProcessTests
         {
             ["PATH"] = "/bin",
             ["SIGNET_PASSPHRASE"] = "x",
+            ["SIGNET_PKCS11_PIN"] = "x",
+            ["SIGNET_PKCS11_MODULE"] = "/usr/lib/softhsm/libsofthsm2.so",
             ["SIGNET_SECRET_KEY"] = "x",
             ["SIGNET_KEY"] = "agent",
             ["SIGNET_BRIDGE_TOKEN"] = "x",

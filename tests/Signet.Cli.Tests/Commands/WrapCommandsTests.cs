@@ -301,6 +301,28 @@ public sealed class WrapCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Wrap_Pkcs11KeyWithoutPin_WarnsForEachServerThatHasNoneAndLooksForNoKeyFile()
+    {
+        var path = Path.Combine(_root, "claude_desktop_config.json");
+        File.WriteAllText(path, """
+            {"mcpServers": {
+              "locked": {"command": "node", "args": ["a.js"]},
+              "unlocked": {"command": "node", "args": ["b.js"], "env": {"SIGNET_PKCS11_PIN": "1234"}}
+            }}
+            """);
+        const string Uri = "pkcs11:token=Agent;object=agent";
+
+        var result = await Run("wrap", path, "--signet-command", SignetPath, "--home", Path.Combine(_root, "home"), "--key", Uri);
+
+        Assert.Equal(0, result.Code);
+        Assert.Contains($"warning: locked sign with the PKCS#11 key {Uri} but has no PIN for its token", result.Error, StringComparison.Ordinal);
+        Assert.Contains("\"env\": { \"SIGNET_PKCS11_PIN\": \"<PIN>\" }", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("unlocked", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("there is no key", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("will fail to start: ", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Wrap_EncryptedKeyWithoutPassphrase_WarnsForEachServerThatHasNone()
     {
         var home = Path.Combine(_root, "home");

@@ -86,4 +86,65 @@ public sealed class SignetServiceCollectionTests : IDisposable
         Assert.Equal("http", recorder.Options.Transport);
         await host.StopAsync().WaitAsync(Timeout);
     }
+    [Fact]
+    public async Task AddSignet_ISignerFromContainer_HostStartsAndReceiptsAreSignedThroughIt()
+    {
+        using var key = SigningKey.Generate();
+        var counting = new CountingSigner(key);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton<ISigner>(counting);
+        builder.Services.AddSignet(o => o.SignerName = "token-agent");
+        using var host = builder.Build();
+
+        await host.StartAsync().WaitAsync(Timeout);
+        var receipt = host.Services.GetRequiredService<SignetClientFactory>().Signer
+            .SignRequest(new Receipts.ReceiptAction { Tool = "echo", Target = "mcp://x" });
+
+        Assert.Equal(1, counting.Signatures);
+        var verified = Receipts.ReceiptVerifier.Verify(receipt.ToJsonString(), new Receipts.ReceiptVerificationOptions { TrustedKeys = [key.PublicKey] });
+        Assert.True(verified.IsValid && verified.IsAnchored, verified.Reason);
+        await host.StopAsync().WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public void AddSignet_KeySignerOption_UsedWhenKeyIsNotSet()
+    {
+        using var key = SigningKey.Generate();
+        var counting = new CountingSigner(key);
+        var services = new ServiceCollection();
+        services.AddSignet(o =>
+        {
+            o.KeySigner = counting;
+            o.SignerName = "token-agent";
+        });
+        using var provider = services.BuildServiceProvider();
+
+        var signer = provider.GetRequiredService<SignetClientFactory>().Signer;
+        signer.SignRequest(new Receipts.ReceiptAction { Tool = "echo", Target = "mcp://x" });
+
+        Assert.Equal(key.PublicKey, signer.PublicKey);
+        Assert.Equal(1, counting.Signatures);
+    }
+
+    /// <summary>A key that signs through the seam and counts, as a token key would sign elsewhere.</summary>
+    private sealed class CountingSigner(SigningKey key) : ISigner
+    {
+        private int _signatures;
+
+        public int Signatures => _signatures;
+
+        public PublicKey PublicKey => key.PublicKey;
+
+        public string Description => "counting test key";
+
+        public byte[] Sign(ReadOnlySpan<byte> data)
+        {
+            Interlocked.Increment(ref _signatures);
+            return key.Sign(data);
+        }
+
+        public void Dispose()
+        {
+        }
+    }
 }
