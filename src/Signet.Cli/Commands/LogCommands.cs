@@ -150,7 +150,7 @@ internal static class LogCommands
                 : anchored ? "; every receipt is signed by a trusted key" : "; every receipt is signed by the key it names";
             await console.Out.WriteLineAsync(expectedTip is not null
                 ? $"proves: the chain is intact from genesis to this tip{signed}, and it still holds the expected tip, so no record up to that one was removed, inserted or rewritten. Records after it could still be cut off or rewritten unseen: keep the new tip elsewhere."
-                : $"proves: the chain is intact from genesis to this tip{signed}. A truncated tail, or records deleted or inserted with every later hash recomputed, is detected only with --expect-tip against a tip kept elsewhere.");
+                : $"proves: the chain is intact from genesis to this tip{signed}. A truncated tail, or records deleted or inserted with every later hash recomputed, is detected only against a tip or checkpoint kept elsewhere: --expect-tip, --checkpoint (docs/transparency.md).");
         }
     }
 

@@ -204,7 +204,7 @@ public sealed class LogCommandsTests
         Assert.Equal(0, result.ExitCode);
         var last = result.Out.TrimEnd().Split('\n')[^1];
         Assert.StartsWith("proves: the chain is intact from genesis to this tip.", last, StringComparison.Ordinal);
-        Assert.Contains("A truncated tail, or records deleted or inserted with every later hash recomputed, is detected only with --expect-tip", last, StringComparison.Ordinal);
+        Assert.Contains("A truncated tail, or records deleted or inserted with every later hash recomputed, is detected only against a tip or checkpoint kept elsewhere: --expect-tip, --checkpoint", last, StringComparison.Ordinal);
     }
 
     [Fact]
