@@ -1,10 +1,8 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -84,28 +82,7 @@ public sealed class BridgeServer : IAsyncDisposable
             kestrel.AddServerHeader = false;
             // The body limit is enforced while reading (RequestBody), so that a refusal can name the id at the body's start.
             kestrel.Limits.MaxRequestBodySize = null;
-            foreach (var address in listen)
-            {
-                void Configure(ListenOptions o)
-                {
-                    if (address.Https)
-                    {
-                        o.UseHttps();
-                    }
-                }
-                if (address.Host == "localhost")
-                {
-                    kestrel.ListenLocalhost(address.Port, Configure);
-                }
-                else if (address.IsAnyAddress)
-                {
-                    kestrel.ListenAnyIP(address.Port, Configure);
-                }
-                else
-                {
-                    kestrel.Listen(IPAddress.Parse(address.Host.Trim('[', ']')), address.Port, Configure);
-                }
-            }
+            KestrelListen.Bind(kestrel, listen);
         });
         var app = builder.Build();
         app.MapMethods("/healthz", ["GET", "HEAD"], context =>

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -67,28 +66,7 @@ internal sealed class WitnessServer : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = Transparency.Witness.MaxRequestBytes;
-            foreach (var address in listen)
-            {
-                void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions o)
-                {
-                    if (address.Https)
-                    {
-                        o.UseHttps();
-                    }
-                }
-                if (address.Host == "localhost")
-                {
-                    kestrel.ListenLocalhost(address.Port, Configure);
-                }
-                else if (address.IsAnyAddress)
-                {
-                    kestrel.ListenAnyIP(address.Port, Configure);
-                }
-                else
-                {
-                    kestrel.Listen(IPAddress.Parse(address.Host.Trim('[', ']')), address.Port, Configure);
-                }
-            }
+            KestrelListen.Bind(kestrel, listen);
         });
         var app = builder.Build();
         app.Use(async (context, next) =>
