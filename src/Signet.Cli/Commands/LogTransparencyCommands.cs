@@ -66,6 +66,8 @@ internal static class LogTransparencyCommands
             }
             if (parse.GetValue(save) is { } saveDir)
             {
+                // The partial tiles of this size exist once it was checkpointed; written again here in case a rebuild dropped them.
+                tree.WriteCheckpointTiles(checkpoint.Checkpoint.Size);
                 SaveWithTiles(checkpoint, directory, saveDir);
                 await console.Error.WriteLineAsync($"saved the checkpoint and its tiles in {saveDir}");
             }
