@@ -17,8 +17,8 @@ namespace Signet.Transparency;
 /// <remarks>
 /// Thread-safe: requests for one origin are checked and stored one at a time (the old size check and the update are
 /// atomic); origins are independent. One process owns a state directory (an exclusive lock on <c>witness.lock</c>).
-/// A validly signed checkpoint that is refused (a fork, a rollback, a bad proof) is kept under
-/// <c>logs/&lt;origin hash&gt;/refused/</c>: it is the log's own signed evidence of misbehaviour.
+/// A validly signed checkpoint that is refused as inconsistent with what it cosigned (a fork), or as unprocessable, is
+/// kept under <c>logs/&lt;origin hash&gt;/refused/</c>: it is the log's own signed evidence of misbehaviour.
 /// </remarks>
 public sealed partial class Witness : IDisposable
 {
@@ -136,7 +136,6 @@ public sealed partial class Witness : IDisposable
         }
         if (request.OldSize > checkpoint.Size)
         {
-            Refused(request.Checkpoint, "rollback", $"old size {request.OldSize} is above the checkpoint's size {checkpoint.Size}");
             return Text(400, $"old size {request.OldSize} is above the checkpoint's size {checkpoint.Size}");
         }
 
@@ -146,10 +145,7 @@ public sealed partial class Witness : IDisposable
             state.Load();
             if (request.OldSize != state.Size)
             {
-                if (checkpoint.Size < state.Size)
-                {
-                    Refused(request.Checkpoint, "rollback", $"size {checkpoint.Size} is below the {state.Size} this witness cosigned");
-                }
+                // Not evidence by itself: another process of the same log may publish an older checkpoint late.
                 return new WitnessResponse(409, AddCheckpointRequest.SizeContentType, AddCheckpointRequest.FormatConflict(state.Size));
             }
             if (request.UnprocessableReason is { } unprocessable)

@@ -71,6 +71,8 @@ public sealed class WitnessTests : IDisposable
         Assert.Equal(409, answer.StatusCode);
         Assert.Equal(AddCheckpointRequest.SizeContentType, answer.ContentType);
         Assert.Equal("4\n", answer.Body);
+        // A 409 is protocol, not evidence: nothing is kept as refused.
+        Assert.False(Directory.Exists(Path.Combine(_state.Path, "logs", Witness.OriginHash("example.test/log"), "refused")));
     }
 
     [Fact]
