@@ -94,9 +94,10 @@ public sealed class ServerEverythingTests : IAsyncLifetime
     [Fact]
     public async Task CallToolAsync_LongRunningWithProgress_SameProgressAndResult()
     {
-        // Steps half a second apart: the SDK handles a notification and the response concurrently, so (with or
-        // without the wrapper) a progress notification sent right before the response can lose the race.
-        var arguments = new Dictionary<string, object?> { ["duration"] = 1.5, ["steps"] = 3 };
+        // Steps a second apart, and only the first two awaited: the SDK handles a notification and the response
+        // concurrently, so (with or without the wrapper) a progress notification sent shortly before the response can
+        // lose the race; half a second apart, the second one did once on a loaded machine.
+        var arguments = new Dictionary<string, object?> { ["duration"] = 3, ["steps"] = 3 };
         var directProgress = new Collected();
         var signedProgress = new Collected();
 
