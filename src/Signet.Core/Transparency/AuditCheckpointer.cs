@@ -61,6 +61,12 @@ public sealed partial class AuditCheckpointer : IAsyncDisposable
     /// <summary>The last checkpoint signed or found, or null before the first.</summary>
     public SignedCheckpoint? Latest { get; private set; }
 
+    /// <summary>
+    /// Raised after each new checkpoint is signed and stored (before it is published), on the thread that signed it:
+    /// keep handlers short. An exception from a handler is logged, never thrown into the checkpointer.
+    /// </summary>
+    public event EventHandler<SignedCheckpoint>? CheckpointSigned;
+
     /// <summary>Opens the tree of the log in <paramref name="auditDirectory"/> (catching its tiles up) and starts the timer.</summary>
     public static AuditCheckpointer Start(string auditDirectory, NoteSigner signer, AuditCheckpointerOptions? options = null, ILogger? logger = null)
     {
@@ -91,6 +97,11 @@ public sealed partial class AuditCheckpointer : IAsyncDisposable
                 {
                     LogSigned(_logger, checkpoint.Checkpoint.Size, _store.LatestPath);
                 }
+                Latest = checkpoint;
+                if (before != checkpoint.Checkpoint.Size)
+                {
+                    RaiseSigned(checkpoint);
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -98,7 +109,6 @@ public sealed partial class AuditCheckpointer : IAsyncDisposable
                 LogCheckpointFailed(_logger, e.Message);
                 return null;
             }
-            Latest = checkpoint;
             if (_publisher is not null && NeedsPublishing(checkpoint))
             {
                 try
@@ -147,6 +157,18 @@ public sealed partial class AuditCheckpointer : IAsyncDisposable
         _stop.Dispose();
     }
 
+    private void RaiseSigned(SignedCheckpoint checkpoint)
+    {
+        try
+        {
+            CheckpointSigned?.Invoke(this, checkpoint);
+        }
+        catch (Exception e)
+        {
+            LogHandlerFailed(_logger, e.Message);
+        }
+    }
+
     /// <summary>A checkpoint whose witnesses have not all cosigned it yet is published (again).</summary>
     private bool NeedsPublishing(SignedCheckpoint checkpoint) =>
         _options.Witnesses.Any(w => !checkpoint.Note.Signatures.Any(s => s.KeyName == w.Key.Name && s.KeyId == w.Key.KeyId));
@@ -175,6 +197,9 @@ public sealed partial class AuditCheckpointer : IAsyncDisposable
 
     [LoggerMessage(4, LogLevel.Error, "Could not publish the checkpoint of size {Size} to the witnesses: {Reason}")]
     private static partial void LogPublishFailed(ILogger logger, long size, string reason);
+
+    [LoggerMessage(5, LogLevel.Warning, "A CheckpointSigned handler failed: {Reason}")]
+    private static partial void LogHandlerFailed(ILogger logger, string reason);
 
     [LoggerMessage(3, LogLevel.Warning, "The last checkpoint on close was not finished within {Seconds} s (a witness may be down)")]
     private static partial void LogCloseTimedOut(ILogger logger, double seconds);

@@ -27,12 +27,17 @@ public sealed class AuditCheckpointerTests : IDisposable
         var signer = new NoteSigner("example.test/log", _key);
         await AppendAsync(0, 3);
         var checkpointer = AuditCheckpointer.Start(_dir.Path, signer, new AuditCheckpointerOptions { Interval = TimeSpan.FromMinutes(1), TimeProvider = time });
+        var signed = new TaskCompletionSource<SignedCheckpoint>(TaskCreationOptions.RunContinuationsAsynchronously);
+        checkpointer.CheckpointSigned += (_, checkpoint) => signed.TrySetResult(checkpoint);
         try
         {
             Assert.Null(new AuditCheckpoints(_dir.Path).Latest());
 
             time.Advance(TimeSpan.FromMinutes(1));
-            await WaitForSizeAsync(3);
+            // The tick's checkpoint is stored before the event is raised; a missing tick fails within the bound.
+            var first = await signed.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(3, first.Checkpoint.Size);
+            Assert.Equal(3, new AuditCheckpoints(_dir.Path).Latest()!.Checkpoint.Size);
 
             await AppendAsync(3, 2);
         }
@@ -64,6 +69,27 @@ public sealed class AuditCheckpointerTests : IDisposable
     }
 
     [Fact]
+    public async Task CheckpointSignedHandlerThrows_CheckpointStillSignedAndRaisedOncePerSize()
+    {
+        await AppendAsync(0, 2);
+        await using var checkpointer = AuditCheckpointer.Start(_dir.Path, new NoteSigner("example.test/log", _key),
+            new AuditCheckpointerOptions { Interval = TimeSpan.FromHours(1) });
+        var raised = new List<long>();
+        checkpointer.CheckpointSigned += (_, checkpoint) =>
+        {
+            raised.Add(checkpoint.Checkpoint.Size);
+            throw new InvalidOperationException("handler failed");
+        };
+
+        var first = await checkpointer.CheckpointNowAsync();
+        var again = await checkpointer.CheckpointNowAsync();
+
+        Assert.Equal(2, first!.Checkpoint.Size);
+        Assert.Equal(2, again!.Checkpoint.Size);
+        Assert.Equal([2L], raised);
+    }
+
+    [Fact]
     public async Task LogRewrittenBelowTheLatestCheckpoint_NothingIsSigned()
     {
         var signer = new NoteSigner("example.test/log", _key);
@@ -82,16 +108,6 @@ public sealed class AuditCheckpointerTests : IDisposable
         await using var second = AuditCheckpointer.Start(_dir.Path, signer, new AuditCheckpointerOptions { Interval = TimeSpan.FromHours(1) });
         Assert.Null(await second.CheckpointNowAsync());
         Assert.Equal(4, new AuditCheckpoints(_dir.Path).Latest()!.Checkpoint.Size);
-    }
-
-    private async Task WaitForSizeAsync(long size)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (new AuditCheckpoints(_dir.Path).Latest()?.Checkpoint.Size != size)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"no checkpoint of size {size} within 30 s");
-            await Task.Delay(20);
-        }
     }
 
     private async Task AppendAsync(int start, int count)
