@@ -265,7 +265,10 @@ internal sealed class ChildProcess : IAsyncDisposable
                 ChildProcessLog.KillFailed(logger, options.Label, Id, e.Message);
             }
         }
-        ProcessTree.KillSurvivors(descendants);
+        foreach (var survivor in await ProcessTree.KillSurvivorsAsync(descendants, KillWait).ConfigureAwait(false))
+        {
+            ChildProcessLog.KillFailed(logger, options.Label, survivor, $"it was still running {KillWait.TotalSeconds:0} s after the kill");
+        }
         foreach (var registration in signalRegistrations)
         {
             registration?.Dispose();

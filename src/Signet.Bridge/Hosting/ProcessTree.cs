@@ -56,11 +56,22 @@ internal static class ProcessTree
         return result;
     }
 
-    /// <summary>Kills the processes that are still running; ones already gone are skipped.</summary>
-    public static void KillSurvivors(IEnumerable<int> pids)
+    /// <summary>
+    /// Kills the processes that are still running (ones already gone are skipped) and waits, up to
+    /// <paramref name="wait"/> in all, until each has ended, so that "swept" is true when this returns. On Linux each
+    /// process is held by a pidfd before the kill: the wait is on that very process (a reused pid cannot stand in), and
+    /// it ends when the process dies, reaped or not. Returns the processes still running after the wait.
+    /// </summary>
+    public static async Task<IReadOnlyList<int>> KillSurvivorsAsync(IEnumerable<int> pids, TimeSpan wait)
     {
+        var held = new List<(int Pid, int PidFd)>();
         foreach (var pid in pids)
         {
+            var pidFd = PidFd.Open(pid);
+            if (pidFd == PidFd.Gone)
+            {
+                continue;
+            }
             try
             {
                 using var process = Process.GetProcessById(pid);
@@ -68,8 +79,41 @@ internal static class ProcessTree
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
             {
-                // Already exited.
+                // Already exited, or not ours to signal (then the wait below reports it).
+            }
+            if (pidFd >= 0)
+            {
+                held.Add((pid, pidFd));
             }
         }
+        if (held.Count == 0)
+        {
+            return [];
+        }
+        var deadline = Environment.TickCount64 + (long)wait.TotalMilliseconds;
+        var survivors = new List<int>();
+        try
+        {
+            // One blocking poll(2) per process, off the caller's thread; the deadline is shared.
+            await Task.Run(() =>
+            {
+                foreach (var (pid, pidFd) in held)
+                {
+                    var left = (int)Math.Max(0, deadline - Environment.TickCount64);
+                    if (!PidFd.WaitForExit(pidFd, left))
+                    {
+                        survivors.Add(pid);
+                    }
+                }
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var (_, pidFd) in held)
+            {
+                PidFd.Close(pidFd);
+            }
+        }
+        return survivors;
     }
 }
