@@ -107,8 +107,9 @@ internal static class WitnessCommands
             await server.StartAsync(stop.Token);
             await console.Error.WriteLineAsync($"signet witness: listening at {string.Join(", ", server.Addresses)} for {string.Join(", ", witnessCore.Origins)}");
             await console.Error.WriteLineAsync($"signet witness: give logs this key: {witnessCore.VerifierKey}");
-            // The verifier key alone on stdout, so that scripts can read it.
+            // Two lines on stdout, for scripts and tests to read once it listens: the verifier key, then the address(es).
             await console.Out.WriteLineAsync(witnessCore.VerifierKey.ToString());
+            await console.Out.WriteLineAsync(string.Join(' ', server.Addresses));
             await console.Out.FlushAsync(ct);
             try
             {

@@ -220,17 +220,10 @@ public sealed class TransparencyEndToEndTests : IDisposable
         {
             var process = SignetProcess.Start(["witness", "serve", "--home", home, "--name", name, "--listen", "127.0.0.1:0", "--log", logKey],
                 new Dictionary<string, string?>());
+            // stdout: the verifier key, then the address it listens at (written once it listens).
             var vkey = (await process.ReadLineAsync()).Trim();
-            const string marker = "listening at ";
-            var deadline = DateTime.UtcNow + SignetProcess.Timeout;
-            while (!process.Error.Contains(marker, StringComparison.Ordinal))
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the witness did not start: " + process.Error);
-                await Task.Delay(50);
-            }
-            var error = process.Error;
-            var start = error.IndexOf(marker, StringComparison.Ordinal) + marker.Length;
-            var url = error[start..].Split([' ', ',', '\n'], 2)[0];
+            var url = (await process.ReadLineAsync()).Trim();
+            Assert.StartsWith("http://127.0.0.1:", url, StringComparison.Ordinal);
             return new WitnessProcess(process, vkey, url);
         }
 
