@@ -159,13 +159,7 @@ internal static class AuditHarness
         (long Batches, long Records, long Syncs) stats;
         await using (var log = AuditLog.Open(dir, new AuditLogOptions { Durability = mode }))
         {
-            await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
-            {
-                for (var i = 0; i < perWriter; i++)
-                {
-                    await log.AppendAsync(signer.SignRequest(Action(w * perWriter + i)).Json);
-                }
-            })));
+            await SignAndAppendAsync(log, signer, writers, perWriter);
             stats = log.Statistics;
         }
         clock.Stop();
@@ -178,7 +172,18 @@ internal static class AuditHarness
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
 
-    private static ReceiptAction Action(int i) => new()
+    /// <summary><paramref name="writers"/> tasks each signing and appending <paramref name="perWriter"/> receipts.</summary>
+    internal static Task SignAndAppendAsync(AuditLog log, ReceiptSigner signer, int writers, int perWriter) =>
+        Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < perWriter; i++)
+            {
+                await log.AppendAsync(signer.SignRequest(Action(w * perWriter + i)).Json);
+            }
+        })));
+
+    /// <summary>A realistic write_file call, numbered.</summary>
+    internal static ReceiptAction Action(int i) => new()
     {
         Tool = "write_file",
         Params = new JsonObject
@@ -192,7 +197,8 @@ internal static class AuditHarness
         CallId = i.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
-    private static string Fresh(string root, string name)
+    /// <summary>ROOT/NAME, removed first if a previous run left it.</summary>
+    internal static string Fresh(string root, string name)
     {
         var dir = Path.Combine(root, name);
         if (Directory.Exists(dir))
@@ -202,10 +208,11 @@ internal static class AuditHarness
         return dir;
     }
 
-    private static void Report(string what, List<double> micros)
+    /// <summary>Prints p50, p99, mean and max of latencies in microseconds.</summary>
+    internal static void Report(string what, List<double> micros)
     {
         micros.Sort();
         double P(double q) => micros[Math.Min(micros.Count - 1, (int)(q * micros.Count))];
-        Console.WriteLine($"{what}: p50 {P(0.50):F0} µs, p99 {P(0.99):F0} µs, mean {micros.Average():F0} µs (n={micros.Count})");
+        Console.WriteLine($"{what}: p50 {P(0.50):F0} µs, p99 {P(0.99):F0} µs, mean {micros.Average():F0} µs, max {micros[^1]:F0} µs (n={micros.Count})");
     }
 }

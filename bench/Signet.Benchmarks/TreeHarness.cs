@@ -51,8 +51,8 @@ internal static class TreeHarness
 
     private static async Task CatchUpBig(string root, ReceiptSigner signer, int records)
     {
-        var dir = Fresh(root, "catchup");
-        var template = signer.SignRequest(Action(0)).Json;
+        var dir = AuditHarness.Fresh(root, "catchup");
+        var template = signer.SignRequest(AuditHarness.Action(0)).Json;
         await using (var log = AuditLog.Open(dir, new AuditLogOptions { Durability = AuditDurability.Fast, Tree = false }))
         {
             var pending = new List<Task>(4096);
@@ -108,7 +108,7 @@ internal static class TreeHarness
 
     private static void ProofTimes(string root, long leaves)
     {
-        var dir = Fresh(root, "proofs");
+        var dir = AuditHarness.Fresh(root, "proofs");
         Directory.CreateDirectory(dir);
         using (var file = new StreamWriter(Path.Combine(dir, "2026-12-01.jsonl"), false, new UTF8Encoding(false), 1 << 20))
         {
@@ -153,62 +153,25 @@ internal static class TreeHarness
             MerkleTree.VerifyConsistency(old, size, oldRoot, rootHash, consistency);
             verifyC.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
         }
-        Report($"inclusion proof + leaf hash, {size:N0} leaves (produce)", prove);
-        Report("inclusion proof (verify)", verify);
-        Report($"old root + consistency proof, {size:N0} leaves (produce)", proveC);
-        Report("consistency proof (verify)", verifyC);
+        AuditHarness.Report($"inclusion proof + leaf hash, {size:N0} leaves (produce)", prove);
+        AuditHarness.Report("inclusion proof (verify)", verify);
+        AuditHarness.Report($"old root + consistency proof, {size:N0} leaves (produce)", proveC);
+        AuditHarness.Report("consistency proof (verify)", verifyC);
     }
 
     private static async Task Throughput(string root, ReceiptSigner signer, AuditDurability mode, int writers, int perWriter, bool tree)
     {
-        var dir = Fresh(root, $"{mode}-{writers}-{tree}");
+        var dir = AuditHarness.Fresh(root, $"{mode}-{writers}-{tree}");
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         await using (var log = AuditLog.Open(dir, new AuditLogOptions { Durability = mode, Tree = tree }))
         {
-            await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
-            {
-                for (var i = 0; i < perWriter; i++)
-                {
-                    await log.AppendAsync(signer.SignRequest(Action(w * perWriter + i)).Json);
-                }
-            })));
+            await AuditHarness.SignAndAppendAsync(log, signer, writers, perWriter);
         }
         clock.Stop();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var total = writers * perWriter;
         var size = tree ? AuditTree.Open(dir).Size : 0;
         Console.WriteLine($"{mode.ToString().ToLowerInvariant(),-7} sign+append, {writers,2} writers, tree {(tree ? "on " : "off")}: {total / clock.Elapsed.TotalSeconds,9:N0} receipts/s, CPU {cpu.TotalMicroseconds / total:F1} µs per record (close included){(tree ? $", tree size after close {size:N0}" : "")}");
-    }
-
-    private static ReceiptAction Action(int i) => new()
-    {
-        Tool = "write_file",
-        Params = new JsonObject
-        {
-            ["path"] = $"/home/user/projects/app/src/components/Header{i}.tsx",
-            ["content"] = "export function Header() { return <h1>Hello, wörld</h1>; }",
-            ["options"] = new JsonObject { ["createDirectories"] = true, ["encoding"] = "utf-8", ["mode"] = 420 },
-        },
-        Target = "mcp://filesystem",
-        Session = "bench",
-        CallId = i.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
-
-    private static string Fresh(string root, string name)
-    {
-        var dir = Path.Combine(root, name);
-        if (Directory.Exists(dir))
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-        return dir;
-    }
-
-    private static void Report(string what, List<double> micros)
-    {
-        micros.Sort();
-        double P(double q) => micros[Math.Min(micros.Count - 1, (int)(q * micros.Count))];
-        Console.WriteLine($"{what}: p50 {P(0.50):F0} µs, p99 {P(0.99):F0} µs, max {micros[^1]:F0} µs (n={micros.Count})");
     }
 }
