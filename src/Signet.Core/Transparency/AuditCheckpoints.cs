@@ -31,6 +31,9 @@ public sealed class AuditCheckpoints
         _directory = Path.GetFullPath(auditDirectory);
     }
 
+    /// <summary>Told the path of each day file right after it was fsynced before a signature (for tests of that order).</summary>
+    internal Action<string>? Synced { get; set; }
+
     /// <summary>The file holding the latest checkpoint.</summary>
     public string LatestPath => Path.Combine(_directory, LatestFileName);
 
@@ -181,6 +184,7 @@ public sealed class AuditCheckpoints
             using var handle = File.OpenHandle(file, FileMode.Open, OperatingSystem.IsWindows() ? FileAccess.ReadWrite : FileAccess.Read,
                 FileShare.ReadWrite | FileShare.Delete);
             RandomAccess.FlushToDisk(handle);
+            Synced?.Invoke(file);
         }
     }
 
