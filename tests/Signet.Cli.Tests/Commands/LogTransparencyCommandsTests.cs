@@ -149,6 +149,32 @@ public sealed class LogTransparencyCommandsTests : IDisposable
         Assert.Contains("the log has 3 records but the checkpoint covers 5: records 3 to 4 are gone", result.Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task CheckpointSave_KeepsThePartialTileOfItsSize_SoALaterRewriteIsNamedAfterTheLogGrew()
+    {
+        await SignAsync(5);
+        var kept = _dir.File("kept");
+        var saved = await Cli("log", "checkpoint", "--home", Home, "--save", kept);
+        Assert.True(saved.ExitCode == 0, saved.Error);
+        // C2SP tlog-tiles: the level-0 tile of a 5-leaf tree is the partial tile 000.p/5.
+        Assert.True(File.Exists(Path.Combine(kept, "tile", "0", "000.p", "5")), "no partial tile of size 5 in the saved copy");
+        Assert.True(File.Exists(Path.Combine(kept, "checkpoint")));
+
+        // The log grows past the checkpoint (its own tiles move on to size 8), then record 2 is rewritten in place.
+        await SignAsync(3);
+        var file = Directory.GetFiles(Audit, "*.jsonl").Single();
+        var lines = File.ReadAllLines(file);
+        Assert.Contains("\"tool\":\"t2\"", lines[2], StringComparison.Ordinal);
+        lines[2] = lines[2].Replace("\"tool\":\"t2\"", "\"tool\":\"t9\"", StringComparison.Ordinal);
+        File.WriteAllLines(file, lines);
+
+        var result = await Cli("log", "verify", "--home", Home, "--checkpoint", Path.Combine(kept, "checkpoint"), "--tiles", kept);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("record 2 (", result.Out, StringComparison.Ordinal);
+        Assert.Contains("is not the record the checkpoint holds at 2", result.Out, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("http://w.example/=not-a-key")]
     [InlineData("w.example=w.test/witness+00000000+BAAA")]
