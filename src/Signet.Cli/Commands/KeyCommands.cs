@@ -172,15 +172,17 @@ internal static class KeyCommands
             if (Pkcs11Uri.IsUri(keyName))
             {
                 var uri = Pkcs11Options.ParseUri(keyName);
+                // The public key object is readable without the PIN; a token that hides it until login gets the PIN.
+                if (Pkcs11Keys.ReadPublicKey(pkcs11Options.ModulePath(parse, uri, console), uri) is var (publicKey, location))
+                {
+                    console.Out.WriteLine(parse.GetValue(json)
+                        ? ShowJson(uri.SignerName, publicKey, uri, location).ToJsonString(JsonOutput)
+                        : publicKey.Text);
+                    return SignetCli.Ok;
+                }
                 using var key = pkcs11Options.Load(parse, uri, console);
                 console.Out.WriteLine(parse.GetValue(json)
-                    ? new JsonObject
-                    {
-                        ["name"] = key.Name,
-                        ["pubkey"] = key.PublicKey.Text,
-                        ["pkcs11_uri"] = uri.Text,
-                        ["location"] = key.Signer.Description,
-                    }.ToJsonString(JsonOutput)
+                    ? ShowJson(key.Name, key.PublicKey, uri, key.Signer.Description).ToJsonString(JsonOutput)
                     : key.PublicKey.Text);
                 return SignetCli.Ok;
             }
@@ -195,6 +197,14 @@ internal static class KeyCommands
         });
         return command;
     }
+
+    private static JsonObject ShowJson(string name, PublicKey publicKey, Pkcs11Uri uri, string location) => new()
+    {
+        ["name"] = name,
+        ["pubkey"] = publicKey.Text,
+        ["pkcs11_uri"] = uri.Text,
+        ["location"] = location,
+    };
 
     private static JsonObject ToJson(KeyInfo info) => new()
     {

@@ -104,6 +104,42 @@ internal static class Pkcs11Keys
     ];
 
     /// <summary>
+    /// The public key the URI names, read from its public key object (<c>CKA_PRIVATE</c> false, as Signet creates it)
+    /// without logging in, so that showing a key needs no PIN; null when the token shows no single such object before
+    /// login (then the caller opens the key with the PIN).
+    /// </summary>
+    public static (PublicKey Key, string Location)? ReadPublicKey(string modulePath, Pkcs11Uri uri)
+    {
+        var module = Pkcs11Module.Acquire(modulePath);
+        try
+        {
+            var (slot, tokenLabel) = module.FindToken(uri);
+            using var session = slot.OpenSession(SessionType.ReadOnly);
+            var found = session.FindAllObjects(Pkcs11Signer.Template(CKO.CKO_PUBLIC_KEY, uri.Object, uri.Id));
+            if (found.Count != 1)
+            {
+                return null;
+            }
+            var attributes = session.GetAttributeValue(found[0], [CKA.CKA_KEY_TYPE, CKA.CKA_EC_POINT]);
+            if (attributes[0].CannotBeRead || attributes[0].GetValueAsUlong() != Pkcs11Module.CkkEcEdwards || attributes[1].CannotBeRead)
+            {
+                return null;
+            }
+            return Pkcs11Module.EcPointKey(attributes[1].GetValueAsByteArray()) is { } bytes
+                ? (new PublicKey(bytes), $"{uri.Describe()} in PKCS#11 token \"{tokenLabel}\"")
+                : null;
+        }
+        catch (Pkcs11Exception e)
+        {
+            throw new SignetException($"PKCS#11 module {module.Path} failed while reading the public key of {uri.Text} ({e.RV})", e);
+        }
+        finally
+        {
+            module.Release();
+        }
+    }
+
+    /// <summary>
     /// Opens a read-write session on the token, refuses a label or id already in use, lets <paramref name="create"/> make
     /// the objects, and reads the new key back as a signer would (which checks that it signs as its public key says).
     /// </summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Signet.Cli.Pkcs11;
 using Signet.Keys;
 using Signet.Receipts;
 
@@ -57,6 +58,27 @@ public sealed class Pkcs11CommandTests : IDisposable
         Assert.True(verified.ExitCode == 0, verified.Out + verified.Error);
         var logged = await _cli.RunAsync("log", "verify", "--home", Home);
         Assert.True(logged.ExitCode == 0, logged.Out + logged.Error);
+    }
+
+    [Fact]
+    public async Task KeyShow_Pkcs11_NeedsNoPin()
+    {
+        var created = await _cli.RunAsync("key", "new", "--pkcs11", Uri);
+        Assert.True(created.ExitCode == 0, created.Error);
+        _cli.Environment[Pkcs11Module.PinEnvironmentVariable] = null;
+
+        var shown = await _cli.RunAsync("key", "show", Uri);
+        var json = await _cli.RunAsync("key", "show", Uri, "--json");
+
+        Assert.True(shown.ExitCode == 0, shown.Error);
+        Assert.Equal(created.Out.Trim(), shown.Out.Trim());
+        var details = JsonNode.Parse(json.Out)!;
+        Assert.Equal("agent", (string)details["name"]!);
+        Assert.Contains("in PKCS#11 token", (string)details["location"]!, StringComparison.Ordinal);
+        // Signing still needs the PIN: with none and no terminal, it says where to put one.
+        var signed = await _cli.RunAsync("sign", "--home", Home, "--key", Uri, "--tool", "echo");
+        Assert.Equal(1, signed.ExitCode);
+        Assert.Contains(Pkcs11Module.PinEnvironmentVariable, signed.Error, StringComparison.Ordinal);
     }
 
     [Fact]
