@@ -118,7 +118,7 @@ internal static class BridgeCommand
             // stopped, so every receipt of a call in flight is flushed; the last checkpoint is signed between the log's
             // close and the key's, so it covers every receipt.
             await using var recording = BridgeRecording.Open(homeDir, keyOptions.Load(parse, homeDir, console), loggerFactory, console.Time);
-            var checkpoints = transparency.Start(parse, console, SignetHome.AuditDirectory(homeDir), recording.Signer, interval, loggerFactory);
+            var checkpoints = transparency.Start(parse, console, recording.AuditLog, recording.Signer, interval, loggerFactory);
             if (checkpoints is not null)
             {
                 recording.AfterLogClosed = checkpoints.DisposeAsync;

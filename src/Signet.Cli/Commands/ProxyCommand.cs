@@ -122,8 +122,8 @@ internal static class ProxyCommand
             recordingOptions.ApplyTo(parse, settings);
             await using var recording = Recording.Open(settings, homeDirectory, parse.GetValue(durability) == "fast", console.Time, logging);
             // After the log: on exit the log is closed first, so the last checkpoint covers every receipt.
-            recording.Checkpoints = recording.IsOpen
-                ? transparency.Start(parse, noTerminal, SignetHome.AuditDirectory(homeDirectory), key.Signer, interval, logging)
+            recording.Checkpoints = recording.Log is { } log
+                ? transparency.Start(parse, noTerminal, log, key.Signer, interval, logging)
                 : null;
             var recorder = recording.Recorder;
 
@@ -259,7 +259,8 @@ internal static class ProxyCommand
         public IToolCallRecorder Recorder { get; }
 
         /// <summary>Whether the audit log is open (a log that cannot be opened refuses every call instead).</summary>
-        public bool IsOpen => _audit is not null;
+        /// <summary>The audit log, or null when the proxy runs without one.</summary>
+        public AuditLog? Log => _audit;
 
         /// <summary>Signs checkpoints of the log; closed after it, so the last one covers every receipt.</summary>
         public AuditCheckpointer? Checkpoints { get; set; }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using Signet.Audit;
 using Signet.Keys;
 using Signet.Transparency;
 
@@ -91,11 +92,11 @@ internal sealed class TransparencyOptions
     }
 
     /// <summary>
-    /// Starts signing checkpoints of the log in <paramref name="auditDirectory"/> with <paramref name="key"/> every
+    /// Starts signing checkpoints of <paramref name="log"/> (sharing its tree) with <paramref name="key"/> every
     /// <paramref name="interval"/> and publishing them; null when the interval is zero (checkpoints turned off).
     /// A log whose tree cannot be opened is reported and the proxy runs on without checkpoints.
     /// </summary>
-    public AuditCheckpointer? Start(ParseResult parse, CliConsole console, string auditDirectory, ISigner key, TimeSpan interval, ILoggerFactory logging)
+    public AuditCheckpointer? Start(ParseResult parse, CliConsole console, AuditLog log, ISigner key, TimeSpan interval, ILoggerFactory logging)
     {
         if (interval == TimeSpan.Zero)
         {
@@ -105,7 +106,7 @@ internal sealed class TransparencyOptions
         var signer = new NoteSigner(ResolveOrigin(parse, key.PublicKey), key);
         try
         {
-            return AuditCheckpointer.Start(auditDirectory, signer, new AuditCheckpointerOptions
+            return AuditCheckpointer.Start(log, signer, new AuditCheckpointerOptions
             {
                 Interval = interval,
                 Witnesses = ResolveWitnesses(parse),
@@ -114,7 +115,7 @@ internal sealed class TransparencyOptions
         }
         catch (Exception e) when (e is SignetException or IOException or UnauthorizedAccessException)
         {
-            logger.LogError("Checkpoints are off: the audit log's tree in {Directory} cannot be opened: {Reason}", auditDirectory, e.Message);
+            logger.LogError("Checkpoints are off: the audit log's tree in {Directory} cannot be opened: {Reason}", log.Directory, e.Message);
             return null;
         }
     }

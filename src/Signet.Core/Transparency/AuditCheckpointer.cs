@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Signet.Audit;
 
 namespace Signet.Transparency;
 
@@ -76,7 +77,39 @@ public sealed partial class AuditCheckpointer : IAsyncDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(options), "the checkpoint interval must be positive");
         }
-        var tree = AuditTree.Open(auditDirectory);
+        return Run(AuditTree.Open(auditDirectory), auditDirectory, signer, options, logger);
+    }
+
+    /// <summary>
+    /// Starts signing checkpoints of an open log, sharing its Merkle tree (<see cref="AuditLog.Tree"/>) so that each
+    /// record is hashed once; a log opened without a tree gets one of the checkpointer's own. Dispose the checkpointer
+    /// after the log: its last checkpoint then covers every record the log wrote.
+    /// </summary>
+    public static AuditCheckpointer Start(AuditLog log, NoteSigner signer, AuditCheckpointerOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(signer);
+        AuditTree? shared = null;
+        try
+        {
+            shared = log.Tree?.Share();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The log closed meanwhile: read the tree from its files.
+        }
+        return Run(shared ?? AuditTree.Open(log.Directory), log.Directory, signer, options, logger);
+    }
+
+    private static AuditCheckpointer Run(AuditTree tree, string auditDirectory, NoteSigner signer, AuditCheckpointerOptions? options, ILogger? logger)
+    {
+        ArgumentNullException.ThrowIfNull(signer);
+        options ??= new AuditCheckpointerOptions();
+        if (options.Interval <= TimeSpan.Zero)
+        {
+            tree.Dispose();
+            throw new ArgumentOutOfRangeException(nameof(options), "the checkpoint interval must be positive");
+        }
         var checkpointer = new AuditCheckpointer(tree, new AuditCheckpoints(auditDirectory), signer, options, logger ?? NullLogger.Instance);
         checkpointer._loop = checkpointer.RunAsync();
         return checkpointer;

@@ -37,6 +37,7 @@ public sealed class AuditTree : IDisposable
     private int _written;
     private int _repaired;
     private bool _disposed;
+    private int _owners = 1;
 
     private AuditTree(string directory, AuditTreeOptions options)
     {
@@ -243,13 +244,31 @@ public sealed class AuditTree : IDisposable
         return Guard(() => new AuditTreeChecker(_directory, size, edge, progress).Run());
     }
 
-    /// <summary>Marks the tree closed; it holds no files open.</summary>
+    /// <summary>Marks the tree closed (once every owner <see cref="Share"/> added has disposed it too); it holds no files open.</summary>
     public void Dispose()
     {
         lock (_gate)
         {
-            _disposed = true;
+            if (_owners > 0 && --_owners == 0)
+            {
+                _disposed = true;
+            }
         }
+    }
+
+    /// <summary>
+    /// Adds an owner: the tree stays open until each owner disposed it once. The log's checkpointer shares the log's
+    /// tree this way, so that records are hashed once and its last checkpoint can still run after the log closed.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The tree is already closed.</exception>
+    internal AuditTree Share()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _owners++;
+        }
+        return this;
     }
 
     private T Guard<T>(Func<T> action)

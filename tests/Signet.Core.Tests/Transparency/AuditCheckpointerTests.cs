@@ -69,6 +69,34 @@ public sealed class AuditCheckpointerTests : IDisposable
     }
 
     [Fact]
+    public async Task StartOnAnOpenLog_SharesItsTree_AndTheLastCheckpointAfterTheLogClosedCoversEveryRecord()
+    {
+        var signer = new NoteSigner("example.test/log", _key);
+        var log = AuditLog.Open(_dir.Path);
+        var checkpointer = AuditCheckpointer.Start(log, signer, new AuditCheckpointerOptions { Interval = TimeSpan.FromHours(1) });
+        for (var i = 0; i < 3; i++)
+        {
+            await log.AppendAsync(TestReceipts.V1(i));
+        }
+        var first = await checkpointer.CheckpointNowAsync();
+        Assert.Equal(3, first!.Checkpoint.Size);
+        // One tree: the checkpoint's catch-up is the log's (its size moved without the log's timer).
+        Assert.Equal(3, log.Tree!.Size);
+
+        await log.AppendAsync(TestReceipts.V1(3));
+        await log.DisposeAsync();
+        // The log closed and let go of the tree; the checkpointer still holds it for its last checkpoint.
+        await checkpointer.DisposeAsync();
+
+        var latest = new AuditCheckpoints(_dir.Path).Latest()!;
+        Assert.Equal(4, latest.Checkpoint.Size);
+        latest.Verify(signer.VerifierKey);
+        using var reopened = AuditTree.Open(_dir.Path);
+        Assert.Equal(latest.Checkpoint.RootHash, reopened.RootAt(4));
+        Assert.Throws<ObjectDisposedException>(() => log.Tree.RootAt(4));
+    }
+
+    [Fact]
     public async Task CheckpointSignedHandlerThrows_CheckpointStillSignedAndRaisedOncePerSize()
     {
         await AppendAsync(0, 2);
