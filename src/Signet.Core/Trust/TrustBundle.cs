@@ -90,14 +90,17 @@ public sealed partial record TrustBundle : ITrustBundleSource
     /// <summary>How an entry's trust ended, for messages: "revoked at T", "disabled at T", "expired at T".</summary>
     internal static string Ended(TrustEntry entry)
     {
-        var end = entry.TrustedUntil;
+        if (entry.TrustedUntil is not { } end)
+        {
+            return "is trusted without end";
+        }
         if (end == DateTimeOffset.MinValue)
         {
             return entry.Status == TrustStatus.Revoked ? "is revoked (no revoked_at: no signature is trusted)" : "is disabled (no disabled_at: no signature is trusted)";
         }
-        return end == entry.RevokedAt ? $"was revoked at {FormatTime(end.Value)}"
-            : end == entry.DisabledAt ? $"was disabled at {FormatTime(end.Value)}"
-            : $"expired at {FormatTime(end!.Value)}";
+        return end == entry.RevokedAt ? $"was revoked at {FormatTime(end)}"
+            : end == entry.DisabledAt ? $"was disabled at {FormatTime(end)}"
+            : $"expired at {FormatTime(end)}";
     }
 
     /// <summary>A new bundle with <paramref name="entry"/> added to <paramref name="section"/>.</summary>
