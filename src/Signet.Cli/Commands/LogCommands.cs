@@ -47,7 +47,8 @@ internal static class LogCommands
         };
         command.SetAction(async (parse, ct) =>
         {
-            var (keys, trustFile, trustTime) = TrustedKeys.Resolve(parse, pubkeys, trusted, trustBundle, trustAt, console);
+            // With --bundle, --pubkey names the manifest's signer and the trust bundle judges the receipts: both may be given.
+            var (keys, trustFile, trustTime) = TrustedKeys.Resolve(parse, pubkeys, trusted, trustBundle, trustAt, console, keysAreForSomethingElse: parse.GetValue(bundle) is not null);
             var policy = LogTransparencyCommands.Policy(parse.GetValue(witnessKeys) ?? [], parse.GetValue(witnessCount));
             var checkpointKey = parse.GetValue(logKey) is { } keyText ? LogTransparencyCommands.ParseLogKey(keyText) : null;
             if (parse.GetValue(bundle) is { } bundleDir)

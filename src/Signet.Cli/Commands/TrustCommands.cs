@@ -280,6 +280,13 @@ internal static class TrustCommands
             KeyStore.ValidateName(newKeyName);
             using var successor = KeyStore.ForHome(homeDir, console.Time).Load(newKeyName, Passphrases.For(console, parse.GetValue(newPassphrase)));
             var entryId = parse.GetValue(newId) ?? successor.Name;
+            // Checked before anything is signed: the announcement must not reach the log if the bundle cannot take it.
+            if (bundle.Section(which).FirstOrDefault(e => e.Id == entryId || e.PublicKey.Equals(successor.PublicKey)) is { } taken)
+            {
+                throw new SignetException(taken.PublicKey.Equals(successor.PublicKey)
+                    ? $"{path}: the new key {successor.PublicKey} is already {TrustBundle.SectionName(which)}/{taken.Id}: rotate to a key the bundle does not list"
+                    : $"{path}: {TrustBundle.SectionName(which)} already has an entry \"{entryId}\": choose another --new-id");
+            }
             var action = KeyRotation.CreateAction(oldKey.PublicKey, successor.Signer, which, entryId,
                 parse.GetValue(newName) ?? successor.Name, parse.GetValue(newOwner) ?? old.Owner, overlapUntil);
             var receipt = new ReceiptSigner(oldKey.Signer, oldKey.Name, oldKey.Owner, console.Time).SignRequest(action);

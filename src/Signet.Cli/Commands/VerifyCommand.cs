@@ -329,10 +329,11 @@ internal static class TrustedKeys
 
     /// <summary>
     /// The trusted keys of --pubkey and --trusted-keys, or the trust bundle of --trust-bundle (or of --trusted-keys,
-    /// when that file is a bundle: bundles always get their time rules), and --trust-at.
+    /// when that file is a bundle: bundles always get their time rules), and --trust-at. Keys and a bundle together
+    /// are refused unless <paramref name="keysAreForSomethingElse"/> (an evidence bundle's manifest signer).
     /// </summary>
     public static (List<PublicKey> Keys, TrustBundle? Bundle, DateTimeOffset? At) Resolve(ParseResult parse, Option<string[]> pubkeys, Option<string?> trusted,
-        Option<string?> trustBundle, Option<string?> trustAt, CliConsole console)
+        Option<string?> trustBundle, Option<string?> trustAt, CliConsole console, bool keysAreForSomethingElse = false)
     {
         var keys = new List<PublicKey>();
         foreach (var k in parse.GetValue(pubkeys) ?? [])
@@ -356,7 +357,7 @@ internal static class TrustedKeys
             }
         }
         var bundle = bundlePath is null ? null : TrustBundle.Load(bundlePath);
-        if (bundle is not null && keys.Count > 0)
+        if (bundle is not null && keys.Count > 0 && !keysAreForSomethingElse)
         {
             throw new CliUsageException("give trusted keys (--pubkey, --trusted-keys) or a trust bundle, not both: the bundle says which role and which times a key is trusted for");
         }

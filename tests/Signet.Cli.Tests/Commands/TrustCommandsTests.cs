@@ -200,6 +200,49 @@ public sealed class TrustCommandsTests
     }
 
     [Fact]
+    public async Task LogVerifyEvidenceBundle_WithTrustBundle_JudgesTheReceiptsAndTheManifestKeySeparately()
+    {
+        using var home = new TempDir();
+        var pub = await NewKey(home, "agent");
+        var auditor = await NewKey(home, "auditor");
+        await Run("2026-12-01T09:30:00Z", "trust", "add", "--id", "ci", "--pubkey", pub, "--home", home.Path);
+        await Sign(home, "agent", "2026-12-01T10:00:00Z");
+        await Sign(home, "agent", "2026-12-01T12:00:00Z");
+        var evidence = Path.Combine(home.Path, "evidence");
+        var export = await Run("2026-12-01T12:30:00Z", "log", "export", "--key", "auditor", "--home", home.Path, "--out", evidence);
+        Assert.True(export.ExitCode == 0, export.Error);
+        var bundle = Path.Combine(home.Path, "trust.json");
+
+        var before = await Run("2026-12-01T13:00:00Z", "log", "verify", "--bundle", evidence, "--pubkey", auditor, "--trust-bundle", bundle);
+        await Run("2026-12-01T13:00:00Z", "trust", "revoke", "--id", "ci", "--at", "2026-12-01T11:00:00Z", "--home", home.Path);
+        var after = await Run("2026-12-01T13:00:00Z", "log", "verify", "--bundle", evidence, "--pubkey", auditor, "--trust-bundle", bundle);
+
+        Assert.True(before.ExitCode == 0, before.Out);
+        Assert.Contains("(trusted)", before.Out);
+        Assert.Contains("2 of 2 valid and trusted by the trust bundle", before.Out);
+        Assert.Equal(1, after.ExitCode);
+        Assert.Contains("records.jsonl line 2", after.Out);
+        Assert.Contains("was revoked at 2026-12-01T11:00:00Z", after.Out);
+    }
+
+    [Fact]
+    public async Task Rotate_NewIdAlreadyTaken_RefusesBeforeSigning()
+    {
+        using var home = new TempDir();
+        var oldPub = await NewKey(home, "old");
+        var other = await NewKey(home, "other");
+        await NewKey(home, "new");
+        await Run("2026-12-01T09:30:00Z", "trust", "add", "--id", "ci", "--pubkey", oldPub, "--home", home.Path);
+        await Run("2026-12-01T09:30:00Z", "trust", "add", "--id", "ci-2", "--pubkey", other, "--home", home.Path);
+
+        var result = await Run("2026-12-01T11:00:00Z", "trust", "rotate", "--key", "old", "--new-key", "new", "--new-id", "ci-2", "--home", home.Path);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("already has an entry \"ci-2\"", result.Error);
+        Assert.False(Directory.Exists(Path.Combine(home.Path, "audit")) && Directory.EnumerateFiles(Path.Combine(home.Path, "audit"), "*.jsonl").Any());
+    }
+
+    [Fact]
     public async Task TrustAdd_BadBundle_ErrorNamesEntryAndField()
     {
         using var home = new TempDir();
