@@ -148,7 +148,7 @@ internal static class TrustCommands
                         ["name"] = e.Name,
                         ["owner"] = e.Owner,
                         ["pubkey"] = e.PublicKey.Text,
-                        ["status"] = StatusName(e.Status),
+                        ["status"] = TrustBundle.StatusName(e.Status),
                         ["trusted"] = trusted,
                         ["trusted_until"] = e.TrustedUntil is { } u && u != DateTimeOffset.MinValue ? TrustBundle.FormatTime(u) : null,
                     });
@@ -160,7 +160,7 @@ internal static class TrustCommands
             foreach (var (sec, e, trusted) in rows)
             {
                 var until = e.TrustedUntil is not { } u ? "" : u == DateTimeOffset.MinValue ? " (no signature trusted)" : $" until {TrustBundle.FormatTime(u)}";
-                await console.Out.WriteLineAsync($"{(trusted ? "trusted  " : "untrusted")} {TrustBundle.SectionName(sec)}/{e.Id} {e.PublicKey} {StatusName(e.Status)}{until} name={e.Name} owner={e.Owner}");
+                await console.Out.WriteLineAsync($"{(trusted ? "trusted  " : "untrusted")} {TrustBundle.SectionName(sec)}/{e.Id} {e.PublicKey} {TrustBundle.StatusName(e.Status)}{until} name={e.Name} owner={e.Owner}");
             }
             if (rows.Count == 0)
             {
@@ -227,9 +227,7 @@ internal static class TrustCommands
             var entry = Find(bundle, which, parse.GetValue(id), parse.GetValue(pubkey));
             var now = console.Time.GetUtcNow();
             var when = parse.GetValue(at) is { } a ? ParseTime(a, "--at", console) : now;
-            var changed = revoke
-                ? entry with { Status = TrustStatus.Revoked, RevokedAt = entry.RevokedAt is { } r && r < when ? r : when }
-                : entry with { Status = entry.Status == TrustStatus.Revoked ? TrustStatus.Revoked : TrustStatus.Disabled, DisabledAt = entry.DisabledAt is { } d && d < when ? d : when };
+            var changed = entry.EndedAt(when, revoke);
             if (parse.GetValue(reason) is { } why)
             {
                 changed = changed with { Comment = why };
@@ -295,12 +293,7 @@ internal static class TrustCommands
             await LogSink.AppendAsync(homeDir, receipt, console, ct);
             var end = KeyRotation.OldKeyEnd(announced, overlapUntil);
             bundle = bundle
-                .WithReplaced(which, old.Id, old with
-                {
-                    Status = old.Status == TrustStatus.Revoked ? TrustStatus.Revoked : TrustStatus.Disabled,
-                    DisabledAt = old.DisabledAt is { } d && d < end ? d : end,
-                    Comment = $"rotated to {entryId} ({receipt.Id})",
-                })
+                .WithReplaced(which, old.Id, old.EndedAt(end, revoke: false) with { Comment = $"rotated to {entryId} ({receipt.Id})" })
                 .WithEntry(which, new TrustEntry
                 {
                     Id = entryId,
@@ -340,20 +333,8 @@ internal static class TrustCommands
     private static string Target(ParseResult parse, Option<string?> output, string path, CliConsole console) =>
         parse.GetValue(output) is { } o ? Path.GetFullPath(o, console.WorkingDirectory) : path;
 
-    public static TrustSection ParseSection(string text) => text switch
-    {
-        "roots" => TrustSection.Roots,
-        "agents" => TrustSection.Agents,
-        "servers" => TrustSection.Servers,
-        _ => throw new CliUsageException($"--section {text}: give roots, agents or servers"),
-    };
-
-    private static string StatusName(TrustStatus status) => status switch
-    {
-        TrustStatus.Active => "active",
-        TrustStatus.Disabled => "disabled",
-        _ => "revoked",
-    };
+    public static TrustSection ParseSection(string text) =>
+        TrustBundle.TryParseSection(text, out var section) ? section : throw new CliUsageException($"--section {text}: give roots, agents or servers");
 
     /// <summary><c>now</c>, or an RFC 3339 time with an offset (converted to UTC).</summary>
     public static DateTimeOffset ParseTime(string text, string option, CliConsole console)

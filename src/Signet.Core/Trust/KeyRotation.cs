@@ -95,13 +95,10 @@ public static class KeyRotation
                 throw Bad($"params.{name} is not part of an announcement");
             }
         }
-        var section = Str("section") switch
+        if (!TrustBundle.TryParseSection(Str("section"), out var section))
         {
-            "roots" => TrustSection.Roots,
-            "agents" => TrustSection.Agents,
-            "servers" => TrustSection.Servers,
-            var s => throw Bad($"params.section \"{s}\" is not roots, agents or servers"),
-        };
+            throw Bad($"params.section \"{Str("section")}\" is not roots, agents or servers");
+        }
         if (!PublicKey.TryParse(Str("old_pubkey"), out var oldKey, out _) || !PublicKey.TryParse(Str("new_pubkey"), out var newKey, out _))
         {
             throw Bad("params.old_pubkey and params.new_pubkey must be ed25519: keys");

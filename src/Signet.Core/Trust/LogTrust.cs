@@ -101,11 +101,7 @@ internal sealed class LogTrust(TrustBundle bundle, DateTimeOffset? at)
         var end = KeyRotation.OldKeyEnd(time, a.OldUntil);
         if (old.TrustedUntil is null || end < old.TrustedUntil)
         {
-            _bundle = _bundle.WithReplaced(a.Section, old.Id, old with
-            {
-                Status = old.Status == TrustStatus.Revoked ? TrustStatus.Revoked : TrustStatus.Disabled,
-                DisabledAt = old.DisabledAt is { } d && d < end ? d : end,
-            });
+            _bundle = _bundle.WithReplaced(a.Section, old.Id, old.EndedAt(end, revoke: false));
         }
         if (_bundle.Section(a.Section).All(e => !e.PublicKey.Equals(a.NewKey)))
         {

@@ -68,6 +68,27 @@ public sealed partial record TrustBundle : ITrustBundleSource
         _ => "servers",
     };
 
+    /// <summary>Reads a section name: <c>roots</c>, <c>agents</c> or <c>servers</c>.</summary>
+    public static bool TryParseSection(string? name, out TrustSection section)
+    {
+        (var known, section) = name switch
+        {
+            "roots" => (true, TrustSection.Roots),
+            "agents" => (true, TrustSection.Agents),
+            "servers" => (true, TrustSection.Servers),
+            _ => (false, default),
+        };
+        return known;
+    }
+
+    /// <summary>A status as the file writes it: <c>active</c>, <c>disabled</c> or <c>revoked</c>.</summary>
+    internal static string StatusName(TrustStatus status) => status switch
+    {
+        TrustStatus.Active => "active",
+        TrustStatus.Disabled => "disabled",
+        _ => "revoked",
+    };
+
     /// <summary>True when <paramref name="env"/> is a valid <c>env</c>.</summary>
     public static bool IsValidEnv(string? env) => env is not null && EnvPattern().IsMatch(env);
 
@@ -308,7 +329,7 @@ public sealed partial record TrustBundle : ITrustBundleSource
                     w.WriteString("name", e.Name);
                     w.WriteString("owner", e.Owner);
                     w.WriteString("pubkey", e.PublicKey.Text);
-                    w.WriteString("status", e.Status switch { TrustStatus.Active => "active", TrustStatus.Disabled => "disabled", _ => "revoked" });
+                    w.WriteString("status", StatusName(e.Status));
                     w.WriteString("created_at", FormatTime(e.CreatedAt));
                     WriteOptional(w, "expires_at", e.ExpiresAt);
                     WriteOptional(w, "disabled_at", e.DisabledAt);

@@ -58,6 +58,18 @@ public sealed record TrustEntry
         }
     }
 
+    /// <summary>
+    /// This entry with its trust ended at <paramref name="at"/> (kept if it already ended earlier): revoked, or else
+    /// disabled (a revoked entry stays revoked).
+    /// </summary>
+    internal TrustEntry EndedAt(DateTimeOffset at, bool revoke) => revoke
+        ? this with { Status = TrustStatus.Revoked, RevokedAt = RevokedAt is { } r && r < at ? r : at }
+        : this with
+        {
+            Status = Status == TrustStatus.Revoked ? TrustStatus.Revoked : TrustStatus.Disabled,
+            DisabledAt = DisabledAt is { } d && d < at ? d : at,
+        };
+
     /// <summary>True when a signature made at <paramref name="at"/> by this key is trusted.</summary>
     public bool IsTrustedAt(DateTimeOffset at) => TrustedUntil is not { } end || at < end;
 }

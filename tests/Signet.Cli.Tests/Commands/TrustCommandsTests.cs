@@ -14,6 +14,22 @@ public sealed class TrustCommandsTests
         return made.Out.Trim();
     }
 
+    /// <summary>A new key, added to the home's trust bundle (created on the first call) as agents/<paramref name="id"/>.</summary>
+    private static async Task<string> Trusted(TempDir home, string key, string id)
+    {
+        var pub = await NewKey(home, key);
+        var added = await Run("2026-12-01T09:30:00Z", "trust", "add", "--id", id, "--pubkey", pub, "--home", home.Path);
+        Assert.True(added.ExitCode == 0, added.Error);
+        return pub;
+    }
+
+    /// <summary>Revokes agents/<paramref name="id"/> from 11:00 on, at 13:00.</summary>
+    private static async Task Revoke(TempDir home, string id)
+    {
+        var revoked = await Run("2026-12-01T13:00:00Z", "trust", "revoke", "--id", id, "--at", "2026-12-01T11:00:00Z", "--reason", "laptop stolen", "--home", home.Path);
+        Assert.True(revoked.ExitCode == 0, revoked.Error);
+    }
+
     private static async Task<CliRunner.Result> Run(string time, params string[] args)
     {
         var result = await CliRunner.RunAsync(args, time: At(time));
@@ -32,17 +48,13 @@ public sealed class TrustCommandsTests
     public async Task Verify_KeyRevokedAtATime_EarlierReceiptValidLaterRefused()
     {
         using var home = new TempDir();
-        var pub = await NewKey(home, "agent");
-        var added = await Run("2026-12-01T09:30:00Z", "trust", "add", "--id", "ci", "--pubkey", pub, "--owner", "platform", "--home", home.Path);
-        Assert.True(added.ExitCode == 0, added.Error);
-        Assert.Contains("creating the trust bundle", added.Error);
+        var pub = await Trusted(home, "agent", "ci");
         var before = home.File("before.json");
         var after = home.File("after.json");
         await File.WriteAllTextAsync(before, await Sign(home, "agent", "2026-12-01T10:00:00Z", log: false));
         await File.WriteAllTextAsync(after, await Sign(home, "agent", "2026-12-01T12:00:00Z", log: false));
 
-        var revoked = await Run("2026-12-01T13:00:00Z", "trust", "revoke", "--id", "ci", "--at", "2026-12-01T11:00:00Z", "--reason", "laptop stolen", "--home", home.Path);
-        Assert.True(revoked.ExitCode == 0, revoked.Error);
+        await Revoke(home, "ci");
         var bundle = Path.Combine(home.Path, "trust.json");
 
         var ok = await Run("2026-12-01T13:00:00Z", "verify", before, "--trust-bundle", bundle);
@@ -65,7 +77,8 @@ public sealed class TrustCommandsTests
     {
         using var home = new TempDir();
         var pub = await NewKey(home, "agent");
-        await Run("2026-12-01T09:30:00Z", "trust", "add", "--id", "ci", "--pubkey", pub, "--home", home.Path, "--env", "prod", "--org", "acme");
+        var created = await Run("2026-12-01T09:30:00Z", "trust", "add", "--id", "ci", "--pubkey", pub, "--home", home.Path, "--env", "prod", "--org", "acme");
+        Assert.Contains("creating the trust bundle", created.Error);
         await Run("2026-12-01T13:00:00Z", "trust", "disable", "--pubkey", pub, "--at", "2026-12-01T11:00:00Z", "--home", home.Path);
 
         var early = await Run("2026-12-01T13:00:00Z", "trust", "list", "--json", "--at", "2026-12-01T10:00:00Z", "--home", home.Path);
@@ -85,11 +98,10 @@ public sealed class TrustCommandsTests
     public async Task LogVerify_KeyRevokedAtATime_OnlyLaterRecordsFail()
     {
         using var home = new TempDir();
-        var pub = await NewKey(home, "agent");
-        await Run("2026-12-01T09:30:00Z", "trust", "add", "--id", "ci", "--pubkey", pub, "--home", home.Path);
+        var pub = await Trusted(home, "agent", "ci");
         await Sign(home, "agent", "2026-12-01T10:00:00Z");
         await Sign(home, "agent", "2026-12-01T12:00:00Z");
-        await Run("2026-12-01T13:00:00Z", "trust", "revoke", "--id", "ci", "--at", "2026-12-01T11:00:00Z", "--home", home.Path);
+        await Revoke(home, "ci");
 
         var result = await Run("2026-12-01T13:00:00Z", "log", "verify", "--home", home.Path, "--trust-bundle", Path.Combine(home.Path, "trust.json"));
 
@@ -104,14 +116,12 @@ public sealed class TrustCommandsTests
     public async Task LogVerify_ReceiptBackdatedBeforeARevocationAfterALaterRecord_Refused()
     {
         using var home = new TempDir();
-        var stolen = await NewKey(home, "stolen");
-        var other = await NewKey(home, "other");
-        await Run("2026-12-01T09:30:00Z", "trust", "add", "--id", "stolen", "--pubkey", stolen, "--home", home.Path);
-        await Run("2026-12-01T09:30:00Z", "trust", "add", "--id", "other", "--pubkey", other, "--home", home.Path);
+        var stolen = await Trusted(home, "stolen", "stolen");
+        var other = await Trusted(home, "other", "other");
         await Sign(home, "other", "2026-12-01T12:00:00Z");
         // The thief signs after the revocation, with the receipt's ts set to before it (the ts is the signer's claim).
         var backdated = await Sign(home, "stolen", "2026-12-01T10:30:00Z");
-        await Run("2026-12-01T13:00:00Z", "trust", "revoke", "--id", "stolen", "--at", "2026-12-01T11:00:00Z", "--home", home.Path);
+        await Revoke(home, "stolen");
         var bundle = Path.Combine(home.Path, "trust.json");
         var file = home.File("backdated.json");
         await File.WriteAllTextAsync(file, backdated);
@@ -130,9 +140,8 @@ public sealed class TrustCommandsTests
     public async Task Rotate_AnnouncedInTheLog_NewKeyTrustedFromTheAnnouncementOldKeyNoLonger()
     {
         using var home = new TempDir();
-        var oldPub = await NewKey(home, "old");
+        var oldPub = await Trusted(home, "old", "ci");
         var newPub = await NewKey(home, "new");
-        await Run("2026-12-01T09:30:00Z", "trust", "add", "--id", "ci", "--pubkey", oldPub, "--home", home.Path);
         var bundle = Path.Combine(home.Path, "trust.json");
         var original = home.File("original.json");
         File.Copy(bundle, original);
@@ -165,10 +174,9 @@ public sealed class TrustCommandsTests
     public async Task LogVerify_AnnouncementByAKeyTheBundleDoesNotTrust_RefusedAndReported()
     {
         using var home = new TempDir();
-        var oldPub = await NewKey(home, "old");
+        var oldPub = await Trusted(home, "old", "ci");
         var newPub = await NewKey(home, "new");
         var auditorPub = await NewKey(home, "auditor");
-        await Run("2026-12-01T09:30:00Z", "trust", "add", "--id", "ci", "--pubkey", oldPub, "--home", home.Path);
         await Run("2026-12-01T11:00:00Z", "trust", "rotate", "--key", "old", "--new-key", "new", "--home", home.Path);
         await Sign(home, "new", "2026-12-01T12:00:00Z");
         var unrelated = home.File("unrelated.json");
@@ -187,10 +195,9 @@ public sealed class TrustCommandsTests
     public async Task Rotate_OldKeyNotInTheBundle_RefusesAndWritesNothing()
     {
         using var home = new TempDir();
-        var other = await NewKey(home, "other");
+        var other = await Trusted(home, "other", "x");
         await NewKey(home, "old");
         await NewKey(home, "new");
-        await Run("2026-12-01T09:30:00Z", "trust", "add", "--id", "x", "--pubkey", other, "--home", home.Path);
 
         var result = await Run("2026-12-01T11:00:00Z", "trust", "rotate", "--key", "old", "--new-key", "new", "--home", home.Path);
 
@@ -203,9 +210,8 @@ public sealed class TrustCommandsTests
     public async Task LogVerifyEvidenceBundle_WithTrustBundle_JudgesTheReceiptsAndTheManifestKeySeparately()
     {
         using var home = new TempDir();
-        var pub = await NewKey(home, "agent");
+        var pub = await Trusted(home, "agent", "ci");
         var auditor = await NewKey(home, "auditor");
-        await Run("2026-12-01T09:30:00Z", "trust", "add", "--id", "ci", "--pubkey", pub, "--home", home.Path);
         await Sign(home, "agent", "2026-12-01T10:00:00Z");
         await Sign(home, "agent", "2026-12-01T12:00:00Z");
         var evidence = Path.Combine(home.Path, "evidence");
@@ -214,7 +220,7 @@ public sealed class TrustCommandsTests
         var bundle = Path.Combine(home.Path, "trust.json");
 
         var before = await Run("2026-12-01T13:00:00Z", "log", "verify", "--bundle", evidence, "--pubkey", auditor, "--trust-bundle", bundle);
-        await Run("2026-12-01T13:00:00Z", "trust", "revoke", "--id", "ci", "--at", "2026-12-01T11:00:00Z", "--home", home.Path);
+        await Revoke(home, "ci");
         var after = await Run("2026-12-01T13:00:00Z", "log", "verify", "--bundle", evidence, "--pubkey", auditor, "--trust-bundle", bundle);
 
         Assert.True(before.ExitCode == 0, before.Out);
@@ -229,11 +235,9 @@ public sealed class TrustCommandsTests
     public async Task Rotate_NewIdAlreadyTaken_RefusesBeforeSigning()
     {
         using var home = new TempDir();
-        var oldPub = await NewKey(home, "old");
-        var other = await NewKey(home, "other");
+        var oldPub = await Trusted(home, "old", "ci");
+        var other = await Trusted(home, "other", "ci-2");
         await NewKey(home, "new");
-        await Run("2026-12-01T09:30:00Z", "trust", "add", "--id", "ci", "--pubkey", oldPub, "--home", home.Path);
-        await Run("2026-12-01T09:30:00Z", "trust", "add", "--id", "ci-2", "--pubkey", other, "--home", home.Path);
 
         var result = await Run("2026-12-01T11:00:00Z", "trust", "rotate", "--key", "old", "--new-key", "new", "--new-id", "ci-2", "--home", home.Path);
 
