@@ -98,7 +98,7 @@ public sealed class TrustCommandsTests
     public async Task LogVerify_KeyRevokedAtATime_OnlyLaterRecordsFail()
     {
         using var home = new TempDir();
-        var pub = await Trusted(home, "agent", "ci");
+        await Trusted(home, "agent", "ci");
         await Sign(home, "agent", "2026-12-01T10:00:00Z");
         await Sign(home, "agent", "2026-12-01T12:00:00Z");
         await Revoke(home, "ci");
@@ -116,8 +116,8 @@ public sealed class TrustCommandsTests
     public async Task LogVerify_ReceiptBackdatedBeforeARevocationAfterALaterRecord_Refused()
     {
         using var home = new TempDir();
-        var stolen = await Trusted(home, "stolen", "stolen");
-        var other = await Trusted(home, "other", "other");
+        await Trusted(home, "stolen", "stolen");
+        await Trusted(home, "other", "other");
         await Sign(home, "other", "2026-12-01T12:00:00Z");
         // The thief signs after the revocation, with the receipt's ts set to before it (the ts is the signer's claim).
         var backdated = await Sign(home, "stolen", "2026-12-01T10:30:00Z");

@@ -113,6 +113,47 @@ public sealed class TrustBundleTests
     }
 
     [Fact]
+    public void Verify_CoSignedReceipt_AgentJudgedInAgentsServerInServersEachAtItsOwnTime()
+    {
+        using var agent = TestKeys.Agent();
+        using var server = TestKeys.Server();
+        var start = DateTimeOffset.Parse("2026-12-01T10:00:00Z");
+        var clock = TestKeys.ClockAt("2026-12-01T10:00:00Z");
+        var request = new ReceiptSigner(agent, "agent", timeProvider: clock).SignRequest(Action());
+        clock.Advance(TimeSpan.FromSeconds(2));
+        var cosigned = new ReceiptSigner(server, "server", timeProvider: clock).CoSign(request, new JsonObject { ["ok"] = true });
+        TrustEntry Entry(string id, SigningKey key, DateTimeOffset? revokedAt = null) => new()
+        {
+            Id = id, Name = id, Owner = "", PublicKey = key.PublicKey, CreatedAt = start,
+            Status = revokedAt is null ? TrustStatus.Active : TrustStatus.Revoked, RevokedAt = revokedAt,
+        };
+        var bundle = new TrustBundle { BundleId = "b", Org = "o", Env = "test", GeneratedAt = start }
+            .WithEntry(TrustSection.Agents, Entry("agent", agent))
+            .WithEntry(TrustSection.Servers, Entry("server", server));
+        var options = new ReceiptVerificationOptions { TrustBundle = bundle, AllowExpired = true };
+
+        var ok = ReceiptVerifier.Verify(cosigned, options);
+        // The server revoked one second after the agent asked: its co-signature at +2 s is refused.
+        var serverRevoked = ReceiptVerifier.Verify(cosigned, options with
+        {
+            TrustBundle = bundle.WithReplaced(TrustSection.Servers, "server", Entry("server", server, start.AddSeconds(1))),
+        });
+        // The server key listed only as an agent is not trusted to co-sign.
+        var wrongSection = ReceiptVerifier.Verify(cosigned, options with
+        {
+            TrustBundle = new TrustBundle { BundleId = "b", Org = "o", Env = "test", GeneratedAt = start }
+                .WithEntry(TrustSection.Agents, Entry("agent", agent)).WithEntry(TrustSection.Agents, Entry("server", server)),
+        });
+
+        Assert.True(ok.IsValid, ok.Reason);
+        Assert.False(serverRevoked.IsValid);
+        Assert.Equal("ts_response", serverRevoked.Field);
+        Assert.Contains("(servers/server), which was revoked at 2026-12-01T10:00:01Z", serverRevoked.Reason);
+        Assert.False(wrongSection.IsValid);
+        Assert.Contains("not in the trust bundle's servers", wrongSection.Reason);
+    }
+
+    [Fact]
     public void BundleFile_RewrittenWithARevocation_NextReadSeesIt()
     {
         var dir = Temp();
