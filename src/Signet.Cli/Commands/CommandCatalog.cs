@@ -12,6 +12,7 @@ internal static class CommandCatalog
         yield return SignCommand.Create(console);
         yield return VerifyCommand.Create(console);
         yield return LogCommands.Create(console);
+        yield return TrustCommands.Create(console);
         yield return ProxyCommand.Create(console);
         yield return BridgeCommand.Create(console);
         yield return WitnessCommands.Create(console);

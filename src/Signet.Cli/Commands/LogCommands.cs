@@ -29,6 +29,9 @@ internal static class LogCommands
         var signatures = new Option<bool>("--signatures") { Description = "Also re-verify every receipt's signature (expired receipts accepted); without --pubkey or --trusted-keys, against the key each receipt names (integrity only)" };
         var pubkeys = new Option<string[]>("--pubkey") { Description = "A trusted signer key: ed25519:<base64>, bare base64, or a .pub file (repeatable); every receipt must be signed by one (implies --signatures)" };
         var trusted = new Option<string?>("--trusted-keys") { Description = "A file of trusted keys (implies --signatures)" };
+        var trustBundle = TrustedKeys.TrustBundleOption();
+        trustBundle.Description = "A trust bundle: every receipt's keys judged at its own time, in chain order, with rotations announced in the log and backdating after a revocation refused (implies --signatures)";
+        var trustAt = TrustedKeys.TrustAtOption();
         var expectTip = new Option<string?>("--expect-tip") { Description = "A record_hash seen earlier (e.g. a bundle's chain tip) that the log must still contain: detects removed tail records" };
         var bundle = new Option<string?>("--bundle") { Description = "Verify an exported evidence bundle directory instead of the log" };
         var allowUnsigned = new Option<bool>("--allow-unsigned") { Description = "With --bundle: accept an unsigned manifest (a reference bundle), integrity only" };
@@ -40,19 +43,12 @@ internal static class LogCommands
         var json = CommonOptions.Json();
         var command = new Command("verify", "Walk the chain across all day files; exit 0 when intact, 1 at the first break")
         {
-            home, signatures, pubkeys, trusted, expectTip, bundle, allowUnsigned, checkpoint, logKey, witnessKeys, witnessCount, tiles, json,
+            home, signatures, pubkeys, trusted, trustBundle, trustAt, expectTip, bundle, allowUnsigned, checkpoint, logKey, witnessKeys, witnessCount, tiles, json,
         };
         command.SetAction(async (parse, ct) =>
         {
-            var keys = new List<PublicKey>();
-            foreach (var k in parse.GetValue(pubkeys) ?? [])
-            {
-                keys.Add(TrustedKeys.ParseKeyArgument(k));
-            }
-            if (parse.GetValue(trusted) is { } file)
-            {
-                keys.AddRange(TrustedKeys.Load(file));
-            }
+            // With --bundle, --pubkey names the manifest's signer and the trust bundle judges the receipts: both may be given.
+            var (keys, trustFile, trustTime) = TrustedKeys.Resolve(parse, pubkeys, trusted, trustBundle, trustAt, console, keysAreForSomethingElse: parse.GetValue(bundle) is not null);
             var policy = LogTransparencyCommands.Policy(parse.GetValue(witnessKeys) ?? [], parse.GetValue(witnessCount));
             var checkpointKey = parse.GetValue(logKey) is { } keyText ? LogTransparencyCommands.ParseLogKey(keyText) : null;
             if (parse.GetValue(bundle) is { } bundleDir)
@@ -61,7 +57,7 @@ internal static class LogCommands
                 {
                     throw new CliUsageException("--checkpoint and --tiles check the log, not a bundle (a bundle carries its checkpoint)");
                 }
-                return await VerifyBundle(console, bundleDir, keys, parse.GetValue(signatures), parse.GetValue(allowUnsigned), parse.GetValue(json), checkpointKey, policy);
+                return await VerifyBundle(console, bundleDir, keys, trustFile, trustTime, parse.GetValue(signatures), parse.GetValue(allowUnsigned), parse.GetValue(json), checkpointKey, policy);
             }
             if (parse.GetValue(expectTip) is { } tip && !Signet.Canonicalization.SignetHash.IsWellFormed(tip))
             {
@@ -79,15 +75,17 @@ internal static class LogCommands
             var result = AuditVerifier.Verify(directory, new AuditVerifyOptions
             {
                 // A trusted key is only worth giving if the signatures are checked against it.
-                VerifySignatures = parse.GetValue(signatures) || keys.Count > 0,
+                VerifySignatures = parse.GetValue(signatures) || keys.Count > 0 || trustFile is not null,
                 TrustedKeys = keys,
+                TrustBundle = trustFile,
+                TrustAt = trustTime,
                 ExpectedTip = parse.GetValue(expectTip),
             });
             await LogRepairCommand.WriteVerifyWarnings(console, result);
             if (parse.GetValue(json))
             {
                 var report = ToJson(result, directory);
-                report["signatures"]!["anchored"] = result.SignaturesChecked > 0 && keys.Count > 0;
+                report["signatures"]!["anchored"] = result.SignaturesChecked > 0 && (keys.Count > 0 || trustFile is not null);
                 report["expected_tip"] = parse.GetValue(expectTip);
                 if (checkpointReport is not null)
                 {
@@ -97,7 +95,7 @@ internal static class LogCommands
             }
             else
             {
-                await WriteHuman(console, result, directory, anchored: keys.Count > 0, parse.GetValue(expectTip));
+                await WriteHuman(console, result, directory, anchored: keys.Count > 0 || trustFile is not null, parse.GetValue(expectTip));
                 if (checkpointReport is not null)
                 {
                     await checkpointReport.WriteAsync(console);
@@ -142,6 +140,12 @@ internal static class LogCommands
             {
                 await console.Out.WriteLineAsync($"  {Path.GetFileName(f.File)} line {f.Line} {f.ReceiptId}: {f.Reason}");
             }
+        }
+        foreach (var r in result.KeyRotations)
+        {
+            await console.Out.WriteLineAsync(r.Accepted
+                ? $"key rotation at {Path.GetFileName(r.File)} line {r.Line} ({r.ReceiptId}): {r.OldKey} -> {r.NewKey} accepted; the new key is trusted from this record on"
+                : $"key rotation at {Path.GetFileName(r.File)} line {r.Line} ({r.ReceiptId}) REFUSED: {r.Reason}");
         }
         if (result.IsValid)
         {
@@ -201,15 +205,17 @@ internal static class LogCommands
         },
     };
 
-    private static async Task<int> VerifyBundle(CliConsole console, string directory, List<PublicKey> keys, bool signatures, bool allowUnsigned, bool json,
+    private static async Task<int> VerifyBundle(CliConsole console, string directory, List<PublicKey> keys, Signet.Trust.TrustBundle? trustFile, DateTimeOffset? trustTime, bool signatures, bool allowUnsigned, bool json,
         Signet.Transparency.NoteVerifierKey? checkpointKey, Signet.Transparency.WitnessPolicy? policy)
     {
         var verdict = AuditBundle.Verify(directory, new AuditBundleVerifyOptions
         {
             TrustedKeys = keys,
             AllowUnsigned = allowUnsigned,
-            VerifySignatures = signatures,
+            VerifySignatures = signatures || trustFile is not null,
             ReceiptTrustedKeys = [],
+            ReceiptTrustBundle = trustFile,
+            ReceiptTrustAt = trustTime,
             CheckpointKey = checkpointKey,
             WitnessPolicy = policy,
         });
@@ -247,7 +253,12 @@ internal static class LogCommands
             {
                 await console.Out.WriteLineAsync($"  warning: {w}");
             }
-            if (signatures && verdict.Chain is { } chain)
+            if (trustFile is not null && verdict.Chain is { } judged)
+            {
+                // The failures are among the problems above.
+                await console.Out.WriteLineAsync($"  receipt signatures: {judged.SignaturesChecked - judged.SignatureFailures.Count} of {judged.SignaturesChecked} valid and trusted by the trust bundle at their signing time");
+            }
+            else if (signatures && verdict.Chain is { } chain)
             {
                 // With --bundle, --pubkey anchors the manifest's signer; the receipts are checked against the keys they name.
                 await console.Out.WriteLineAsync($"  receipt signatures: {chain.SignaturesChecked - chain.SignatureFailures.Count} of {chain.SignaturesChecked} valid (integrity only: each receipt is signed by the key it names; check the signers with 'signet verify {Path.Combine(directory, AuditBundle.RecordsFileName)} --pubkey KEY')");

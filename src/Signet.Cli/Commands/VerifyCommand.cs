@@ -6,6 +6,7 @@ using Signet.Canonicalization;
 using Signet.Keys;
 using Signet.Receipts;
 using Signet.Transparency;
+using Signet.Trust;
 
 namespace Signet.Cli.Commands;
 
@@ -26,12 +27,14 @@ internal static class VerifyCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var trusted = new Option<string?>("--trusted-keys") { Description = "A file of trusted keys: one ed25519:… per line (# comments), a JSON array, or a Signet trust bundle" };
+        var trustBundle = TrustedKeys.TrustBundleOption();
+        var trustAt = TrustedKeys.TrustAtOption();
         var lax = new Option<bool>("--lax") { Description = "Only the reference Signet's checks (reads old evidence; weaker)" };
         var allowExpired = new Option<bool>("--allow-expired") { Description = "Accept receipts past their exp (forensic reading)" };
         var json = CommonOptions.Json();
         var command = new Command("verify", "Verify receipts; exit 0 when every one is valid, 1 otherwise")
         {
-            input, pubkeys, trusted, lax, allowExpired, json, proof, logKey, witnessKeys, witnessCount, policyFile,
+            input, pubkeys, trusted, trustBundle, trustAt, lax, allowExpired, json, proof, logKey, witnessKeys, witnessCount, policyFile,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -42,25 +45,19 @@ internal static class VerifyCommand
                     throw new CliUsageException("give either a receipt file or --proof FILE, not both");
                 }
                 return await VerifyProof(console, parse, proofFile, parse.GetValue(logKey), parse.GetValue(witnessKeys) ?? [], parse.GetValue(witnessCount),
-                    parse.GetValue(policyFile), pubkeys, trusted, allowExpired, json, ct);
+                    parse.GetValue(policyFile), TrustedKeys.Resolve(parse, pubkeys, trusted, trustBundle, trustAt, console), allowExpired, json, ct);
             }
             if (parse.GetValue(logKey) is not null || parse.GetValue(witnessKeys) is { Length: > 0 } || parse.GetValue(witnessCount) is not null || parse.GetValue(policyFile) is not null)
             {
                 throw new CliUsageException("--log-key, --witness-key, --witnesses and --policy go with --proof");
             }
-            var keys = new List<PublicKey>();
-            foreach (var k in parse.GetValue(pubkeys) ?? [])
-            {
-                keys.Add(TrustedKeys.ParseKeyArgument(k));
-            }
-            if (parse.GetValue(trusted) is { } file)
-            {
-                keys.AddRange(TrustedKeys.Load(file));
-            }
+            var (keys, bundle, at) = TrustedKeys.Resolve(parse, pubkeys, trusted, trustBundle, trustAt, console);
             var options = new ReceiptVerificationOptions
             {
                 TrustedKeys = keys,
                 TrustedAgentKeys = keys,
+                TrustBundle = bundle,
+                TrustAt = at,
                 Lax = parse.GetValue(lax),
                 AllowExpired = parse.GetValue(allowExpired),
                 TimeProvider = console.Time,
@@ -103,7 +100,7 @@ internal static class VerifyCommand
                 foreach (var (where, result) in results)
                 {
                     var line = result.IsValid
-                        ? $"OK    {where}: v{result.Version} {result.ReceiptId} tool={result.Receipt?.Tool ?? "-"} signer={result.Receipt?.SignerName} ({result.SignerKey}){(result.IsAnchored ? "" : " [integrity only: pass --pubkey or --trusted-keys to anchor the signer]")}"
+                        ? $"OK    {where}: v{result.Version} {result.ReceiptId} tool={result.Receipt?.Tool ?? "-"} signer={result.Receipt?.SignerName} ({result.SignerKey}){(result.IsAnchored ? "" : " [integrity only: pass --pubkey, --trusted-keys or --trust-bundle to anchor the signer]")}"
                         : $"FAIL  {where}: {result.Reason}{(result.Field is null ? "" : $" [field {result.Field}]")}";
                     await console.Out.WriteLineAsync(line);
                     foreach (var warning in result.Warnings)
@@ -123,7 +120,7 @@ internal static class VerifyCommand
 
     /// <summary><c>verify --proof</c>: one receipt's inclusion in a signed, witnessed checkpoint, without the log.</summary>
     private static async Task<int> VerifyProof(CliConsole console, ParseResult parse, string proofFile, string? logKeyText, string[] witnessKeyTexts, int? witnessCount,
-        string? policyFile, Option<string[]> pubkeys, Option<string?> trusted, Option<bool> allowExpired, Option<bool> json, CancellationToken ct)
+        string? policyFile, (List<PublicKey> Keys, TrustBundle? Bundle, DateTimeOffset? At) trust, Option<bool> allowExpired, Option<bool> json, CancellationToken ct)
     {
         if (logKeyText is null)
         {
@@ -149,15 +146,7 @@ internal static class VerifyCommand
             }
             policy = witnesses.Count == 0 ? WitnessPolicy.None : WitnessPolicy.Threshold(required, witnesses);
         }
-        var keys = new List<PublicKey>();
-        foreach (var k in parse.GetValue(pubkeys) ?? [])
-        {
-            keys.Add(TrustedKeys.ParseKeyArgument(k));
-        }
-        if (parse.GetValue(trusted) is { } file)
-        {
-            keys.AddRange(TrustedKeys.Load(file));
-        }
+        var keys = trust.Keys;
         TlogProof proof;
         try
         {
@@ -171,6 +160,8 @@ internal static class VerifyCommand
         {
             TrustedKeys = keys,
             TrustedAgentKeys = keys,
+            TrustBundle = trust.Bundle,
+            TrustAt = trust.At,
             AllowExpired = parse.GetValue(allowExpired),
             TimeProvider = console.Time,
         });
@@ -205,7 +196,7 @@ internal static class VerifyCommand
                 : $"      cosigned by {string.Join(", ", cosigned.Select(c => $"{c.Witness} ({c.Time.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z)"))}; policy: {policy.DescribeQuorum()}");
             if (result.Receipt is { IsAnchored: false })
             {
-                await console.Out.WriteLineAsync("      receipt signer checked for integrity only: pass --pubkey or --trusted-keys to anchor it");
+                await console.Out.WriteLineAsync("      receipt signer checked for integrity only: pass --pubkey, --trusted-keys or --trust-bundle to anchor it");
             }
         }
         else
@@ -322,6 +313,75 @@ internal static class TrustedKeys
             throw new SignetException($"{value}: no such file (from --pubkey; give ed25519:<base64>, bare base64, or a .pub file)");
         }
         throw new CliUsageException($"--pubkey {value}: {error}; give ed25519:<base64>, bare base64, or a .pub file");
+    }
+
+    public static Option<string?> TrustBundleOption() => new("--trust-bundle")
+    {
+        HelpName = "FILE",
+        Description = "A trust bundle (the reference's format): each key judged in its section (agents, servers, roots) at the time its receipt was signed",
+    };
+
+    public static Option<string?> TrustAtOption() => new("--trust-at")
+    {
+        HelpName = "TIME",
+        Description = "With a trust bundle: judge keys at this time (now: the reference's rule) instead of at each receipt's signing time",
+    };
+
+    /// <summary>
+    /// The trusted keys of --pubkey and --trusted-keys, or the trust bundle of --trust-bundle (or of --trusted-keys,
+    /// when that file is a bundle: bundles always get their time rules), and --trust-at. Keys and a bundle together
+    /// are refused unless <paramref name="keysAreForSomethingElse"/> (an evidence bundle's manifest signer).
+    /// </summary>
+    public static (List<PublicKey> Keys, TrustBundle? Bundle, DateTimeOffset? At) Resolve(ParseResult parse, Option<string[]> pubkeys, Option<string?> trusted,
+        Option<string?> trustBundle, Option<string?> trustAt, CliConsole console, bool keysAreForSomethingElse = false)
+    {
+        var keys = new List<PublicKey>();
+        foreach (var k in parse.GetValue(pubkeys) ?? [])
+        {
+            keys.Add(ParseKeyArgument(k));
+        }
+        var bundlePath = parse.GetValue(trustBundle);
+        if (parse.GetValue(trusted) is { } file)
+        {
+            if (IsTrustBundle(file))
+            {
+                if (bundlePath is not null)
+                {
+                    throw new CliUsageException("--trusted-keys names a trust bundle and --trust-bundle another: give one");
+                }
+                bundlePath = file;
+            }
+            else
+            {
+                keys.AddRange(Load(file));
+            }
+        }
+        var bundle = bundlePath is null ? null : TrustBundle.Load(bundlePath);
+        if (bundle is not null && keys.Count > 0 && !keysAreForSomethingElse)
+        {
+            throw new CliUsageException("give trusted keys (--pubkey, --trusted-keys) or a trust bundle, not both: the bundle says which role and which times a key is trusted for");
+        }
+        DateTimeOffset? at = null;
+        if (parse.GetValue(trustAt) is { } atText)
+        {
+            if (bundle is null)
+            {
+                throw new CliUsageException("--trust-at goes with a trust bundle (--trust-bundle FILE)");
+            }
+            at = TrustCommands.ParseTime(atText, "--trust-at", console);
+        }
+        return (keys, bundle, at);
+    }
+
+    /// <summary>True when the file is a JSON object with a <c>bundle_id</c>: a trust bundle, whatever its other content.</summary>
+    private static bool IsTrustBundle(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+        var bytes = File.ReadAllBytes(path);
+        return StrictJson.TryParse(bytes.AsSpan().TrimStart((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]), out var node, out _) && node is JsonObject obj && obj.ContainsKey("bundle_id");
     }
 
     public static List<PublicKey> Load(string path)

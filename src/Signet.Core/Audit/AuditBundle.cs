@@ -219,8 +219,10 @@ public static class AuditBundle
 
         var chain = AuditVerifier.VerifyFile(recordsPath, start, new AuditVerifyOptions
         {
-            VerifySignatures = options.VerifySignatures,
+            VerifySignatures = options.VerifySignatures || options.ReceiptTrustBundle is not null,
             TrustedKeys = options.ReceiptTrustedKeys,
+            TrustBundle = options.ReceiptTrustBundle,
+            TrustAt = options.ReceiptTrustAt,
         });
         if (chain.Break is { } b)
         {

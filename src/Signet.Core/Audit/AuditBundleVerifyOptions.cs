@@ -20,6 +20,16 @@ public sealed record AuditBundleVerifyOptions
     /// <summary>Keys trusted as receipt signers when <see cref="VerifySignatures"/> is on.</summary>
     public IReadOnlyList<PublicKey> ReceiptTrustedKeys { get; init; } = [];
 
+    /// <summary>
+    /// A trust bundle the receipts' keys must be trusted by, in chain order at each receipt's time, as
+    /// <see cref="AuditVerifyOptions.TrustBundle"/> (implies <see cref="VerifySignatures"/>). The evidence bundle's own
+    /// <c>trust-bundle.json</c> is not used unless passed here: it travels with the evidence and cannot vouch for it.
+    /// </summary>
+    public Signet.Trust.TrustBundle? ReceiptTrustBundle { get; init; }
+
+    /// <summary>With <see cref="ReceiptTrustBundle"/>: judge keys at this instant instead of at each receipt's time.</summary>
+    public DateTimeOffset? ReceiptTrustAt { get; init; }
+
     /// <summary>The log's note verifier key the bundle's checkpoint must be signed with (default: the manifest signer's key, under the checkpoint's origin).</summary>
     public Signet.Transparency.NoteVerifierKey? CheckpointKey { get; init; }
 

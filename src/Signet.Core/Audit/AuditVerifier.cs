@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Signet.Canonicalization;
+using Signet.Trust;
 
 namespace Signet.Audit;
 
@@ -16,6 +17,10 @@ public static class AuditVerifier
     public static AuditVerifyResult Verify(string auditDirectory, AuditVerifyOptions? options = null)
     {
         options ??= new AuditVerifyOptions();
+        if (options.TrustBundle is not null && !options.VerifySignatures)
+        {
+            options = options with { VerifySignatures = true };
+        }
         var directory = Path.GetFullPath(auditDirectory);
         if (!Directory.Exists(directory))
         {
@@ -50,6 +55,8 @@ public static class AuditVerifier
         var tip = start;
         var sawExpectedTip = options.ExpectedTip is null || string.Equals(options.ExpectedTip, start, StringComparison.Ordinal);
         var failures = new List<AuditSignatureFailure>();
+        // Trust is judged in chain order, after the signatures (checked per block, in parallel when asked).
+        var trust = options.TrustBundle is { } bundle ? new LogTrust(bundle, options.TrustAt) : null;
         AuditBreak? found = null;
         var parallel = options.Threads > 1;
         var blockSize = parallel ? Math.Max(1, options.BlockSize) : 1;
@@ -111,6 +118,10 @@ public static class AuditVerifier
                         {
                             failures.Add(new AuditSignatureFailure(file, item.Line.Number, ReceiptFields.Id(item.Receipt!), reason));
                         }
+                        else if (trust?.Check(item.Receipt!, file, item.Line.Number) is { } untrusted)
+                        {
+                            failures.Add(new AuditSignatureFailure(file, item.Line.Number, ReceiptFields.Id(item.Receipt!), untrusted));
+                        }
                     }
                     expected = item.RecordHash;
                     tip = expected;
@@ -150,6 +161,7 @@ public static class AuditVerifier
             TornTails = listTorn ? TornFiles(directory) : [],
             SignaturesChecked = signaturesChecked,
             SignatureFailures = failures,
+            KeyRotations = trust?.Rotations ?? [],
         };
     }
 

@@ -1,4 +1,5 @@
 using Signet.Keys;
+using Signet.Trust;
 
 namespace Signet.Audit;
 
@@ -10,6 +11,17 @@ public sealed record AuditVerifyOptions
 
     /// <summary>With signatures on: keys a receipt's signer (or a v3 server) must be one of. Empty: self-asserted keys.</summary>
     public IReadOnlyList<PublicKey> TrustedKeys { get; init; } = [];
+
+    /// <summary>
+    /// A trust bundle every receipt's keys must be trusted by, at each receipt's time (implies
+    /// <see cref="VerifySignatures"/>). Judged in chain order: rotations announced in the log
+    /// (<see cref="KeyRotation"/>) extend it from their record on, and a receipt dated before its key's revocation that
+    /// follows a record dated after it is refused as backdated.
+    /// </summary>
+    public TrustBundle? TrustBundle { get; init; }
+
+    /// <summary>With <see cref="TrustBundle"/>: judge keys at this instant instead of at each receipt's time (the reference's rule).</summary>
+    public DateTimeOffset? TrustAt { get; init; }
 
     /// <summary>A record_hash the log must still contain (a tip seen earlier, e.g. from an exported manifest); detects truncation.</summary>
     public string? ExpectedTip { get; init; }

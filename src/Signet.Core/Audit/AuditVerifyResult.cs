@@ -46,4 +46,7 @@ public sealed record AuditVerifyResult
 
     /// <summary>Records whose signature did not verify (when asked).</summary>
     public IReadOnlyList<AuditSignatureFailure> SignatureFailures { get; init; } = [];
+
+    /// <summary>With a trust bundle: the key rotations announced in the log, accepted or not, in chain order.</summary>
+    public IReadOnlyList<AuditKeyRotation> KeyRotations { get; init; } = [];
 }

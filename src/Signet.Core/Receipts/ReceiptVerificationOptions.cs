@@ -1,4 +1,5 @@
 using Signet.Keys;
+using Signet.Trust;
 
 namespace Signet.Receipts;
 
@@ -14,6 +15,19 @@ public sealed record ReceiptVerificationOptions
     /// it names itself, and the result says it is not anchored.
     /// </summary>
     public IReadOnlyList<PublicKey> TrustedKeys { get; init; } = [];
+
+    /// <summary>
+    /// A trust bundle the receipt's keys must be trusted by: v1/v2 signers and the agent inside a v3 in its agents,
+    /// v3 servers in its servers, v4 delegation roots in its roots, each at the time the receipt says it was signed
+    /// (or at <see cref="TrustAt"/>). Applies in addition to <see cref="TrustedKeys"/>; a receipt it trusts is anchored.
+    /// </summary>
+    public TrustBundle? TrustBundle { get; init; }
+
+    /// <summary>
+    /// With <see cref="TrustBundle"/>: judge every key at this instant instead of at the receipt's own time (the
+    /// reference Signet's rule, with the verification time: a revoked key's older receipts then fail too).
+    /// </summary>
+    public DateTimeOffset? TrustAt { get; init; }
 
     /// <summary>For v3: keys trusted as the agent inside the co-signed receipt (empty: any self-consistent agent).</summary>
     public IReadOnlyList<PublicKey> TrustedAgentKeys { get; init; } = [];

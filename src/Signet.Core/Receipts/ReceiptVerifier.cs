@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Signet.Canonicalization;
 using Signet.Keys;
+using Signet.Trust;
 
 namespace Signet.Receipts;
 
@@ -206,6 +207,16 @@ public static class ReceiptVerifier
             {
                 return binding with { Version = version, ReceiptId = receipt.Id, Receipt = receipt };
             }
+        }
+
+        if (options.TrustBundle is { } bundle)
+        {
+            // After every other check: a forged or malformed receipt is reported as such, not as an untrusted key.
+            if (ReceiptTrust.Check(json, bundle, options.TrustAt) is { } untrusted)
+            {
+                return Invalid(untrusted.Reason, untrusted.Field, json, version);
+            }
+            anchored = true;
         }
 
         return new ReceiptVerification

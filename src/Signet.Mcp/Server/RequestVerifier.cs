@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Signet.Canonicalization;
 using Signet.Mcp.Recording;
 using Signet.Receipts;
+using Signet.Trust;
 
 namespace Signet.Mcp.Server;
 
@@ -22,10 +23,10 @@ public sealed class RequestVerifier
     public RequestVerifier(RequestVerifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.TrustedAgentKeys.Count == 0 && !options.AllowAnyAgentKey)
+        if (options.TrustedAgentKeys.Count == 0 && !options.AllowAnyAgentKey && options.TrustBundle is null)
         {
             throw new ArgumentException(
-                "No trusted agent keys: set TrustedAgentKeys to the agents' public keys, or set AllowAnyAgentKey to accept any self-consistent receipt (integrity only).",
+                "No trusted agent keys: set TrustedAgentKeys to the agents' public keys, set TrustBundle, or set AllowAnyAgentKey to accept any self-consistent receipt (integrity only).",
                 nameof(options));
         }
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.MaxAge, TimeSpan.Zero);
@@ -73,6 +74,27 @@ public sealed class RequestVerifier
         }
 
         var trusted = _options.TrustedAgentKeys.Contains(check.SignerKey!);
+        if (_options.TrustBundle is { } source)
+        {
+            TrustBundle bundle;
+            try
+            {
+                bundle = source.Current;
+            }
+            catch (TrustBundleException e)
+            {
+                // Fail closed: a revocation that cannot be read must not be ignored.
+                return Reject(RequestRejection.UntrustedKey, $"the trust bundle cannot be read, so no key is trusted: {e.Message}", receipt, metaKey, keys);
+            }
+            if (bundle.Agents.Any(e => e.PublicKey.Equals(check.SignerKey)))
+            {
+                if (ReceiptTrust.Check(json, bundle, at: null) is { } untrusted)
+                {
+                    return Reject(RequestRejection.UntrustedKey, $"the receipt is not trusted: {untrusted.Reason}", receipt, metaKey, keys);
+                }
+                trusted = true;
+            }
+        }
         if (!trusted && !_options.AllowAnyAgentKey)
         {
             return Reject(RequestRejection.UntrustedKey, $"the receipt is signed by {check.SignerKey}, which is not a trusted agent key", receipt, metaKey, keys);

@@ -1,4 +1,5 @@
 using Signet.Keys;
+using Signet.Trust;
 
 namespace Signet.Mcp.Server;
 
@@ -11,6 +12,14 @@ public sealed class RequestVerifierOptions
 {
     /// <summary>The agent keys whose calls are accepted. Required unless <see cref="AllowAnyAgentKey"/> is set.</summary>
     public IReadOnlyList<PublicKey> TrustedAgentKeys { get; set; } = [];
+
+    /// <summary>
+    /// A trust bundle to judge agent keys by, at each receipt's <c>ts</c>: a <see cref="Trust.TrustBundle"/>, or a
+    /// <see cref="TrustBundleFile"/>, re-read when the file changes so that a revocation applies without a restart
+    /// (an unreadable file refuses every call until it is fixed). A key the bundle's agents list is judged by it alone,
+    /// even if <see cref="TrustedAgentKeys"/> also names it; a key it does not list falls back to those settings.
+    /// </summary>
+    public ITrustBundleSource? TrustBundle { get; set; }
 
     /// <summary>Accept receipts from any key that signs consistently (integrity only; results say they are not trusted).</summary>
     public bool AllowAnyAgentKey { get; set; }

@@ -8,9 +8,9 @@ internal sealed class RequestVerifierOptionsValidation : IValidateOptions<Reques
     public ValidateOptionsResult Validate(string? name, RequestVerifierOptions options)
     {
         var failures = new List<string>();
-        if (options.TrustedAgentKeys.Count == 0 && !options.AllowAnyAgentKey)
+        if (options.TrustedAgentKeys.Count == 0 && !options.AllowAnyAgentKey && options.TrustBundle is null)
         {
-            failures.Add("RequestVerifierOptions.TrustedAgentKeys is empty: add the agents' public keys, or set AllowAnyAgentKey to accept any self-consistent receipt (integrity only)");
+            failures.Add("RequestVerifierOptions.TrustedAgentKeys is empty: add the agents' public keys, set TrustBundle, or set AllowAnyAgentKey to accept any self-consistent receipt (integrity only)");
         }
         if (options.MaxAge <= TimeSpan.Zero)
         {

@@ -7,6 +7,8 @@ using ModelContextProtocol.Server;
 using Signet.Keys;
 using Signet.Mcp.Client;
 using Signet.Mcp.Server;
+using Signet.Receipts;
+using Signet.Trust;
 
 namespace Signet.Mcp.Tests.Server;
 
@@ -94,6 +96,37 @@ public sealed class ServerDependencyInjectionTests
 
         Assert.True(result.IsError);
         Assert.Contains("UntrustedKey", result.Text(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithSignetReceiptVerification_TrustBundleFileRevokedWhileRunning_NextCallRejected()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "signet-trust-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var path = Path.Combine(dir, "trust.json");
+            var entry = new TrustEntry { Id = "agent", Name = "agent", Owner = "", PublicKey = TestKeys.Agent.PublicKey, CreatedAt = DateTimeOffset.UnixEpoch };
+            var bundle = new TrustBundle { BundleId = "b", Org = "o", Env = "test", GeneratedAt = DateTimeOffset.UnixEpoch }.WithEntry(TrustSection.Agents, entry);
+            bundle.Save(path);
+            await using var server = new Server((services, mcp) => mcp.WithSignetReceiptVerification(o => o.TrustBundle = new TrustBundleFile(path)));
+            var sink = new MemorySink();
+
+            var first = await server.CallAsync(sink);
+            // Revoked from the first receipt's own time: every later receipt is dated at or after it.
+            ReceiptText.TryParseTimestamp(sink.OfVersion(1).First().Json["ts"]!.GetValue<string>(), out var firstTs);
+            bundle.WithReplaced(TrustSection.Agents, "agent", entry with { Status = TrustStatus.Revoked, RevokedAt = firstTs }).Save(path);
+            var second = await server.CallAsync(sink);
+
+            Assert.Equal("Echo: hi", first.Text());
+            Assert.True(second.IsError);
+            Assert.Contains("UntrustedKey", second.Text(), StringComparison.Ordinal);
+            Assert.Contains("(agents/agent), which was revoked at", second.Text(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]
