@@ -299,8 +299,8 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
             cause, e);
     }
 
-    /// <param name="call">The signed request a failure to store leaves behind (request receipts).</param>
-    /// <param name="trace">The call whose trace the append span continues, when it is not <paramref name="call"/>.</param>
+    // call: the signed request a failure to store leaves behind (request receipts); trace: the call whose trace the
+    // append span continues, when it is not call.
     private async ValueTask<bool> StoreAsync(Receipt receipt, RecordedReceiptKind kind, string what, string hint, CancellationToken cancellationToken,
         RecordedCall? call = null, RecordedCall? trace = null)
     {
