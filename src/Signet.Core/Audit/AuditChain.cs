@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 using Signet.Canonicalization;
+using Signet.Diagnostics;
 
 namespace Signet.Audit;
 
@@ -265,8 +267,13 @@ internal sealed partial class AuditChain
             {
                 if (handle is not null)
                 {
+                    var started = SignetTelemetry.FsyncDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
                     _files.FlushToDisk(handle);
                     Interlocked.Increment(ref _syncs);
+                    if (started != 0)
+                    {
+                        SignetTelemetry.FsyncDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                    }
                 }
                 if (directory)
                 {

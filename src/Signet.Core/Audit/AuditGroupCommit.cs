@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
+using Signet.Diagnostics;
 
 namespace Signet.Audit;
 
@@ -214,6 +215,7 @@ internal sealed class AuditGroupCommit
                 }
             }
             _chain.SyncWritten();
+            SignetTelemetry.GroupCommitSize.Record(batch.Count);
             return null;
         }
         catch (AuditLogFailedException e)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace Signet.Mcp.Recording;
@@ -26,4 +27,22 @@ public sealed class PendingToolCall
 
     /// <summary>The signed request.</summary>
     public RecordedCall Recorded { get; }
+
+    /// <summary>The <c>signet.forward</c> span, from the call going out to its response (null when nobody listens).</summary>
+    internal Activity? Span { get; set; }
+
+    /// <summary>Ends the forward span (once), with an error status when <paramref name="error"/> is given.</summary>
+    internal void EndSpan(string? error = null)
+    {
+        if (Span is not { } span)
+        {
+            return;
+        }
+        Span = null;
+        if (error is not null)
+        {
+            span.SetStatus(ActivityStatusCode.Error, error);
+        }
+        span.Dispose();
+    }
 }

@@ -12,4 +12,11 @@ namespace Signet.Mcp.Recording;
 /// <param name="Tool">The tool called.</param>
 /// <param name="Receipt">The request's v1 receipt.</param>
 /// <param name="RequestTime">When the request was signed: the v2 receipt's <c>ts_request</c>.</param>
-public sealed record RecordedCall(string CallId, string? SessionId, string Tool, Receipt Receipt, DateTimeOffset RequestTime);
+public sealed record RecordedCall(string CallId, string? SessionId, string Tool, Receipt Receipt, DateTimeOffset RequestTime)
+{
+    /// <summary>The W3C <c>traceparent</c> the call carried in <c>_meta</c>: the trace its spans continue.</summary>
+    internal string? TraceParent { get; init; }
+
+    /// <summary>The W3C <c>tracestate</c> beside it.</summary>
+    internal string? TraceState { get; init; }
+}

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Signet.Canonicalization;
+using Signet.Diagnostics;
 using Signet.Receipts;
 
 namespace Signet.Mcp.Recording;
@@ -91,22 +93,29 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         var action = Action(tool, callParams, callId, sessionId) with { ParentReceiptId = parent };
 
         var requestTime = _time.GetUtcNow();
+        var traceParent = ToolCallOutcome.Text(meta?["traceparent"]);
+        var traceState = ToolCallOutcome.Text(meta?["tracestate"]);
         Receipt receipt;
-        try
+        using (var signSpan = StartSpan("signet.sign", traceParent, traceState, tool, callId, RecordedReceiptKind.Request))
         {
-            receipt = _signer.SignRequest(action);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            var hint = e is CanonicalizationException
-                ? "JSON numbers that are integers of magnitude 2^53 or more have no single canonical form: send them as strings, or set FailureMode to FailOpen to send such calls unsigned."
-                : "Set FailureMode to FailOpen to send calls unsigned when signing fails.";
-            var cause = $"its receipt could not be signed: {Sentences.Clause(e.Message)}";
-            throw new ToolCallRecordingException(RecordingStage.SignRequest,
-                $"Signet refused tools/call \"{tool}\" ({callId}): {cause}. Nothing was sent. {hint}", cause, e);
+            try
+            {
+                receipt = _signer.SignRequest(action);
+                signSpan?.SetTag(ReceiptIdTag, receipt.Id);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                signSpan?.SetStatus(ActivityStatusCode.Error, e.Message);
+                var hint = e is CanonicalizationException
+                    ? "JSON numbers that are integers of magnitude 2^53 or more have no single canonical form: send them as strings, or set FailureMode to FailOpen to send such calls unsigned."
+                    : "Set FailureMode to FailOpen to send calls unsigned when signing fails.";
+                var cause = $"its receipt could not be signed: {Sentences.Clause(e.Message)}";
+                throw new ToolCallRecordingException(RecordingStage.SignRequest,
+                    $"Signet refused tools/call \"{tool}\" ({callId}): {cause}. Nothing was sent. {hint}", cause, e);
+            }
         }
 
-        var call = new RecordedCall(callId, sessionId, tool, receipt, requestTime);
+        var call = new RecordedCall(callId, sessionId, tool, receipt, requestTime) { TraceParent = traceParent, TraceState = traceState };
         var stored = await StoreAsync(receipt, RecordedReceiptKind.Request,
             $"Signet refused tools/call \"{tool}\" ({callId}): its receipt could not be written to the audit log",
             "Nothing was sent. Check the audit log's disk and permissions, or set FailureMode to FailOpen to forward calls whose receipt could not be stored.",
@@ -131,22 +140,24 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         var content = ToolCallOutcome.WithoutCoSignature(error ?? result, out var coSignature, out var coSignatureKey);
         var outcome = ToolCallOutcome.Infer(result, error);
         Receipt compound;
-        try
+        using (var signSpan = StartSpan("signet.sign", call.TraceParent, call.TraceState, call.Tool, callId, RecordedReceiptKind.Response))
         {
-            compound = _signer.SignCompound(call.Receipt, content, call.RequestTime, outcome);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            var cause = $"the receipt of its response could not be signed: {Sentences.Clause(e.Message)}";
-            throw new ToolCallRecordingException(RecordingStage.SignResponse,
-                $"Signet withheld the response to tools/call \"{call.Tool}\" ({callId}): the tool ran, but {cause}. Set FailureMode to FailOpen to deliver responses whose receipt cannot be signed.",
-                cause, e);
+            try
+            {
+                compound = _signer.SignCompound(call.Receipt, content, call.RequestTime, outcome);
+                signSpan?.SetTag(ReceiptIdTag, compound.Id);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                signSpan?.SetStatus(ActivityStatusCode.Error, e.Message);
+                throw ResponseNotSigned(call, e);
+            }
         }
 
         var stored = await StoreAsync(compound, RecordedReceiptKind.Response,
             $"Signet withheld the response to tools/call \"{call.Tool}\" ({callId}): the tool ran, but the receipt of its response could not be written to the audit log",
             "Check the audit log's disk and permissions, or set FailureMode to FailOpen to deliver responses whose receipt could not be stored.",
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken, trace: call).ConfigureAwait(false);
         LogResponseSigned(_logger, callId, call.Tool, compound.Id, outcome?.Status ?? "none", Storage(stored, RecordedReceiptKind.Response));
         if (_logger.IsEnabled(LogLevel.Trace))
         {
@@ -220,6 +231,7 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
             if (_options.AuditLog is { } sink)
             {
                 await sink.AppendAsync(receipt, cancellationToken).ConfigureAwait(false);
+                SignetTelemetry.ReceiptsWritten.Add(1, new KeyValuePair<string, object?>(ReceiptKindTag, "refusal"));
             }
             LogRefusalRecorded(_logger, label, tool, receipt.Id);
             Notify(new RecordedReceipt(receipt, RecordedReceiptKind.Response, callId ?? "", sessionId, IsAnchored: true, IsStored: _options.AuditLog is not null));
@@ -279,13 +291,26 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         LogCoSignatureRejected(_logger, message);
     }
 
+    private static ToolCallRecordingException ResponseNotSigned(RecordedCall call, Exception e)
+    {
+        var cause = $"the receipt of its response could not be signed: {Sentences.Clause(e.Message)}";
+        return new ToolCallRecordingException(RecordingStage.SignResponse,
+            $"Signet withheld the response to tools/call \"{call.Tool}\" ({call.CallId}): the tool ran, but {cause}. Set FailureMode to FailOpen to deliver responses whose receipt cannot be signed.",
+            cause, e);
+    }
+
+    // call: the signed request a failure to store leaves behind (request receipts); trace: the call whose trace the
+    // append span continues, when it is not call.
     private async ValueTask<bool> StoreAsync(Receipt receipt, RecordedReceiptKind kind, string what, string hint, CancellationToken cancellationToken,
-        RecordedCall? call = null)
+        RecordedCall? call = null, RecordedCall? trace = null)
     {
         if (_options.AuditLog is not { } sink)
         {
             return false;
         }
+        trace ??= call;
+        using var span = StartSpan("signet.append", trace?.TraceParent, trace?.TraceState, trace?.Tool, trace?.CallId, kind);
+        span?.SetTag(ReceiptIdTag, receipt.Id);
         try
         {
             if (StoresDeferred(kind))
@@ -297,6 +322,7 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
             {
                 await sink.AppendAsync(receipt, cancellationToken).ConfigureAwait(false);
             }
+            SignetTelemetry.ReceiptsWritten.Add(1, new KeyValuePair<string, object?>(ReceiptKindTag, KindName(kind)));
             return true;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -305,9 +331,29 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         }
         catch (Exception e)
         {
+            span?.SetStatus(ActivityStatusCode.Error, e.Message);
             throw new ToolCallRecordingException(RecordingStage.Store, $"{what}: {Sentences.Clause(e.Message)}. {hint}",
                 $"its {KindName(kind)} receipt {receipt.Id} could not be written to the audit log: {Sentences.Clause(e.Message)}", e, call);
         }
+    }
+
+    internal const string ReceiptIdTag = "signet.receipt.id";
+    internal const string ReceiptKindTag = "signet.receipt.kind";
+    internal const string ToolTag = "gen_ai.tool.name";
+    internal const string CallIdTag = "mcp.call.id";
+
+    /// <summary>A span of this call's trace (its <c>traceparent</c>, else the current activity); null when nobody listens.</summary>
+    internal static Activity? StartSpan(string name, string? traceParent, string? traceState, string? tool, string? callId, RecordedReceiptKind kind,
+        ActivityKind activityKind = ActivityKind.Internal)
+    {
+        var span = SignetTelemetry.StartDetached(name, activityKind, traceParent, traceState);
+        if (span is { IsAllDataRequested: true })
+        {
+            span.SetTag(ToolTag, tool);
+            span.SetTag(CallIdTag, callId);
+            span.SetTag(ReceiptKindTag, KindName(kind));
+        }
+        return span;
     }
 
     private static string KindName(RecordedReceiptKind kind) => kind switch

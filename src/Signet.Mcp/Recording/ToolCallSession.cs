@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Signet.Diagnostics;
 
 namespace Signet.Mcp.Recording;
 
@@ -120,6 +122,7 @@ public sealed partial class ToolCallSession
             {
                 var reason = failure?.Message ?? (e is ToolCallRefusedException ? e.Message
                     : "the call could not be signed and logged: " + Sentences.Clause(e.Message));
+                CountRefusal(stage);
                 Report(stage, callId!, reason, e, refused: true);
                 LogCallRefused(_logger, label, reason);
                 return new ToolCallStart(ToolCallVerdict.Refuse, label, callId, id!.DeepClone(), reason, null, underlying);
@@ -226,11 +229,17 @@ public sealed partial class ToolCallSession
         {
             return null;
         }
-        var call = new PendingToolCall(recorded, start.Id, state);
+        var call = new PendingToolCall(recorded, start.Id, state)
+        {
+            Span = ToolCallRecorder.StartSpan("signet.forward", recorded.TraceParent, recorded.TraceState, recorded.Tool, recorded.CallId,
+                RecordedReceiptKind.Request, ActivityKind.Client),
+        };
+        call.Span?.SetTag(ToolCallRecorder.ReceiptIdTag, recorded.Receipt.Id);
         _pending.Add(recorded.CallId, call);
         while (_pending.Count > _options.MaxPendingCalls && _pending.TryTakeOldest(out var droppedId, out var dropped))
         {
             var message = $"More than {_options.MaxPendingCalls} tools/call requests are awaiting responses; the oldest, \"{dropped.Tool}\" ({droppedId}), is no longer tracked and its response will not be recorded. Raise MaxPendingCalls, or make sure cancelled calls are forgotten.";
+            dropped.EndSpan("no longer tracked: too many calls pending");
             Report(RecordingStage.PendingOverflow, droppedId, message, null, refused: false);
             LogPendingDropped(_logger, message);
         }
@@ -308,6 +317,7 @@ public sealed partial class ToolCallSession
     public async ValueTask<string?> RecordResponseAsync(PendingToolCall call, JsonNode? result, JsonNode? error, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(call);
+        call.EndSpan(error is null ? null : "the server answered with a JSON-RPC error");
         try
         {
             await _recorder.RecordResponseAsync(call.Recorded, result, error, cancellationToken).ConfigureAwait(false);
@@ -325,6 +335,7 @@ public sealed partial class ToolCallSession
                 : $"Signet withheld the response to tools/call \"{call.Tool}\" ({call.CallId}): it could not be recorded: {Sentences.Clause(e.Message)}");
             if (failure?.IsPolicy == true || !FailsOpen)
             {
+                CountRefusal(stage);
                 Report(stage, call.CallId, reason, e, refused: true);
                 LogResponseWithheld(_logger, call.CallId, reason);
                 return reason;
@@ -339,10 +350,11 @@ public sealed partial class ToolCallSession
     /// <summary>Forgets the call a <c>notifications/cancelled</c> names: its response, if any comes, is not recorded. False when it names no pending call.</summary>
     public bool Cancel(JsonNode? requestId)
     {
-        if (_pending.IsEmpty || Mcp.CallId.From(requestId) is not { } cancelled || !_pending.TryTake(cancelled, out var callId, out _))
+        if (_pending.IsEmpty || Mcp.CallId.From(requestId) is not { } cancelled || !_pending.TryTake(cancelled, out var callId, out var call))
         {
             return false;
         }
+        call.EndSpan("cancelled by the client");
         LogForgotten(_logger, callId);
         return true;
     }
@@ -371,6 +383,7 @@ public sealed partial class ToolCallSession
         {
             if (_pending.TryRemove(callId, out var call))
             {
+                call.EndSpan(cause);
                 LogPendingFailed(_logger, callId, cause);
                 ended.Add(call);
             }
@@ -380,6 +393,7 @@ public sealed partial class ToolCallSession
 
     private ToolCallStart Refusal(bool hasId, JsonNode? id, string label, string? callId, string reason)
     {
+        SignetTelemetry.CallsRefused.Add(1, new KeyValuePair<string, object?>(RefusalStageTag, "unsignable"));
         if (!hasId)
         {
             LogNotificationCallDropped(_logger, reason);
@@ -431,6 +445,18 @@ public sealed partial class ToolCallSession
             return "(unreadable id)";
         }
     }
+
+    internal const string RefusalStageTag = "signet.refusal.stage";
+
+    private static void CountRefusal(RecordingStage stage) =>
+        SignetTelemetry.CallsRefused.Add(1, new KeyValuePair<string, object?>(RefusalStageTag, stage switch
+        {
+            RecordingStage.SignRequest => "sign_request",
+            RecordingStage.Store => "store",
+            RecordingStage.SignResponse => "sign_response",
+            RecordingStage.CoSignature => "co_signature",
+            _ => "pending_overflow",
+        }));
 
     private void Report(RecordingStage stage, string callId, string message, Exception? exception, bool refused) =>
         Callbacks.Invoke(_options.OnError, new ToolCallRecordingError(stage, callId, SessionId, message, exception, refused), _logger, nameof(SignetOptions.OnError));
