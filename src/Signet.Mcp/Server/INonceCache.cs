@@ -1,7 +1,10 @@
 namespace Signet.Mcp.Server;
 
 /// <summary>Remembers the nonces of accepted receipts, so a captured request cannot be replayed.</summary>
-/// <remarks>Implementations are thread-safe and the check-and-record is atomic.</remarks>
+/// <remarks>
+/// Implementations are thread-safe and the check-and-record is atomic. One that cannot answer (a shared store that is
+/// down) throws <see cref="NonceCacheUnavailableException"/>, and the verifier refuses the call.
+/// </remarks>
 public interface INonceCache
 {
     /// <summary>Records the nonce of a signer; false when it was already recorded and has not expired (a replay).</summary>

@@ -109,7 +109,16 @@ public sealed class RequestVerifier
         }
 
         var nonce = ToolCallOutcome.Text(json["nonce"])!;
-        if (!_nonces.TryRecord(check.SignerKey!.Text, nonce, ts + _options.MaxAge + _options.ClockSkew))
+        bool fresh;
+        try
+        {
+            fresh = _nonces.TryRecord(check.SignerKey!.Text, nonce, ts + _options.MaxAge + _options.ClockSkew);
+        }
+        catch (NonceCacheUnavailableException e)
+        {
+            return Reject(RequestRejection.NonceCacheUnavailable, e.Message, receipt, metaKey, keys);
+        }
+        if (!fresh)
         {
             return Reject(RequestRejection.Replayed, $"the receipt {receipt.Id} (nonce {nonce}) was already used: a replayed request", receipt, metaKey, keys);
         }

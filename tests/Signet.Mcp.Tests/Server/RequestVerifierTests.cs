@@ -204,6 +204,23 @@ public sealed class RequestVerifierTests
         Assert.Equal(RequestRejection.Replayed, second.Rejection);
     }
 
+    /// <summary>A shared nonce store that is down.</summary>
+    private sealed class UnavailableNonceCache : INonceCache
+    {
+        public bool TryRecord(string signerKey, string nonce, DateTimeOffset expiresAt) =>
+            throw new NonceCacheUnavailableException("the nonce store is down: start it");
+    }
+
+    [Fact]
+    public void Verify_NonceCacheUnavailable_RejectedWithTheCachesReason()
+    {
+        var result = Verifier(nonces: new UnavailableNonceCache()).Verify(SignedCall());
+
+        Assert.False(result.IsValid);
+        Assert.Equal(RequestRejection.NonceCacheUnavailable, result.Rejection);
+        Assert.Equal("the nonce store is down: start it", result.Reason);
+    }
+
     [Fact]
     public void Verify_RejectedRequest_DoesNotSpendNonce()
     {
