@@ -12,4 +12,11 @@ public interface INonceCache
     /// <param name="nonce">The receipt's nonce.</param>
     /// <param name="expiresAt">When the entry may be forgotten (after it, the receipt is too old to be accepted anyway).</param>
     bool TryRecord(string signerKey, string nonce, DateTimeOffset expiresAt);
+
+    /// <summary>
+    /// Records the nonce as <see cref="TryRecord"/> does, without blocking a thread on a store across the network (the
+    /// server filters ask this way). The default calls <see cref="TryRecord"/>.
+    /// </summary>
+    ValueTask<bool> TryRecordAsync(string signerKey, string nonce, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(TryRecord(signerKey, nonce, expiresAt));
 }
