@@ -87,29 +87,55 @@ public sealed partial class RedisNonceCache : INonceCache, IDisposable
     public string Redis { get; }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Blocks the calling thread until Redis answers; the server filters ask with <see cref="TryRecordAsync"/>, which
+    /// does not (under a burst of calls, threads blocked here can delay the reads of Redis's answers until they time out).
+    /// </remarks>
     /// <exception cref="NonceCacheUnavailableException">Redis did not record the nonce, in <see cref="NonceCacheFailureMode.FailClosed"/> mode.</exception>
     public bool TryRecord(string signerKey, string nonce, DateTimeOffset expiresAt)
     {
         ArgumentException.ThrowIfNullOrEmpty(signerKey);
         ArgumentException.ThrowIfNullOrEmpty(nonce);
-        var ttl = Ttl(expiresAt);
         try
         {
-            return _connection.GetDatabase().StringSet(Key(signerKey, nonce), RedisValue.EmptyString, ttl, When.NotExists);
+            return _connection.GetDatabase().StringSet(Key(signerKey, nonce), RedisValue.EmptyString, Ttl(expiresAt), When.NotExists);
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
-            var cause = Cause(e);
-            if (_options.FailureMode == NonceCacheFailureMode.FailOpen)
-            {
-                LogFailOpen(_logger, Redis, cause);
-                return true;
-            }
-            throw new NonceCacheUnavailableException(
-                $"the nonce cache in Redis ({Redis}) did not answer ({cause}), so replay cannot be checked and the call is refused: "
-                + "start Redis or make it reachable (RedisNonceCacheOptions.Configuration), or set RedisNonceCacheOptions.FailureMode to FailOpen to accept calls unchecked while it is down",
-                e);
+            return Unanswered(e);
         }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="NonceCacheUnavailableException">Redis did not record the nonce, in <see cref="NonceCacheFailureMode.FailClosed"/> mode.</exception>
+    public async ValueTask<bool> TryRecordAsync(string signerKey, string nonce, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(signerKey);
+        ArgumentException.ThrowIfNullOrEmpty(nonce);
+        try
+        {
+            return await _connection.GetDatabase().StringSetAsync(Key(signerKey, nonce), RedisValue.EmptyString, Ttl(expiresAt), When.NotExists)
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            return Unanswered(e);
+        }
+    }
+
+    /// <summary>Refuses (throws) or, fail-open, accepts a check Redis did not answer.</summary>
+    private bool Unanswered(Exception e)
+    {
+        var cause = Cause(e);
+        if (_options.FailureMode == NonceCacheFailureMode.FailOpen)
+        {
+            LogFailOpen(_logger, Redis, cause);
+            return true;
+        }
+        throw new NonceCacheUnavailableException(
+            $"the nonce cache in Redis ({Redis}) did not answer ({cause}), so replay cannot be checked and the call is refused: "
+            + "start Redis or make it reachable (RedisNonceCacheOptions.Configuration), or set RedisNonceCacheOptions.FailureMode to FailOpen to accept calls unchecked while it is down",
+            e);
     }
 
     /// <summary>Closes the connection when the cache made it.</summary>
