@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Packs the libraries (Signet.Core, Signet.Mcp, Signet.Bridge, each with its symbol package) and the signet .NET
-# tool: a Native AOT build for this machine's platform (about 20 ms to start, so an MCP client
+# Packs the libraries (Signet.Core, Signet.Mcp, Signet.Mcp.Redis, Signet.Bridge, each with its symbol package) and
+# the signet .NET tool: a Native AOT build for this machine's platform (about 20 ms to start, so an MCP client
 # that launches `signet proxy` for every server does not wait on a JIT), and a framework-dependent build that any
 # other platform with the .NET runtime installs instead.
 # Usage: bash pack.sh [OUT_DIR]   (default: out/tool)
@@ -23,7 +23,7 @@ fi
 
 # The libraries, with symbols (.snupkg) and package validation.
 rm -f "$out"/Signet.Core.*nupkg "$out"/Signet.Mcp.*nupkg "$out"/Signet.Bridge.*nupkg
-for lib in Signet.Core Signet.Mcp Signet.Bridge; do
+for lib in Signet.Core Signet.Mcp Signet.Mcp.Redis Signet.Bridge; do
   dotnet pack "src/$lib" -c Release -o "$out" ${repo_args[@]+"${repo_args[@]}"}
 done
 

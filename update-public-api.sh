@@ -5,7 +5,7 @@
 # Usage: bash update-public-api.sh
 set -euo pipefail
 cd "$(dirname "$0")"
-for project in Signet.Core Signet.Mcp Signet.Bridge; do
+for project in Signet.Core Signet.Mcp Signet.Mcp.Redis Signet.Bridge; do
   dir="src/$project"
   unshipped="$dir/PublicAPI.Unshipped.txt"
   printf '#nullable enable\n' > "$unshipped"

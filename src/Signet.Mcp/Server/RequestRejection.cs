@@ -26,4 +26,7 @@ public enum RequestRejection
 
     /// <summary>The receipt was already used.</summary>
     Replayed,
+
+    /// <summary>The nonce cache could not be reached (a shared store is down), so replay could not be checked.</summary>
+    NonceCacheUnavailable,
 }

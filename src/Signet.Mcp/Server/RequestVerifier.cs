@@ -42,6 +42,20 @@ public sealed class RequestVerifier
     /// <summary>Verifies the receipt in raw <c>tools/call</c> params (<c>name</c>, <c>arguments</c>, <c>_meta</c>).</summary>
     public RequestVerification Verify(JsonObject? callParams)
     {
+        var pending = VerifyAsync(callParams, synchronous: true, CancellationToken.None);
+        // Synchronous: the nonce cache was asked with TryRecord, so the task has already completed.
+        return pending.IsCompleted ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Verifies the receipt as <see cref="Verify(JsonObject?)"/> does, recording the nonce with
+    /// <see cref="INonceCache.TryRecordAsync"/> (a shared store is asked without blocking a thread).
+    /// </summary>
+    public ValueTask<RequestVerification> VerifyAsync(JsonObject? callParams, CancellationToken cancellationToken = default) =>
+        VerifyAsync(callParams, synchronous: false, cancellationToken);
+
+    private async ValueTask<RequestVerification> VerifyAsync(JsonObject? callParams, bool synchronous, CancellationToken cancellationToken)
+    {
         var meta = callParams?["_meta"] as JsonObject;
         var keys = new List<string>(2);
         foreach (var k in (string[])[SignetMetaKeys.Receipt, SignetMetaKeys.ReferenceReceipt])
@@ -131,7 +145,19 @@ public sealed class RequestVerifier
         }
 
         var nonce = ToolCallOutcome.Text(json["nonce"])!;
-        if (!_nonces.TryRecord(check.SignerKey!.Text, nonce, ts + _options.MaxAge + _options.ClockSkew))
+        bool fresh;
+        try
+        {
+            var expiresAt = ts + _options.MaxAge + _options.ClockSkew;
+            fresh = synchronous
+                ? _nonces.TryRecord(check.SignerKey!.Text, nonce, expiresAt)
+                : await _nonces.TryRecordAsync(check.SignerKey!.Text, nonce, expiresAt, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NonceCacheUnavailableException e)
+        {
+            return Reject(RequestRejection.NonceCacheUnavailable, e.Message, receipt, metaKey, keys);
+        }
+        if (!fresh)
         {
             return Reject(RequestRejection.Replayed, $"the receipt {receipt.Id} (nonce {nonce}) was already used: a replayed request", receipt, metaKey, keys);
         }

@@ -49,7 +49,7 @@ public static partial class SignetServerFilters
         next => async (context, cancellationToken) =>
         {
             var (verifier, logger) = resolve(context.Services);
-            var verification = verifier.Verify(RawParams(context));
+            var verification = await verifier.VerifyAsync(RawParams(context), cancellationToken).ConfigureAwait(false);
             context.Items[VerificationItemKey] = verification;
             if (verification.IsValid)
             {

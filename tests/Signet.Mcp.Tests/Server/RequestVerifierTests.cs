@@ -204,6 +204,63 @@ public sealed class RequestVerifierTests
         Assert.Equal(RequestRejection.Replayed, second.Rejection);
     }
 
+    /// <summary>A shared nonce store that is down.</summary>
+    private sealed class UnavailableNonceCache : INonceCache
+    {
+        public bool TryRecord(string signerKey, string nonce, DateTimeOffset expiresAt) =>
+            throw new NonceCacheUnavailableException("the nonce store is down: start it");
+    }
+
+    [Fact]
+    public void Verify_NonceCacheUnavailable_RejectedWithTheCachesReason()
+    {
+        var result = Verifier(nonces: new UnavailableNonceCache()).Verify(SignedCall());
+
+        Assert.False(result.IsValid);
+        Assert.Equal(RequestRejection.NonceCacheUnavailable, result.Rejection);
+        Assert.Equal("the nonce store is down: start it", result.Reason);
+    }
+
+    /// <summary>A cache that answers only asynchronously, as a store across the network would be asked.</summary>
+    private sealed class AsyncOnlyNonceCache(TimeProvider clock) : INonceCache
+    {
+        private readonly MemoryNonceCache _inner = new(timeProvider: clock);
+
+        public int AsyncCalls { get; private set; }
+
+        public bool TryRecord(string signerKey, string nonce, DateTimeOffset expiresAt) => throw new InvalidOperationException("asked synchronously");
+
+        public async ValueTask<bool> TryRecordAsync(string signerKey, string nonce, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+        {
+            await Task.Yield();
+            AsyncCalls++;
+            return _inner.TryRecord(signerKey, nonce, expiresAt);
+        }
+    }
+
+    [Fact]
+    public async Task VerifyAsync_Replayed_AsksTheCacheAsynchronouslyAndRejectsSecondTime()
+    {
+        var nonces = new AsyncOnlyNonceCache(_clock);
+        var verifier = Verifier(nonces: nonces);
+        var call = SignedCall();
+
+        Assert.True((await verifier.VerifyAsync(call)).IsValid);
+        var second = await verifier.VerifyAsync(call.DeepClone().AsObject());
+
+        Assert.Equal(RequestRejection.Replayed, second.Rejection);
+        Assert.Equal(2, nonces.AsyncCalls);
+    }
+
+    [Fact]
+    public async Task VerifyAsync_NonceCacheUnavailable_RejectedWithTheCachesReason()
+    {
+        var result = await Verifier(nonces: new UnavailableNonceCache()).VerifyAsync(SignedCall());
+
+        Assert.Equal(RequestRejection.NonceCacheUnavailable, result.Rejection);
+        Assert.Equal("the nonce store is down: start it", result.Reason);
+    }
+
     [Fact]
     public void Verify_RejectedRequest_DoesNotSpendNonce()
     {
