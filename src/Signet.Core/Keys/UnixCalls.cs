@@ -39,14 +39,22 @@ internal static partial class UnixCalls
     /// <remarks>statx(2) has one layout on every Linux architecture, unlike struct stat: uid at offset 20, mode at 28 (native byte order).</remarks>
     public static (uint Uid, bool IsSocket)? Owner(string path)
     {
-        var buffer = new byte[256];
-        if (statx(AtFdCwd, path, AtSymlinkNoFollow, StatxTypeModeUid, buffer) != 0)
+        Span<byte> buffer = stackalloc byte[256];
+        int result;
+        unsafe
+        {
+            fixed (byte* p = buffer)
+            {
+                result = Audit.NativeFile.Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxTypeModeUid, p);
+            }
+        }
+        if (result != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             return errno == 2 /* ENOENT */ ? null : throw new IOException($"cannot stat {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
         }
-        var uid = MemoryMarshal.Read<uint>(buffer.AsSpan(20));
-        var mode = MemoryMarshal.Read<ushort>(buffer.AsSpan(28));
+        var uid = MemoryMarshal.Read<uint>(buffer[20..]);
+        var mode = MemoryMarshal.Read<ushort>(buffer[28..]);
         return (uid, (mode & TypeMask) == SocketType);
     }
 
@@ -71,9 +79,6 @@ internal static partial class UnixCalls
 
     [LibraryImport("libc")]
     private static partial uint geteuid();
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int statx(int dirfd, string path, int flags, uint mask, [Out] byte[] buffer);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);

@@ -51,7 +51,7 @@ internal sealed class AgentProcess : IAsyncDisposable
     public ValueTask DisposeAsync() => Process.DisposeAsync();
 }
 
-/// <summary>Runs a program to its end and returns its exit code and output.</summary>
+/// <summary>Runs a program to its end (without the test's <c>SIGNET_*</c> variables; a null value removes one) and returns its exit code and output.</summary>
 internal static class ProcessRun
 {
     /// <summary>The launcher that runs a program as the unprivileged uid 65534 (nobody), without root's groups.</summary>
@@ -70,13 +70,28 @@ internal static class ProcessRun
         }
         foreach (var (name, value) in env)
         {
-            info.Environment[name] = value;
+            if (value is null)
+            {
+                info.Environment.Remove(name);
+            }
+            else
+            {
+                info.Environment[name] = value;
+            }
         }
         using var process = Process.Start(info)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = await process.StandardOutput.ReadToEndAsync().WaitAsync(SignetProcess.Timeout);
         await process.WaitForExitAsync().WaitAsync(SignetProcess.Timeout);
         return (process.ExitCode, stdout, await stderr.WaitAsync(SignetProcess.Timeout));
+    }
+
+    /// <summary>Runs a program that must succeed; returns its stdout.</summary>
+    public static async Task<string> RunOkAsync(string command, IEnumerable<string> args, IReadOnlyDictionary<string, string?> env)
+    {
+        var (code, output, error) = await RunAsync(command, args, env);
+        Assert.True(code == 0, $"{command} {string.Join(' ', args.Take(3))} failed ({code}): {error}");
+        return output;
     }
 
     /// <summary>Runs signet as uid 65534.</summary>
