@@ -92,6 +92,17 @@ public sealed class AgentCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task LogCheckpointVerifierKey_WithAgent_TheAgentsKey()
+    {
+        await using var agent = await StartAgentAsync();
+
+        var result = await CliRunner.RunAsync(["log", "checkpoint", "--verifier-key", "--home", _dir.File("client"), "--agent", Socket, "--origin", "example.com/log"]);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal(Transparency.NoteVerifierKey.ForSignatures("example.com/log", PublicKey).ToString(), result.Out.Trim());
+    }
+
+    [Fact]
     public async Task Sign_ExplicitKeyThatIsNotTheAgents_UsageError()
     {
         await using var agent = await StartAgentAsync();
