@@ -96,7 +96,7 @@ public sealed class AgentCommandTests : IDisposable
     {
         await using var agent = await StartAgentAsync();
 
-        var result = await CliRunner.RunAsync(["log", "checkpoint", "--verifier-key", "--home", _dir.File("client"), "--agent", Socket, "--origin", "example.com/log"]);
+        var result = await CliRunner.RunAsync(["log", "checkpoint", "--verifier-key", "--home", _dir.File("client"), "--agent", Socket, "--log-origin", "example.com/log"]);
 
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Equal(Transparency.NoteVerifierKey.ForSignatures("example.com/log", PublicKey).ToString(), result.Out.Trim());
