@@ -169,6 +169,46 @@ public sealed class AgentCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Protocol_OtherVersionUnknownOpAndOversizedFrame_EachAnsweredWithAnError()
+    {
+        await using var agent = await StartAgentAsync();
+        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        client.Connect(new UnixDomainSocketEndPoint(Socket));
+
+        JsonNode Ask(byte[] frame)
+        {
+            AgentProtocol.Write(client, frame);
+            return JsonNode.Parse(AgentProtocol.Read(client)!)!;
+        }
+        var info = Ask(AgentProtocol.Request("info"));
+        var otherVersion = Ask([0, 0, 0, 19, .. "{\"v\":2,\"op\":\"info\"}"u8.ToArray()]);
+        var unknown = Ask(AgentProtocol.Request("export-key"));
+        var oversized = Ask([0x01, 0x00, 0x00, 0x01]);
+
+        Assert.Equal((true, PublicKey.Text, "file", "passphrase", false),
+            ((bool)info["ok"]!, (string?)info["pubkey"], (string?)info["kind"], (string?)info["secret"], (bool)info["locked"]!));
+        Assert.Contains("this agent speaks protocol version 1, not 2", (string?)otherVersion["message"], StringComparison.Ordinal);
+        Assert.Contains("unknown op \"export-key\"", (string?)unknown["message"], StringComparison.Ordinal);
+        Assert.Equal("bad-request", (string?)oversized["error"]);
+        Assert.Contains("the protocol allows 2 to 16777216", (string?)oversized["message"], StringComparison.Ordinal);
+        Assert.Null(AgentProtocol.Read(client)); // and the connection is closed after a framing error
+    }
+
+    [Fact]
+    public async Task Status_HumanForm_NamesTheKeyStateAndCounts()
+    {
+        await using var agent = await StartAgentAsync();
+        await CliRunner.RunAsync(["sign", "--home", _dir.File("client"), "--agent", Socket, "--tool", "t", "--no-log"]);
+
+        var status = await CliRunner.RunAsync(["agent", "status"], env: new Dictionary<string, string?> { ["SIGNET_AGENT_SOCK"] = Socket });
+
+        Assert.True(status.ExitCode == 0, status.Error);
+        Assert.Contains($"key:        agent {PublicKey.Text}", status.Out, StringComparison.Ordinal);
+        Assert.Contains("state:      unlocked", status.Out, StringComparison.Ordinal);
+        Assert.Contains("signatures: 1 made, 0 refused", status.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Agent_StaleSocketOfADeadAgent_Replaced()
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Socket)!);
