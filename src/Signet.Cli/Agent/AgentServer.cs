@@ -120,7 +120,7 @@ internal sealed class AgentServer : IAsyncDisposable
                 lock (_connections)
                 {
                     _connections.RemoveAll(t => t.IsCompleted);
-                    _connections.Add(Task.Run(() => ServeAsync(client, stop), CancellationToken.None));
+                    _connections.Add(Task.Factory.StartNew(() => Serve(client, stop), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
                 }
             }
         }
@@ -130,17 +130,22 @@ internal sealed class AgentServer : IAsyncDisposable
         }
     }
 
-    private async Task ServeAsync(Socket client, CancellationToken stop)
+    /// <summary>
+    /// Serves one connection with blocking calls on a thread of its own: a signature is a short request and answer, and a
+    /// blocking read answers it without the thread-pool hops of an asynchronous one (connections are few: a proxy's
+    /// pool). Stopping closes the socket, which ends a read in progress.
+    /// </summary>
+    private void Serve(Socket socket, CancellationToken stop)
     {
-        using var socket = client;
-        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        using var _ = socket;
+        using var closeOnStop = stop.Register(socket.Dispose);
         AgentPeer peer;
         try
         {
             var (pid, uid, gid) = UnixCalls.PeerCredentials(socket);
             peer = new AgentPeer(pid, uid, gid);
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             return;
         }
@@ -149,33 +154,28 @@ internal sealed class AgentServer : IAsyncDisposable
             if (peer.Uid != _ownUid && !_allowedUids.Contains(peer.Uid))
             {
                 _log.Write("peer-refused", peer);
-                await stream.WriteAsync(AgentProtocol.Error(AgentProtocol.PeerRefused,
-                    $"this agent serves uid {_ownUid}{string.Concat(_allowedUids.Select(u => ", " + u))}, not uid {peer.Uid} (pid {peer.Pid}): start the agent with --allow-uid {peer.Uid} to let it sign"), stop);
+                AgentProtocol.Write(socket, AgentProtocol.Error(AgentProtocol.PeerRefused,
+                    $"this agent serves uid {_ownUid}{string.Concat(_allowedUids.Select(u => ", " + u))}, not uid {peer.Uid} (pid {peer.Pid}): start the agent with --allow-uid {peer.Uid} to let it sign"));
                 return;
             }
-            while (await AgentProtocol.ReadAsync(stream, stop) is { } request)
+            while (AgentProtocol.Read(socket) is { } request)
             {
-                await stream.WriteAsync(Handle(request, peer), stop);
+                AgentProtocol.Write(socket, Handle(request, peer));
             }
         }
         catch (InvalidDataException e)
         {
-            await TryWriteAsync(stream, AgentProtocol.Error(AgentProtocol.BadRequest, e.Message));
+            try
+            {
+                AgentProtocol.Write(socket, AgentProtocol.Error(AgentProtocol.BadRequest, e.Message));
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+            }
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
             // The client went away, or the agent is stopping.
-        }
-    }
-
-    private static async Task TryWriteAsync(Stream stream, byte[] frame)
-    {
-        try
-        {
-            await stream.WriteAsync(frame);
-        }
-        catch (Exception e) when (e is IOException or SocketException)
-        {
         }
     }
 

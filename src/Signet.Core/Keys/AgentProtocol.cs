@@ -84,27 +84,6 @@ internal static class AgentProtocol
         return body;
     }
 
-    /// <summary>Reads one frame's JSON body; null when the peer closed the connection between frames.</summary>
-    public static async Task<byte[]?> ReadAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        var header = new byte[4];
-        var read = await stream.ReadAtLeastAsync(header, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        if (read == 0)
-        {
-            return null;
-        }
-        if (read < 4)
-        {
-            throw new InvalidDataException("the connection ended inside a frame header");
-        }
-        var body = new byte[CheckLength(BinaryPrimitives.ReadInt32BigEndian(header))];
-        if (await stream.ReadAtLeastAsync(body, body.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false) < body.Length)
-        {
-            throw new InvalidDataException("the connection ended inside a frame");
-        }
-        return body;
-    }
-
     /// <summary>Sends a whole frame.</summary>
     public static void Write(Socket socket, ReadOnlySpan<byte> frame)
     {
