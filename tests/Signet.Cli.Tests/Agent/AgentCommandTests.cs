@@ -37,13 +37,15 @@ public sealed class AgentCommandTests : IDisposable
             new Dictionary<string, string?> { [PassphraseSource.EnvironmentVariable] = Passphrase });
 
     [Fact]
-    public async Task Agent_Started_PrintsTheSocketLineAndMakesTheSocket0600InA0700Folder()
+    public async Task Agent_Started_PrintsTheSocketLineMakesTheSocket0600InA0700FolderAndHasNoCoreLimit()
     {
         await using var agent = await StartAgentAsync();
 
         Assert.Equal($"SIGNET_AGENT_SOCK={Socket}; export SIGNET_AGENT_SOCK;", agent.Line);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Socket));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(Socket)!));
+        // No core file of the process that holds the key (RLIMIT_CORE 0, set before the key was read).
+        Assert.Matches(@"Max core file size\s+0\s+0\s", File.ReadAllText($"/proc/{agent.Process.Id}/limits"));
     }
 
     [Fact]
