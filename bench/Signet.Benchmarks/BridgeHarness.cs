@@ -147,7 +147,7 @@ internal static class BridgeHarness
         }
     }
 
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+    internal static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     private static Process Start(string file, IEnumerable<string> arguments, Dictionary<string, string> env)
     {
@@ -250,7 +250,7 @@ internal static class BridgeHarness
 
     private static string RuntimeDescription() => System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription;
 
-    private static string? Option(string[] args, string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+    internal static string? Option(string[] args, string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 
     private static int IntOption(string[] args, string name, int fallback) =>
         Option(args, name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;

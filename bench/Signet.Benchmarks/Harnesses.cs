@@ -19,6 +19,7 @@ internal static class Harnesses
             "recorder" => RecorderHarness.RunAsync,
             "bridge" => BridgeHarness.RunAsync,
             "witness" => WitnessHarness.RunAsync,
+            "agent" => AgentHarness.RunAsync,
             _ => null,
         };
         if (run is null)

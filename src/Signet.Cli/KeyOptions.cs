@@ -5,10 +5,15 @@ using Signet.Keys;
 namespace Signet.Cli;
 
 /// <summary>
-/// The <c>--key</c>, <c>--passphrase-file</c>, <c>--pkcs11-module</c> and <c>--pin-file</c> options of every command that
-/// signs, and loading the key they name: <c>--key</c>, else <c>SIGNET_KEY</c>, else <c>default</c>; a key file's name in
-/// HOME/keys, or a PKCS#11 URI (<c>pkcs11:token=…;object=…</c>). Add them with <see cref="AddTo"/>, load with <see cref="Load"/>.
+/// The <c>--key</c>, <c>--agent</c>, <c>--passphrase-file</c>, <c>--pkcs11-module</c> and <c>--pin-file</c> options of every
+/// command that signs, and loading the key they name: the signer agent at <c>--agent</c> or <c>SIGNET_AGENT_SOCK</c> when
+/// one is named; else <c>--key</c>, else <c>SIGNET_KEY</c>, else <c>default</c>: a key file's name in HOME/keys, or a
+/// PKCS#11 URI (<c>pkcs11:token=…;object=…</c>). Add them with <see cref="AddTo"/>, load with <see cref="Load"/>.
 /// </summary>
+/// <remarks>
+/// With an agent, an explicit <c>--key</c> must name the agent's key (its name or URI): one that differs is a usage error
+/// rather than a silent choice between two keys. <c>SIGNET_KEY</c> does not count: the agent wins over the environment.
+/// </remarks>
 internal sealed class KeyOptions
 {
     /// <summary>The environment variable naming the key when <c>--key</c> is not given.</summary>
@@ -23,6 +28,12 @@ internal sealed class KeyOptions
         Description = $"Signing key: a name in HOME/keys, or a PKCS#11 URI pkcs11:token=…;object=… (default: ${KeyEnvironmentVariable}, else \"{DefaultKeyName}\")",
     };
 
+    public Option<string?> Agent { get; } = new("--agent")
+    {
+        HelpName = "SOCKET",
+        Description = $"Sign through the signer agent listening on SOCKET (default: ${AgentProtocol.SocketEnvironmentVariable}); the key stays in the agent's process",
+    };
+
     public Option<string?> PassphraseFile { get; } = Passphrases.FileOption();
 
     public Pkcs11Options Pkcs11 { get; } = new();
@@ -30,8 +41,20 @@ internal sealed class KeyOptions
     public void AddTo(Command command)
     {
         command.Options.Add(Key);
+        command.Options.Add(Agent);
         command.Options.Add(PassphraseFile);
         Pkcs11.AddTo(command);
+    }
+
+    /// <summary>The agent's socket from <c>--agent</c>, else <c>SIGNET_AGENT_SOCK</c>; null to sign with a key loaded here.</summary>
+    public string? ResolveAgent(ParseResult parse, CliConsole console)
+    {
+        var socket = parse.GetValue(Agent);
+        if (string.IsNullOrEmpty(socket))
+        {
+            socket = console.GetEnvironmentVariable(AgentProtocol.SocketEnvironmentVariable);
+        }
+        return string.IsNullOrEmpty(socket) ? null : Path.GetFullPath(socket, console.WorkingDirectory);
     }
 
     /// <summary>
@@ -66,6 +89,10 @@ internal sealed class KeyOptions
     /// <exception cref="SignetException">The key is missing, damaged, or cannot be unlocked (the message says what to do).</exception>
     public LoadedKey Load(ParseResult parse, string home, CliConsole console)
     {
+        if (ResolveAgent(parse, console) is { } socket)
+        {
+            return LoadFromAgent(parse, socket);
+        }
         var name = ResolveName(parse, console);
         if (Pkcs11Uri.IsUri(name))
         {
@@ -73,6 +100,20 @@ internal sealed class KeyOptions
         }
         var store = KeyStore.ForHome(home, console.Time);
         return store.Load(name, Passphrases.For(console, parse.GetValue(PassphraseFile)));
+    }
+
+    private LoadedKey LoadFromAgent(ParseResult parse, string socket)
+    {
+        var agent = AgentSigner.Connect(socket);
+        var key = parse.GetValue(Key);
+        if (!string.IsNullOrEmpty(key) && key != agent.KeySource && key != agent.Name)
+        {
+            agent.Dispose();
+            throw new CliUsageException(
+                $"--key {key}, but the signer agent at {socket} holds {agent.KeySource}: drop --key to sign with the agent's key, " +
+                $"or drop --agent (and unset {AgentProtocol.SocketEnvironmentVariable}) to load {key} in this process");
+        }
+        return new LoadedKey(agent.Name, agent.Owner, agent);
     }
 }
 

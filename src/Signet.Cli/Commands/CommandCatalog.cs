@@ -9,6 +9,7 @@ internal static class CommandCatalog
     {
         yield return DemoCommand.Create(console);
         yield return KeyCommands.Create(console);
+        yield return AgentCommands.Create(console);
         yield return SignCommand.Create(console);
         yield return VerifyCommand.Create(console);
         yield return LogCommands.Create(console);

@@ -34,9 +34,9 @@ internal static class LogTransparencyCommands
             {
                 var name = keys.ResolveName(parse, console);
                 PublicKey publicKey;
-                if (Pkcs11Uri.IsUri(name))
+                if (Pkcs11Uri.IsUri(name) || keys.ResolveAgent(parse, console) is not null)
                 {
-                    // A token's public key is read from the token (its PIN opens the session).
+                    // A token's public key is read from the token (its PIN opens the session), an agent's from the agent.
                     using var tokenKey = keys.Load(parse, homeDir, console);
                     publicKey = tokenKey.PublicKey;
                 }

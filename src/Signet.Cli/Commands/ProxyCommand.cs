@@ -185,6 +185,10 @@ internal static class ProxyCommand
     /// <summary>Loads the signing key; an encrypted key without a passphrase source stops the proxy with config advice.</summary>
     private static LoadedKey LoadKey(KeyOptions keys, ParseResult parse, string home, CliConsole console)
     {
+        if (keys.ResolveAgent(parse, console) is not null)
+        {
+            return keys.Load(parse, home, console);
+        }
         var name = keys.ResolveName(parse, console);
         var passphraseFile = parse.GetValue(keys.PassphraseFile);
         var store = KeyStore.ForHome(home, console.Time);

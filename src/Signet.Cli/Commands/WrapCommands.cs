@@ -23,6 +23,11 @@ internal static class WrapCommands
             Description = "The signet command to write into the config (default: the installed tool, else this executable)",
         };
         var key = new Option<string?>("--key") { Description = "Proxy option: the key that signs (default: $SIGNET_KEY in the entry's env, else 'default')" };
+        var agent = new Option<string?>("--agent")
+        {
+            HelpName = "SOCKET",
+            Description = "Proxy option: sign through the signer agent on SOCKET (written as an absolute path); no key, passphrase or PIN in the config",
+        };
         var signer = new Option<string?>("--signer")
         {
             Description = "Proxy option: the agent's name signed into receipts (default: the key's name); the target is always mcp://<server name>",
@@ -49,7 +54,7 @@ internal static class WrapCommands
 
         var command = new Command("wrap", "Rewrite an MCP client config so each server runs through 'signet proxy' (undo with 'signet unwrap')")
         {
-            config, client, servers, dryRun, list, json, signetCommand, key, signer, home, durability, failOpen, target, metaKey, passphraseFile,
+            config, client, servers, dryRun, list, json, signetCommand, key, agent, signer, home, durability, failOpen, target, metaKey, passphraseFile,
             storePassphrase, proxyArgs,
         };
         command.SetAction(async (parse, ct) =>
@@ -72,6 +77,10 @@ internal static class WrapCommands
             if (parse.GetValue(key) is { } k)
             {
                 proxyOptions.AddRange(["--key", k]);
+            }
+            if (parse.GetValue(agent) is { } socket)
+            {
+                proxyOptions.AddRange(["--agent", Path.GetFullPath(socket, console.WorkingDirectory)]);
             }
             if (parse.GetValue(home) is { } h)
             {
@@ -315,6 +324,10 @@ internal static class WrapCommands
             // Newly wrapped servers get this run's proxy options; wrapped ones keep the options already in their args.
             var args = server.Action == McpServerAction.Wrapped ? proxyOptions : server.Arguments;
             var env = server.Environment;
+            if (OptionValue(args, "--agent") is not null || env.GetValueOrDefault(AgentProtocol.SocketEnvironmentVariable) is { Length: > 0 })
+            {
+                continue; // signs through an agent: no key, passphrase or PIN to look for here
+            }
             var keyName = OptionValue(args, "--key")
                 ?? (env.GetValueOrDefault(KeyOptions.KeyEnvironmentVariable) is { Length: > 0 } k ? k : KeyOptions.DefaultKeyName);
             var home = OptionValue(args, "--home") ?? (env.GetValueOrDefault("SIGNET_HOME") is { Length: > 0 } h ? h : defaultHome);

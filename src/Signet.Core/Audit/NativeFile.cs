@@ -33,7 +33,7 @@ internal static partial class NativeFile
     private static partial int Close(int fd);
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+    internal static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 
     private const int AtEmptyPath = 0x1000;
     private const uint StatxNlink = 0x4;

@@ -50,9 +50,13 @@ internal sealed class SignetProcess : IAsyncDisposable
         }
     }
 
-    public static SignetProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?> environment)
+    public static SignetProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?> environment) =>
+        StartWith([], args, environment);
+
+    /// <summary>Starts signet through a launcher that execs it in place (<c>setpriv --reuid=…</c>), so the pid is signet's.</summary>
+    public static SignetProcess StartWith(IReadOnlyList<string> launcher, IEnumerable<string> args, IReadOnlyDictionary<string, string?> environment)
     {
-        var info = new ProcessStartInfo(Executable)
+        var info = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : Executable)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -60,7 +64,7 @@ internal sealed class SignetProcess : IAsyncDisposable
             UseShellExecute = false,
             StandardOutputEncoding = new UTF8Encoding(false),
         };
-        foreach (var arg in args)
+        foreach (var arg in launcher.Count > 0 ? [.. launcher.Skip(1), Executable, .. args] : args)
         {
             info.ArgumentList.Add(arg);
         }

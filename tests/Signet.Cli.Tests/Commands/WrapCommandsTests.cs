@@ -323,6 +323,26 @@ public sealed class WrapCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Wrap_Agent_WrittenIntoTheProxyArgsAndNoPassphraseWarningForTheEncryptedKey()
+    {
+        var home = Path.Combine(_root, "home");
+        var created = await Run(new Dictionary<string, string> { ["SIGNET_PASSPHRASE"] = "pw", ["SIGNET_HOME"] = home }, "key", "new", "default");
+        Assert.Equal(0, created.Code);
+        var path = Path.Combine(_root, "claude_desktop_config.json");
+        File.WriteAllText(path, """
+            {"mcpServers": {"tools": {"command": "node", "args": ["a.js"]}}}
+            """);
+        var socket = Path.Combine(_root, "agent.sock");
+
+        var result = await Run(new Dictionary<string, string> { ["SIGNET_HOME"] = home }, "wrap", path, "--signet-command", SignetPath, "--agent", socket);
+
+        Assert.Equal(0, result.Code);
+        Assert.Equal("", result.Error);
+        var args = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!["mcpServers"]!["tools"]!["args"]!.AsArray().Select(a => (string?)a).ToList();
+        Assert.Equal(socket, args[args.IndexOf("--agent") + 1]);
+    }
+
+    [Fact]
     public async Task Wrap_EncryptedKeyWithoutPassphrase_WarnsForEachServerThatHasNone()
     {
         var home = Path.Combine(_root, "home");

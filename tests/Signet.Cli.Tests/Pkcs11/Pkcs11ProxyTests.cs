@@ -170,29 +170,6 @@ public sealed class Pkcs11ProxyTests : IDisposable
         Assert.Equal($"{lines.Count}/{lines.Count}", output.Trim());
     }
 
-    private static async Task<string> RunAsync(string command, string[] args, IReadOnlyDictionary<string, string?> env)
-    {
-        var info = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        foreach (var (name, value) in env)
-        {
-            if (value is null)
-            {
-                info.Environment.Remove(name);
-            }
-            else
-            {
-                info.Environment[name] = value;
-            }
-        }
-        using var process = Process.Start(info)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = await process.StandardOutput.ReadToEndAsync().WaitAsync(SignetProcess.Timeout);
-        await process.WaitForExitAsync().WaitAsync(SignetProcess.Timeout);
-        Assert.True(process.ExitCode == 0, $"{command} {string.Join(' ', args.Take(3))} failed ({process.ExitCode}): {await stderr}");
-        return stdout;
-    }
+    private static Task<string> RunAsync(string command, string[] args, IReadOnlyDictionary<string, string?> env) =>
+        Agent.ProcessRun.RunOkAsync(command, args, env);
 }
