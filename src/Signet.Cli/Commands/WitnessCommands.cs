@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Signet.Bridge.Witness;
 using Signet.Cli.Logging;
+using Signet.Cli.Pkcs11;
 using Signet.Keys;
 using Signet.Transparency;
 
@@ -35,8 +36,18 @@ internal static class WitnessCommands
 
     private static Option<string?> KeyOption() => new("--key")
     {
-        HelpName = "NAME",
-        Description = $"The witness's own signing key in HOME/keys (default: \"{DefaultKeyName}\"; create it with 'signet key new {DefaultKeyName}'). Never the key of a log it witnesses",
+        HelpName = "NAME|URI",
+        Description = $"The witness's own signing key: a name in HOME/keys (default: \"{DefaultKeyName}\"; create it with 'signet key new {DefaultKeyName}') or a PKCS#11 URI pkcs11:token=…;object=…. Never the key of a log it witnesses",
+    };
+
+    /// <summary>
+    /// The witness's own agent. Only this option names one: <c>SIGNET_AGENT_SOCK</c> in the environment is most likely the
+    /// agent of the log being witnessed, whose key a witness must never use.
+    /// </summary>
+    private static Option<string?> AgentOption() => new("--agent")
+    {
+        HelpName = "SOCKET",
+        Description = "Cosign through the signer agent listening on SOCKET that holds the witness's key (SIGNET_AGENT_SOCK is not read: it would name the log's agent)",
     };
 
     private static Command Serve(CliConsole console)
@@ -44,7 +55,9 @@ internal static class WitnessCommands
         var home = CommonOptions.Home();
         var name = NameOption();
         var key = KeyOption();
+        var agent = AgentOption();
         var passphraseFile = Passphrases.FileOption();
+        var pkcs11 = new Pkcs11Options();
         var logs = new Option<string[]>("--log")
         {
             HelpName = "VKEY",
@@ -58,8 +71,9 @@ internal static class WitnessCommands
         var verbose = new Option<bool>("--verbose") { Description = "Log every request" };
         var command = new Command("serve", "Serve the tlog-witness API: POST /add-checkpoint, GET /<origin hash>/checkpoint")
         {
-            home, name, key, passphraseFile, logs, state, listen, allowHost, tokenFile, verbose,
+            home, name, key, agent, passphraseFile, logs, state, listen, allowHost, tokenFile, verbose,
         };
+        pkcs11.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var homeDir = CommonOptions.ResolveHome(parse.GetValue(home), console);
@@ -92,7 +106,7 @@ internal static class WitnessCommands
             options.Token = ResolveToken(parse.GetValue(tokenFile), homeDir, beyondLoopback, console);
 
             using var logging = CliLogging.CreateStderrFactory(console.Error, "signet witness", parse.GetValue(verbose), null);
-            using var loaded = LoadKey(homeDir, parse.GetValue(key), parse.GetValue(passphraseFile), console);
+            using var loaded = LoadKey(parse, homeDir, parse.GetValue(key), parse.GetValue(agent), parse.GetValue(passphraseFile), pkcs11, console);
             var witnessName = WitnessName(parse.GetValue(name));
             if (logKeys.Any(k => k.PublicKey.Equals(loaded.PublicKey)))
             {
@@ -130,16 +144,18 @@ internal static class WitnessCommands
         var home = CommonOptions.Home();
         var name = NameOption();
         var key = KeyOption();
+        var agent = AgentOption();
+        var pkcs11 = new Pkcs11Options();
         var command = new Command("vkey", "Print the witness's cosignature verifier key (what logs pass to --witness URL=VKEY), without unlocking the key")
         {
-            home, name, key,
+            home, name, key, agent,
         };
+        pkcs11.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var homeDir = CommonOptions.ResolveHome(parse.GetValue(home), console);
-            var keyName = parse.GetValue(key) ?? DefaultKeyName;
-            var info = DescribeKey(homeDir, keyName, console);
-            await console.Out.WriteLineAsync(NoteVerifierKey.ForCosignatures(WitnessName(parse.GetValue(name)), info.PublicKey).ToString());
+            var publicKey = PublicKeyOf(parse, homeDir, parse.GetValue(key), parse.GetValue(agent), pkcs11, console);
+            await console.Out.WriteLineAsync(NoteVerifierKey.ForCosignatures(WitnessName(parse.GetValue(name)), publicKey).ToString());
             return SignetCli.Ok;
         });
         return command;
@@ -175,11 +191,48 @@ internal static class WitnessCommands
         return store.Describe(keyName);
     }
 
-    private static LoadedKey LoadKey(string home, string? keyName, string? passphraseFile, CliConsole console)
+    /// <summary>The witness's key: through <c>--agent</c>, from a PKCS#11 token, or from the key store; the caller disposes it.</summary>
+    private static LoadedKey LoadKey(ParseResult parse, string home, string? keyName, string? agentSocket, string? passphraseFile, Pkcs11Options pkcs11,
+        CliConsole console)
     {
+        if (!string.IsNullOrEmpty(agentSocket))
+        {
+            if (keyName is not null)
+            {
+                throw new CliUsageException("--key and --agent both name the witness's key: give one");
+            }
+            var signer = AgentSigner.Connect(Path.GetFullPath(agentSocket, console.WorkingDirectory));
+            return new LoadedKey(signer.Name, signer.Owner, signer);
+        }
         var name = keyName ?? DefaultKeyName;
+        if (Pkcs11Uri.IsUri(name))
+        {
+            return pkcs11.Load(parse, Pkcs11Options.ParseUri(name), console);
+        }
         _ = DescribeKey(home, name, console);
         return KeyStore.ForHome(home, console.Time).Load(name, Passphrases.For(console, passphraseFile));
+    }
+
+    /// <summary>The witness key's public key, without unlocking it (a token key is read from its public object, an agent asked).</summary>
+    private static PublicKey PublicKeyOf(ParseResult parse, string home, string? keyName, string? agentSocket, Pkcs11Options pkcs11, CliConsole console)
+    {
+        if (!string.IsNullOrEmpty(agentSocket))
+        {
+            using var loaded = LoadKey(parse, home, keyName, agentSocket, null, pkcs11, console);
+            return loaded.PublicKey;
+        }
+        var name = keyName ?? DefaultKeyName;
+        if (!Pkcs11Uri.IsUri(name))
+        {
+            return DescribeKey(home, name, console).PublicKey;
+        }
+        var uri = Pkcs11Options.ParseUri(name);
+        if (Pkcs11Keys.ReadPublicKey(pkcs11.ModulePath(parse, uri, console), uri) is var (publicKey, _))
+        {
+            return publicKey;
+        }
+        using var opened = pkcs11.Load(parse, uri, console);
+        return opened.PublicKey;
     }
 
     private static string? ResolveToken(string? tokenFile, string home, bool beyondLoopback, CliConsole console)

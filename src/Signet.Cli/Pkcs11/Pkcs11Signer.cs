@@ -38,6 +38,9 @@ internal sealed class Pkcs11Signer : ISigner
 
     public string Description { get; }
 
+    /// <summary>A signature is a call into the token's module (a device, or another process for network HSMs).</summary>
+    public bool SignsOutOfProcess => true;
+
     /// <summary>
     /// Opens the key the URI names in the module at <paramref name="modulePath"/>, logging in with a PIN from
     /// <paramref name="pin"/>, and checks with one signature that it is the Ed25519 key its public key object names.

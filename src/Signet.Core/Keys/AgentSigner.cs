@@ -42,6 +42,10 @@ public sealed class AgentSigner : ISigner
     /// <inheritdoc/>
     public string Description { get; private set; } = "";
 
+    /// <inheritdoc/>
+    /// <remarks>Each signature is a round trip to the agent's process.</remarks>
+    public bool SignsOutOfProcess => true;
+
     /// <summary>Connects to the agent at <paramref name="socketPath"/> and asks which key it holds.</summary>
     /// <exception cref="SignetException">No agent listens there, the socket or the agent belongs to another user, or the agent refuses this process (the message says what to do).</exception>
     public static AgentSigner Connect(string socketPath)

@@ -52,6 +52,9 @@ public sealed class ReceiptSigner
     /// <summary>The public key receipts will name.</summary>
     public PublicKey PublicKey => _key.PublicKey;
 
+    /// <summary>Whether a signature waits on another process or a device (<see cref="ISigner.SignsOutOfProcess"/>).</summary>
+    public bool SignsOutOfProcess => _key.SignsOutOfProcess;
+
     /// <summary>The signer's clock.</summary>
     public TimeProvider TimeProvider => _time;
 

@@ -90,6 +90,12 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         }
         var meta = callParams["_meta"] as JsonObject;
         var parent = PreviousReceiptId(meta) ?? parentReceiptId;
+        if (_signer.SignsOutOfProcess)
+        {
+            // An agent's or a token's signature is a round trip: off the caller's loop (the proxy's reader), so that
+            // calls behind this one are read and signed meanwhile instead of queueing behind each round trip.
+            await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+        }
         var action = Action(tool, callParams, callId, sessionId) with { ParentReceiptId = parent };
 
         var requestTime = _time.GetUtcNow();
@@ -139,6 +145,10 @@ public sealed partial class ToolCallRecorder : IToolCallRecorder
         var callId = call.CallId;
         var content = ToolCallOutcome.WithoutCoSignature(error ?? result, out var coSignature, out var coSignatureKey);
         var outcome = ToolCallOutcome.Infer(result, error);
+        if (_signer.SignsOutOfProcess)
+        {
+            await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+        }
         Receipt compound;
         using (var signSpan = StartSpan("signet.sign", call.TraceParent, call.TraceState, call.Tool, callId, RecordedReceiptKind.Response))
         {

@@ -31,6 +31,8 @@ public sealed class AgentProxyTests : IDisposable
         var proxyHome = _dir.File("proxy-home");
         Directory.CreateDirectory(proxyHome);
         await ProcessRun.GiveToNobodyAsync(proxyHome);
+        ProcessRun.RequireReachableByNobody(SignetProcess.Executable);
+        ProcessRun.RequireReachableByNobody(InteropPeers.Server("server-everything"));
         var proxyEnv = new Dictionary<string, string?> { ["HOME"] = proxyHome };
 
         var (catExit, _, _) = await ProcessRun.RunAsync(ProcessRun.AsNobody[0], [.. ProcessRun.AsNobody.Skip(1), "cat", keyFile], proxyEnv);

@@ -95,8 +95,29 @@ internal static class ProcessRun
     }
 
     /// <summary>Runs signet as uid 65534.</summary>
-    public static Task<(int ExitCode, string Out, string Error)> SignetAsNobodyAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string?> env) =>
-        RunAsync(AsNobody[0], [.. AsNobody.Skip(1), SignetProcess.Executable, .. args], env);
+    public static Task<(int ExitCode, string Out, string Error)> SignetAsNobodyAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string?> env)
+    {
+        RequireReachableByNobody(SignetProcess.Executable);
+        return RunAsync(AsNobody[0], [.. AsNobody.Skip(1), SignetProcess.Executable, .. args], env);
+    }
+
+    /// <summary>
+    /// Fails with what to do when uid 65534 cannot reach <paramref name="path"/> (a folder above it that others cannot
+    /// enter, such as a 0700 home or mktemp folder): the process would otherwise die with a message about its own path.
+    /// </summary>
+    public static void RequireReachableByNobody(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        for (var dir = Path.GetDirectoryName(Path.GetFullPath(path)); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
+        {
+            Assert.True((File.GetUnixFileMode(dir) & UnixFileMode.OtherExecute) != 0,
+                $"{dir} cannot be entered by other users (mode {File.GetUnixFileMode(dir)}), so uid 65534 cannot run {path}: " +
+                "run the tests from a checkout every user can reach (chmod o+x on that folder)");
+        }
+    }
 
     /// <summary>Gives a folder (and what is in it) to uid 65534.</summary>
     public static async Task GiveToNobodyAsync(string path)
