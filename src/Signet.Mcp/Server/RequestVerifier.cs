@@ -106,6 +106,12 @@ public sealed class RequestVerifier
                 {
                     return Reject(RequestRejection.UntrustedKey, $"the receipt is not trusted: {untrusted.Reason}", receipt, metaKey, keys);
                 }
+                // A call runs now: a key whose trust has ended is refused whatever ts its receipt claims (a stolen key
+                // can date a receipt before its revocation, and freshness alone would let that through for MaxAge).
+                if (ReceiptTrust.Check(json, bundle, at: _options.TimeProvider.GetUtcNow()) is { } endedNow)
+                {
+                    return Reject(RequestRejection.UntrustedKey, $"the key is no longer trusted for calls arriving now: {endedNow.Reason}", receipt, metaKey, keys);
+                }
                 trusted = true;
             }
         }

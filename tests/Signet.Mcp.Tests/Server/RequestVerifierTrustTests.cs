@@ -80,15 +80,20 @@ public sealed class RequestVerifierTrustTests : IDisposable
         var signedBefore = SignedCall();
         Assert.True(verifier.Verify(SignedCall()).IsValid);
 
-        // Revoked a minute from now: a receipt signed before still passes, one signed after does not.
+        // Revoked a minute from now: until then calls pass; after it, a receipt signed after it fails.
         Bundle(revokedAt: Start.AddMinutes(1)).Save(_path);
+        Assert.True(verifier.Verify(SignedCall()).IsValid);
         _clock.Advance(TimeSpan.FromMinutes(2));
         var after = verifier.Verify(SignedCall());
+        // A receipt dated before the revocation, still fresh, arriving after it: a live call runs now, so the key's
+        // trust is judged now too (a stolen key can date its receipts before the revocation).
         var before = verifier.Verify(signedBefore);
 
         Assert.Equal(RequestRejection.UntrustedKey, after.Rejection);
         Assert.Contains("(agents/agent), which was revoked at 2026-12-01T10:01:00Z; receipt ts 2026-12-01T10:02:00.000Z is not before it", after.Reason);
-        Assert.True(before.IsValid, before.ToString());
+        Assert.Equal(RequestRejection.UntrustedKey, before.Rejection);
+        Assert.Contains("no longer trusted for calls arriving now", before.Reason);
+        Assert.Contains("revoked at 2026-12-01T10:01:00Z", before.Reason);
     }
 
     [Fact]
